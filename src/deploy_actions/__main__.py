@@ -1,0 +1,3 @@
+from deploy_actions.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,170 @@
+"""package-revision: validate the appspec, build a reproducible bundle, upload it content-addressed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from deploy_actions.actions import ActionSpec
+from deploy_actions.core.context import RunContext
+from deploy_actions.core.errors import InputError, InputProblem
+from deploy_actions.core.inputs import AwsInputs, KeyValues, MultiLine
+from deploy_actions.core.outputs import ActionOutputs
+from deploy_actions.core.summary import markdown_table
+from deploy_actions.revision import appspec as appspec_rules
+from deploy_actions.revision import deployment_info
+from deploy_actions.revision.archive import EXTENSIONS, BundleEntry, collect_files, write_archive
+from deploy_actions.revision.upload import (
+    S3Object,
+    check_application,
+    check_bucket,
+    content_addressed_key,
+    register,
+    upload_if_changed,
+)
+
+
+class Inputs(AwsInputs):
+    source: str = Field(".", description="Directory whose files make up the revision.")
+    appspec: str = Field("appspec.yml", description="Path of the appspec, relative to source. It is "
+                         "validated and stored as appspec.yml at the bundle root.")
+    include: MultiLine = Field([], description="Globs (.gitignore syntax, one per line) of files to "
+                               "include. Default: everything under source.")
+    exclude: MultiLine = Field([], description="Globs (.gitignore syntax, one per line) of files to "
+                               "leave out. .git/ is always left out.")
+    deployment_info: KeyValues = Field({}, description="Extra KEY=VALUE lines for deployment-info.env, "
+                                       "added to COMMIT_SHA, REF, REPOSITORY, ACTOR, RUN_URL, IMAGE and "
+                                       "DEPLOYED_AT. Values are quoted so any text is safe to source.")
+    image: str | None = Field(None, description="Container image reference the hooks deploy; written "
+                              "as IMAGE in deployment-info.env.")
+    bundle_type: Literal["zip", "tgz", "tar"] = Field("zip", description="Archive format.")
+    output: str | None = Field(None, description="Path of the archive to write. Default: "
+                               "revision.<ext> in the working directory.")
+    bucket: str | None = Field(None, description="S3 bucket to upload to. Empty: build the archive only.")
+    key_prefix: str | None = Field(None, description="S3 key prefix; the key is "
+                                   "<prefix>/<name>-<sha256 prefix>.<ext>.")
+    application: str | None = Field(None, description="CodeDeploy application; when set the revision "
+                                    "is registered with it (RegisterApplicationRevision).")
+    description: str | None = Field(None, description="Description stored with the registered revision.")
+
+    def problems(self) -> list[InputProblem]:
+        if self.application and not self.bucket:
+            return [InputProblem("application", self.application,
+                                 "registering a revision needs bucket: set bucket to the S3 bucket "
+                                 "CodeDeploy reads revisions from")]
+        return []
+
+
+class Outputs(ActionOutputs):
+    bundle_path: str = Field(description="Path of the archive written.")
+    sha256: str = Field(description="SHA-256 of the archive (hex).")
+    bundle_type: str = Field(description="zip, tgz or tar.")
+    s3_bucket: str | None = Field(None, description="Bucket the revision is in.")
+    s3_key: str | None = Field(None, description="Content-addressed S3 key.")
+    s3_etag: str | None = Field(None, description="ETag of the S3 object.")
+    s3_version: str | None = Field(None, description="S3 version id (versioned buckets).")
+    uploaded: bool = Field(False, description="true when the archive was uploaded; false when the same "
+                           "content was already there or no bucket was given.")
+    revision: dict[str, object] | None = Field(None, description="CodeDeploy RevisionLocation JSON, the "
+                                               "revision input of codedeploy-deploy.")
+
+
+def run(inputs: Inputs, ctx: RunContext) -> Outputs:
+    report = ctx.reporter
+    source = _source_dir(inputs.source)
+    appspec_path = source / inputs.appspec
+    if not appspec_path.is_file():
+        raise InputError.single("appspec", inputs.appspec, f"no file at {appspec_path}; add an appspec.yml "
+                                "to the revision or point appspec at it (relative to source)")
+    extension = EXTENSIONS[inputs.bundle_type]
+    target = Path(inputs.output or f"revision.{extension}").absolute()
+
+    with report.group("Collect files and validate appspec"):
+        contents = collect_files(source, inputs.include, inputs.exclude, skip=[target])
+        contents.add(BundleEntry("appspec.yml", None, content=appspec_path.read_bytes()))
+        facts = deployment_info.standard_facts(ctx.environ, inputs.image)
+        env_text = deployment_info.render(facts, inputs.deployment_info)
+        contents.add(BundleEntry(deployment_info.FILE_NAME, None, content=env_text.encode()))
+        shown_path = os.path.relpath(appspec_path)
+        spec = appspec_rules.parse_appspec(appspec_path.read_text(encoding="utf-8"), shown_path,
+                                           contents.has, contents.is_executable)
+        for warning in spec.warnings:
+            report.warning(warning.message, file=warning.file, line=warning.line)
+        report.info(f"{len(contents.entries)} files, {len(spec.hooks)} hook scripts; appspec is valid")
+
+    s3 = codedeploy = None
+    if inputs.bucket:
+        clients = ctx.aws(inputs)
+        s3 = clients.client("s3")
+        check_bucket(s3, inputs.bucket)
+        if inputs.application:
+            codedeploy = clients.client("codedeploy")
+            check_application(codedeploy, inputs.application)
+
+    with report.group(f"Build {inputs.bundle_type} archive"):
+        epoch = deployment_info.source_date_epoch(ctx.environ)
+        sha256 = write_archive(contents, target, inputs.bundle_type, epoch)
+        report.info(f"{target} ({target.stat().st_size} bytes) sha256={sha256}")
+
+    stored: S3Object | None = None
+    revision = None
+    if s3 is not None and inputs.bucket:
+        name = inputs.application or source.resolve().name or "revision"
+        key = content_addressed_key(inputs.key_prefix, name, sha256, extension)
+        with report.group(f"Upload to s3://{inputs.bucket}/{key}"):
+            stored = upload_if_changed(s3, target, inputs.bucket, key, sha256, inputs.bundle_type)
+            report.info("uploaded" if stored.uploaded else "unchanged: the same content is already there")
+        revision = _revision(stored, inputs.bundle_type)
+        if codedeploy is not None and inputs.application:
+            register(codedeploy, inputs.application, revision, inputs.description)
+            report.info(f"registered with CodeDeploy application {inputs.application}")
+
+    outputs = Outputs(
+        bundle_path=str(target), sha256=sha256, bundle_type=inputs.bundle_type,
+        s3_bucket=stored.bucket if stored else None, s3_key=stored.key if stored else None,
+        s3_etag=stored.etag if stored else None, s3_version=stored.version if stored else None,
+        uploaded=bool(stored and stored.uploaded), revision=revision,
+    )
+    report.summary(_summary(outputs, len(contents.entries)))
+    return outputs
+
+
+def _source_dir(value: str) -> Path:
+    path = Path(value)
+    if not path.is_dir():
+        raise InputError.single("source", value, "not a directory; point source at the folder holding "
+                                "appspec.yml and the hook scripts")
+    return path
+
+
+def _revision(stored: S3Object, bundle_type: str) -> dict[str, object]:
+    location: dict[str, object] = {"bucket": stored.bucket, "key": stored.key, "bundleType": bundle_type,
+                                   "eTag": stored.etag}
+    if stored.version:
+        location["version"] = stored.version
+    return {"revisionType": "S3", "s3Location": location}
+
+
+def _summary(outputs: Outputs, files: int) -> str:
+    rows = [("archive", f"`{Path(outputs.bundle_path).name}` ({outputs.bundle_type}, {files} files)"),
+            ("sha256", f"`{outputs.sha256}`")]
+    if outputs.s3_key:
+        state = "uploaded" if outputs.uploaded else "unchanged (already in S3)"
+        rows.append(("S3", f"`s3://{outputs.s3_bucket}/{outputs.s3_key}` — {state}"))
+    return "### 📦 package-revision\n\n" + markdown_table(("", ""), rows)
+
+
+SPEC = ActionSpec(
+    name="package-revision",
+    title="Package a CodeDeploy revision",
+    description="Validate appspec.yml, add a safely quoted deployment-info.env, write a byte-reproducible "
+    "zip/tgz/tar, upload it to S3 under a content-addressed key (skipped when unchanged) and register it.",
+    icon="package",
+    color="orange",
+    inputs=Inputs,
+    outputs=Outputs,
+    run=run,
+)

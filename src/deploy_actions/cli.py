@@ -1,0 +1,114 @@
+"""Entry point: parse, dispatch, exit codes. All work happens in the action modules."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from deploy_actions import __version__
+from deploy_actions.actions import ActionSpec, all_actions
+from deploy_actions.core.context import RunContext
+from deploy_actions.core.errors import DeployActionsError
+from deploy_actions.core.inputs import collect_raw, input_specs, parse_inputs
+from deploy_actions.core.outputs import publish
+from deploy_actions.core.platform import detect_reporter
+
+EPILOG = """\
+Every --<input> can also come from INPUT_<NAME> (e.g. --key-prefix from INPUT_KEY_PREFIX).
+Outputs go to $GITHUB_OUTPUT, to the dotenv file named by $DEPLOY_ACTIONS_DOTENV, and with
+--json to stdout as one JSON object. Exit codes: 0 done, 1 the deployment or check failed,
+2 bad input or configuration (nothing in AWS was changed)."""
+
+
+def build_parser(actions: Mapping[str, ActionSpec]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deploy-actions",
+        description="Ship containerized services to AWS with zero downtime, from any CI or a laptop.",
+        epilog="Run 'deploy-actions <command> --help' for a command's inputs.",
+    )
+    parser.add_argument("--version", action="version", version=f"deploy-actions {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="<command>")
+    for spec in actions.values():
+        sub = commands.add_parser(
+            spec.name, help=spec.title, description=spec.description, epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument("--json", action="store_true", help="print the outputs as one JSON object on stdout")
+        group = sub.add_argument_group("inputs")
+        for item in input_specs(spec.inputs):
+            help_text = item.description
+            if item.choices:
+                help_text += f" One of: {', '.join(item.choices)}."
+            if item.default not in (None, ""):
+                help_text += f" Default: {item.default!r}."
+            if item.required:
+                help_text += " Required."
+            group.add_argument(f"--{item.name}", dest=f"input:{item.name}", metavar="VALUE",
+                               help=help_text.replace("%", "%%"))
+    commands.add_parser("emulator", help="local AWS emulator: start, stop, status, env, seed",
+                        add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
+         stdout: TextIO | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["emulator"]:
+        from deploy_actions.emulator.cli import main as emulator_main
+
+        return emulator_main(args_list[1:])
+    env = dict(os.environ if environ is None else environ)
+    out = stdout if stdout is not None else sys.stdout
+    actions = all_actions()
+    parser = build_parser(actions)
+    args = parser.parse_args(args_list)
+    if not args.command:
+        parser.print_help(out)
+        return 2
+    return run_action(actions[args.command], args, env, out)
+
+
+def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], out: TextIO) -> int:
+    as_json = bool(args.json)
+    reporter = detect_reporter(env, sys.stderr if as_json else out)
+    given = {k.removeprefix("input:"): v for k, v in vars(args).items() if k.startswith("input:")}
+    raw = collect_raw(spec.inputs, given, env)
+    for item in input_specs(spec.inputs):
+        if item.secret and item.name in raw:
+            reporter.mask(raw[item.name])
+    ctx = RunContext(reporter=reporter, environ=env)
+    try:
+        inputs = parse_inputs(spec.inputs, raw)
+        with ctx.cancel.on_signals():
+            outputs = spec.run(inputs, ctx)
+    except DeployActionsError as exc:
+        _report_failure(spec, exc, reporter)
+        return exc.exit_code
+    except Exception as exc:  # an unexpected bug: say so plainly, keep the traceback for debug
+        reporter.error(f"internal error in {spec.name}: {exc.__class__.__name__}: {exc}")
+        reporter.debug(traceback.format_exc())
+        return 1
+    publish(outputs, env, json_stream=out if as_json else None)
+    return 0
+
+
+def _report_failure(spec: ActionSpec, exc: DeployActionsError, reporter: object) -> None:
+    from deploy_actions.core.platform import Reporter
+
+    assert isinstance(reporter, Reporter)
+    kind = "configuration error" if exc.exit_code == 2 else "failed"
+    findings = exc.findings()
+    if findings:
+        for finding in findings:
+            if finding.severity == "warning":
+                reporter.warning(finding.message, file=finding.file, line=finding.line)
+            else:
+                reporter.error(finding.message, title=f"{spec.name}: {kind}", file=finding.file,
+                               line=finding.line)
+    else:
+        reporter.error(str(exc), title=f"{spec.name}: {kind}")
+    reporter.summary(f"### ❌ {spec.name}: {kind}\n\n```\n{exc}\n```")

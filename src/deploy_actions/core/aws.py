@@ -1,0 +1,148 @@
+"""The one place AWS clients are made.
+
+Standard credential chain, region from input or environment, ``AWS_ENDPOINT_URL`` and
+``AWS_ENDPOINT_URL_<SERVICE>`` honoured by botocore itself (that is how the emulator, LocalStack
+and the tests point us elsewhere), adaptive retries for throttling, optional web-identity role.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from deploy_actions import __version__
+from deploy_actions.core.environment import Env
+from deploy_actions.core.errors import ConfigurationError, DeployActionsError, InputError
+from deploy_actions.core.inputs import AwsInputs
+from deploy_actions.core.platform import Reporter
+
+RETRY_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 10},
+    user_agent_extra=f"deploy-actions/{__version__}",
+    connect_timeout=10,
+    read_timeout=60,
+)
+
+
+class AwsClients:
+    """Builds each client once per run and counts the API calls made through it."""
+
+    def __init__(self, session: Any, region: str) -> None:
+        self.session = session
+        self.region = region
+        self._clients: dict[str, Any] = {}
+        self.calls: dict[str, int] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            client = self.session.client(service, region_name=self.region, config=RETRY_CONFIG)
+            client.meta.events.register("before-call", self._count)
+            self._clients[service] = client
+        return self._clients[service]
+
+    def _count(self, model: Any, **_: Any) -> None:
+        key = f"{model.service_model.service_name}.{model.name}"
+        self.calls[key] = self.calls.get(key, 0) + 1
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+
+def resolve_region(inputs: AwsInputs, environ: Mapping[str, str]) -> str:
+    region = inputs.region or environ.get(Env.AWS_REGION) or environ.get(Env.AWS_DEFAULT_REGION)
+    if not region:
+        raise InputError.single(
+            "region", None, "no region given; pass --region (or the region input) or set AWS_REGION"
+        )
+    return region
+
+
+def make_clients(
+    inputs: AwsInputs,
+    reporter: Reporter,
+    environ: Mapping[str, str] | None = None,
+    id_token: Callable[[], str] | None = None,
+) -> AwsClients:
+    env = os.environ if environ is None else environ
+    region = resolve_region(inputs, env)
+    session = boto3.session.Session(region_name=region)
+    if inputs.role_to_assume:
+        session = _assume_role(session, inputs, reporter, env, region, id_token)
+    return AwsClients(session, region)
+
+
+def _assume_role(
+    session: Any,
+    inputs: AwsInputs,
+    reporter: Reporter,
+    environ: Mapping[str, str],
+    region: str,
+    id_token: Callable[[], str] | None,
+) -> Any:
+    token = (id_token or (lambda: _ci_id_token(inputs, environ)))()
+    reporter.mask(token)
+    sts = session.client("sts", region_name=region, config=RETRY_CONFIG)
+    run = environ.get(Env.GITHUB_RUN_ID) or environ.get("CI_JOB_ID") or "local"
+    try:
+        answer = sts.assume_role_with_web_identity(
+            RoleArn=inputs.role_to_assume,
+            RoleSessionName=f"deploy-actions-{run}"[:64],
+            WebIdentityToken=token,
+            DurationSeconds=3600,
+        )
+    except ClientError as exc:
+        raise ConfigurationError(
+            f"could not assume role {inputs.role_to_assume}: {describe_client_error(exc)}. Check the "
+            "role's trust policy allows this repository's OIDC subject."
+        ) from None
+    creds = answer["Credentials"]
+    reporter.mask(creds["SecretAccessKey"])
+    reporter.mask(creds["SessionToken"])
+    reporter.info(f"Assumed role {inputs.role_to_assume}")
+    return boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )
+
+
+def _ci_id_token(inputs: AwsInputs, environ: Mapping[str, str]) -> str:
+    if environ.get(Env.ACTIONS_ID_TOKEN_REQUEST_URL):
+        from actions_toolkit import core as gh_core
+
+        return str(gh_core.get_id_token("sts.amazonaws.com"))
+    token = environ.get(inputs.id_token_variable)
+    if token:
+        return token
+    raise InputError.single(
+        "role-to-assume",
+        inputs.role_to_assume,
+        "no OIDC token available: on GitHub grant 'permissions: id-token: write'; on GitLab add "
+        f"'id_tokens: {inputs.id_token_variable}: {{aud: sts.amazonaws.com}}' to the job",
+    )
+
+
+def describe_client_error(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    return f"{error.get('Code', 'Error')}: {error.get('Message', str(exc))}"
+
+
+def aws_failure(action: str, exc: Exception) -> DeployActionsError:
+    """Translate a botocore failure at the AWS boundary into plain words."""
+    if isinstance(exc, NoCredentialsError):
+        return ConfigurationError(
+            "no AWS credentials found: configure the credential chain (environment, profile, "
+            "instance role) or pass role-to-assume"
+        )
+    if isinstance(exc, ClientError):
+        return DeployActionsError(f"{action} failed: {describe_client_error(exc)}")
+    if isinstance(exc, BotoCoreError):
+        return DeployActionsError(f"{action} failed: {exc}")
+    return DeployActionsError(f"{action} failed: {exc}")

@@ -1,0 +1,234 @@
+"""One pydantic model per action is the source of truth for its inputs.
+
+CLI flags, ``INPUT_*`` variables, action.yml inputs, GitLab ``spec:inputs`` and the docs tables
+are all derived from these models (see ``deploy_actions.frontdoors``).
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
+
+from deploy_actions.core.environment import INPUT_PREFIX
+from deploy_actions.core.errors import InputError, InputProblem
+
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def env_name(input_name: str) -> str:
+    """INPUT_<NAME_UPPER_SNAKE>, the name composite actions and GitLab templates set."""
+    return INPUT_PREFIX + input_name.replace("-", "_").upper()
+
+
+def _split_lines(value: object) -> object:
+    if isinstance(value, str):
+        lines = (line.strip() for line in value.splitlines())
+        return [line for line in lines if line and not line.startswith("#")]
+    return value
+
+
+def _parse_pairs(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    pairs: dict[str, str] = {}
+    for number, raw in enumerate(value.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, rest = line.partition("=")
+        key = key.strip()
+        if not sep or not _KEY.match(key):
+            raise ValueError(
+                f"line {number} ({line[:40]!r}) is not KEY=VALUE; keys are letters, digits and "
+                "underscores and do not start with a digit"
+            )
+        pairs[key] = rest
+    return pairs
+
+
+def _parse_bool(value: object) -> object:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError("expected true or false")
+    return value
+
+
+MultiLine = Annotated[list[str], BeforeValidator(_split_lines)]
+KeyValues = Annotated[dict[str, str], BeforeValidator(_parse_pairs)]
+Flag = Annotated[bool, BeforeValidator(_parse_bool)]
+
+
+def secret_field(default: Any = None, *, description: str) -> Any:
+    """An input whose value is masked at once and never summarised."""
+    return Field(default, description=description, json_schema_extra={"secret": True})
+
+
+class ActionInputs(BaseModel):
+    """Base of every action's inputs: kebab-case names, no unknown keys, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=kebab, populate_by_name=True, extra="forbid", frozen=True,
+    )
+
+    def problems(self) -> list[InputProblem]:
+        """Cross-input checks (conflicting options); actions override. Runs before any AWS call."""
+        return []
+
+
+class AwsInputs(ActionInputs):
+    """Inputs every action that talks to AWS shares."""
+
+    region: str | None = Field(
+        None, description="AWS region. Default: AWS_REGION or AWS_DEFAULT_REGION from the environment."
+    )
+    role_to_assume: str | None = Field(
+        None,
+        description="IAM role ARN to assume with the CI's OIDC token (GitHub id-token, or the GitLab "
+        "id_tokens variable named by id-token-variable). Empty: the standard credential chain.",
+    )
+    id_token_variable: str = Field(
+        "AWS_ID_TOKEN",
+        description="GitLab only: name of the id_tokens variable that holds the OIDC token for "
+        "role-to-assume.",
+    )
+
+
+Kind = Literal["string", "boolean", "number", "multiline", "choice"]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    description: str
+    kind: Kind
+    required: bool
+    default: str | None
+    choices: tuple[str, ...] = ()
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return env_name(self.name)
+
+
+def input_specs(model: type[ActionInputs]) -> list[InputSpec]:
+    """The model's inputs, its own first and the shared AWS ones last (as users read them)."""
+    shared = set(AwsInputs.model_fields)
+    fields = sorted(model.model_fields.items(), key=lambda item: item[0] in shared)
+    return [_spec(name, info) for name, info in fields]
+
+
+def _spec(field_name: str, info: FieldInfo) -> InputSpec:
+    kind, choices = _kind(info.annotation)
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    required = info.is_required()
+    return InputSpec(
+        name=info.alias or kebab(field_name),
+        description=info.description or "",
+        kind=kind,
+        required=required,
+        default=None if required else render_default(info.default),
+        choices=choices,
+        secret=bool(extra.get("secret")),
+    )
+
+
+def _kind(annotation: Any) -> tuple[Kind, tuple[str, ...]]:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in get_args(annotation) if a is not type(None)]
+        return _kind(inner[0])
+    if origin is Annotated:
+        return _kind(get_args(annotation)[0])
+    if origin is Literal:
+        return "choice", tuple(str(a) for a in get_args(annotation))
+    if annotation is bool:
+        return "boolean", ()
+    if annotation in (int, float):
+        return "number", ()
+    if origin in (list, dict):
+        return "multiline", ()
+    return "string", ()
+
+
+def render_default(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "\n".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def collect_raw(model: type[ActionInputs], given: Mapping[str, str | None],
+                environ: Mapping[str, str]) -> dict[str, str]:
+    """Merge CLI values over INPUT_* variables; empty means 'not set' (GitHub passes '' for unset)."""
+    raw: dict[str, str] = {}
+    for spec in input_specs(model):
+        value = given.get(spec.name)
+        if value is None:
+            value = environ.get(spec.env)
+        if value is None:
+            # GitHub's own convention for JavaScript actions keeps the hyphens.
+            value = environ.get(INPUT_PREFIX + spec.name.upper())
+        if value is None:
+            continue
+        if spec.kind != "multiline":
+            value = value.strip()
+        if value.strip():
+            raw[spec.name] = value
+    return raw
+
+
+M = TypeVar("M", bound=ActionInputs)
+
+
+def parse_inputs(model: type[M], raw: Mapping[str, str]) -> M:
+    """Validate raw strings into the model, or raise InputError listing every bad input."""
+    try:
+        parsed = model.model_validate(dict(raw))
+    except ValidationError as exc:
+        problems = [_problem(model, error, raw) for error in exc.errors()]
+        raise InputError(problems) from None
+    problems = parsed.problems()
+    if problems:
+        raise InputError(problems)
+    return parsed
+
+
+def _problem(model: type[ActionInputs], error: Any, raw: Mapping[str, str]) -> InputProblem:
+    loc = error.get("loc") or ("?",)
+    name = str(loc[0])
+    value = raw.get(name)
+    specs = {s.name: s for s in input_specs(model)}
+    spec = specs.get(name)
+    kind = error.get("type", "")
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if kind == "missing" and spec is not None:
+        message = f"required; pass --{name} VALUE or set {spec.env}"
+    elif kind == "literal_error" and spec is not None:
+        message = f"must be one of: {', '.join(spec.choices)}"
+    elif kind in ("int_parsing", "float_parsing"):
+        message = "must be a number"
+    if spec is not None and spec.secret:
+        value = "***"
+    return InputProblem(name, value, message)

@@ -1,0 +1,193 @@
+"""Platform adapters: how groups, annotations, masks and summaries look on each CI.
+
+Action code talks to a ``Reporter`` and never checks which CI it runs on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as _secrets
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from actions_toolkit.command import Command
+
+from deploy_actions.core.environment import Env
+
+DEFAULT_SUMMARY_FILE = "deploy-actions-summary.md"
+
+
+class Reporter:
+    """Plain terminal output; the base the CI adapters refine."""
+
+    name = "terminal"
+
+    def __init__(self, stream: TextIO | None = None, environ: Mapping[str, str] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        self.environ = dict(os.environ if environ is None else environ)
+        self._secrets: set[str] = set()
+        self.debug_enabled = bool(self.environ.get(Env.DEBUG) or self.environ.get(Env.ACTIONS_STEP_DEBUG))
+        self.summary_path: Path | None = None
+
+    # -- secrets -------------------------------------------------------------------------------
+    def mask(self, secret: str) -> None:
+        """Register a secret: it is redacted from everything this reporter writes from now on."""
+        for part in [secret, *secret.splitlines()]:
+            part = part.strip()
+            if len(part) >= 4 and part not in self._secrets:
+                self._secrets.add(part)
+                self._announce_mask(part)
+
+    def _announce_mask(self, secret: str) -> None:
+        """CI-specific registration (GitHub's add-mask); the terminal only redacts."""
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    def _write(self, text: str) -> None:
+        self.stream.write(self.redact(text) + "\n")
+        self.stream.flush()
+
+    # -- log lines -----------------------------------------------------------------------------
+    def info(self, message: str) -> None:
+        self._write(message)
+
+    def debug(self, message: str) -> None:
+        if self.debug_enabled:
+            self._write(f"debug: {message}")
+
+    def warning(self, message: str, *, title: str | None = None, file: str | None = None,
+                line: int | None = None) -> None:
+        self._write(f"warning: {_located(message, title, file, line)}")
+
+    def error(self, message: str, *, title: str | None = None, file: str | None = None,
+              line: int | None = None) -> None:
+        self._write(f"error: {_located(message, title, file, line)}")
+
+    def untrusted(self, text: str) -> None:
+        """Print text we do not control (hook logs, commit messages) so it cannot act as a command."""
+        for line in text.splitlines():
+            self._write(f"  | {line}")
+
+    # -- groups --------------------------------------------------------------------------------
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        started = time.monotonic()
+        self._start_group(title)
+        try:
+            yield
+        finally:
+            self._end_group(title, time.monotonic() - started)
+
+    def _start_group(self, title: str) -> None:
+        self._write(f"▶ {title}")
+
+    def _end_group(self, title: str, seconds: float) -> None:
+        self._write(f"◀ {title} ({seconds:.1f}s)")
+
+    # -- summary -------------------------------------------------------------------------------
+    def summary(self, markdown: str) -> None:
+        """Append markdown to the run summary (a file the user can open or keep as an artifact)."""
+        path = Path(self.environ.get(Env.SUMMARY) or DEFAULT_SUMMARY_FILE)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(self.redact(markdown).rstrip("\n") + "\n\n")
+        if self.summary_path is None:
+            self.summary_path = path
+            self.info(f"Summary written to {path}")
+
+
+class GitHubReporter(Reporter):
+    name = "github"
+
+    def _command(self, command: str, message: str, **properties: object) -> None:
+        props = {k: v for k, v in properties.items() if v is not None}
+        self.stream.write(str(Command(command, props, self.redact(message))) + "\n")
+        self.stream.flush()
+
+    def _announce_mask(self, secret: str) -> None:
+        self._command("add-mask", secret)
+
+    def debug(self, message: str) -> None:
+        self._command("debug", message)
+
+    def warning(self, message: str, *, title: str | None = None, file: str | None = None,
+                line: int | None = None) -> None:
+        self._command("warning", message, title=title, file=file, line=line)
+
+    def error(self, message: str, *, title: str | None = None, file: str | None = None,
+              line: int | None = None) -> None:
+        self._command("error", message, title=title, file=file, line=line)
+
+    def untrusted(self, text: str) -> None:
+        # Between stop-commands markers the runner ignores '::' lines, so a hostile log line or
+        # commit message cannot set outputs, masks or annotations.
+        token = _secrets.token_hex(16)
+        self._write(f"::stop-commands::{token}")
+        super().untrusted(text)
+        self._write(f"::{token}::")
+
+    def _start_group(self, title: str) -> None:
+        self._write(f"::group::{title}")
+
+    def _end_group(self, title: str, seconds: float) -> None:
+        self._write(f"{title}: {seconds:.1f}s")
+        self._write("::endgroup::")
+
+    def summary(self, markdown: str) -> None:
+        target = self.environ.get(Env.GITHUB_STEP_SUMMARY)
+        if not target:
+            super().summary(markdown)
+            return
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(self.redact(markdown).rstrip("\n") + "\n\n")
+
+
+class GitLabReporter(Reporter):
+    name = "gitlab"
+    _RED = "\x1b[31;1m"
+    _YELLOW = "\x1b[33;1m"
+    _RESET = "\x1b[0m"
+
+    def __init__(self, stream: TextIO | None = None, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(stream, environ)
+        self._sections: list[str] = []
+
+    def warning(self, message: str, *, title: str | None = None, file: str | None = None,
+                line: int | None = None) -> None:
+        self._write(f"{self._YELLOW}WARNING: {_located(message, title, file, line)}{self._RESET}")
+
+    def error(self, message: str, *, title: str | None = None, file: str | None = None,
+              line: int | None = None) -> None:
+        self._write(f"{self._RED}ERROR: {_located(message, title, file, line)}{self._RESET}")
+
+    def _start_group(self, title: str) -> None:
+        name = f"deploy_actions_{len(self._sections)}_{int(time.time())}"
+        self._sections.append(name)
+        self._write(f"\x1b[0Ksection_start:{int(time.time())}:{name}[collapsed=true]\r\x1b[0K{title}")
+
+    def _end_group(self, title: str, seconds: float) -> None:
+        name = self._sections.pop()
+        self._write(f"{title}: {seconds:.1f}s")
+        self._write(f"\x1b[0Ksection_end:{int(time.time())}:{name}\r\x1b[0K")
+
+
+def detect_reporter(environ: Mapping[str, str] | None = None, stream: TextIO | None = None) -> Reporter:
+    env = os.environ if environ is None else environ
+    forced = env.get(Env.PLATFORM, "").lower()
+    if forced == "github" or (not forced and env.get(Env.GITHUB_ACTIONS) == "true"):
+        return GitHubReporter(stream, env)
+    if forced == "gitlab" or (not forced and env.get(Env.GITLAB_CI) == "true"):
+        return GitLabReporter(stream, env)
+    return Reporter(stream, env)
+
+
+def _located(message: str, title: str | None, file: str | None, line: int | None) -> str:
+    where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+    head = f"{title}: " if title else ""
+    return f"{where}{head}{message}"
