@@ -107,11 +107,13 @@ class GitHubReporter(Reporter):
 
     def _command(self, command: str, message: str, **properties: object) -> None:
         props = {k: v for k, v in properties.items() if v is not None}
-        self.stream.write(str(Command(command, props, self.redact(message))) + "\n")
+        self.stream.write(self.redact(str(Command(command, props, message))) + "\n")
         self.stream.flush()
 
     def _announce_mask(self, secret: str) -> None:
-        self._command("add-mask", secret)
+        # The one line that must carry the secret itself: the runner masks it from here on.
+        self.stream.write(str(Command("add-mask", {}, secret)) + "\n")
+        self.stream.flush()
 
     def debug(self, message: str) -> None:
         self._command("debug", message)

@@ -84,8 +84,8 @@ def collect_files(source: Path, include: list[str], exclude: list[str], skip: It
 
     Globs use .gitignore syntax (``**``, trailing ``/`` for directories, ``!`` to re-include).
     """
-    included = pathspec.PathSpec.from_lines("gitwildmatch", include or ["*"])
-    excluded = pathspec.PathSpec.from_lines("gitwildmatch", [*ALWAYS_EXCLUDED, *exclude])
+    included = pathspec.PathSpec.from_lines("gitignore", include or ["*"])
+    excluded = pathspec.PathSpec.from_lines("gitignore", [*ALWAYS_EXCLUDED, *exclude])
     skipped = {p.resolve() for p in skip}
     entries = []
     for root, dirs, files in os.walk(source, followlinks=False):

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+from pydantic import Field
+
+from deploy_actions.core.outputs import ActionOutputs, output_specs, publish
+
+
+class Sample(ActionOutputs):
+    deployment_id: str = Field(description="id")
+    ok: bool = Field(description="ok")
+    details: dict[str, object] | None = Field(None, description="json")
+    notes: str = Field("", description="text")
+
+
+def read_github_output(path: Path) -> dict[str, str]:
+    """Parse $GITHUB_OUTPUT the way the runner does (name=value, or name<<DELIM ... DELIM)."""
+    values: dict[str, str] = {}
+    lines = path.read_text().split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            end = lines.index(delimiter, index + 1)
+            values[name] = "\n".join(lines[index + 1:end])
+            index = end + 1
+        elif line:
+            name, value = line.split("=", 1)
+            values[name] = value
+            index += 1
+        else:
+            index += 1
+    return values
+
+
+def test_outputs_reach_github_gitlab_and_json(tmp_path: Path) -> None:
+    gh, dotenv, stream = tmp_path / "gh", tmp_path / "dotenv", io.StringIO()
+    gh.touch()
+    outputs = Sample(deployment_id="d-1", ok=True, details={"a": [1, 2]}, notes="line1\nline2=x\nghadelimiter")
+    publish(outputs, {"GITHUB_OUTPUT": str(gh), "DEPLOY_ACTIONS_DOTENV": str(dotenv)}, json_stream=stream)
+
+    parsed = read_github_output(gh)
+    assert parsed == {"deployment-id": "d-1", "ok": "true", "details": '{"a":[1,2]}',
+                      "notes": "line1\nline2=x\nghadelimiter"}
+    assert dotenv.read_text().splitlines() == [
+        "DEPLOYMENT_ID=d-1", "OK=true", 'DETAILS={"a":[1,2]}', 'NOTES="line1\\nline2=x\\nghadelimiter"',
+    ]
+    assert json.loads(stream.getvalue()) == parsed
+    assert re.search(r"notes<<ghadelimiter_[0-9a-f-]{36}\n", gh.read_text())
+
+
+def test_output_specs_are_kebab_case_with_descriptions() -> None:
+    assert [(o.name, o.description) for o in output_specs(Sample)][:2] == [("deployment-id", "id"), ("ok", "ok")]

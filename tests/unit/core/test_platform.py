@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from deploy_actions.core.platform import GitHubReporter, GitLabReporter, Reporter, detect_reporter
+
+
+def test_detects_the_ci_from_its_environment() -> None:
+    assert isinstance(detect_reporter({"GITHUB_ACTIONS": "true"}), GitHubReporter)
+    assert isinstance(detect_reporter({"GITLAB_CI": "true"}), GitLabReporter)
+    assert type(detect_reporter({})) is Reporter
+    assert isinstance(detect_reporter({"DEPLOY_ACTIONS_PLATFORM": "gitlab", "GITHUB_ACTIONS": "true"}),
+                      GitLabReporter)
+
+
+def test_github_groups_annotations_and_masks() -> None:
+    out = io.StringIO()
+    reporter = GitHubReporter(out, {})
+    reporter.mask("s3cr3t-token")
+    with reporter.group("Upload"):
+        reporter.info("using s3cr3t-token now")
+    reporter.error("hook failed: 50%\nsecond line", title="ValidateService", file="appspec.yml", line=12)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "::add-mask::s3cr3t-token"
+    assert lines[1] == "::group::Upload"
+    assert lines[2] == "using *** now"
+    assert lines[4] == "::endgroup::"
+    assert lines[5] == ("::error title=ValidateService,file=appspec.yml,line=12::"
+                        "hook failed: 50%25%0Asecond line")
+
+
+def test_github_untrusted_text_cannot_issue_commands() -> None:
+    out = io.StringIO()
+    GitHubReporter(out, {}).untrusted("::set-output name=x::pwned\n::add-mask::y")
+    lines = out.getvalue().splitlines()
+    token = re.fullmatch(r"::stop-commands::([0-9a-f]{32})", lines[0])
+    assert token is not None
+    assert lines[-1] == f"::{token.group(1)}::"
+    assert all(not line.startswith("::set-output") for line in lines)
+
+
+def test_gitlab_collapsible_sections_and_colored_errors() -> None:
+    out = io.StringIO()
+    reporter = GitLabReporter(out, {})
+    with reporter.group("Build archive"):
+        reporter.info("inside")
+    reporter.error("boom")
+    text = out.getvalue()
+    assert re.search(r"\x1b\[0Ksection_start:\d+:(deploy_actions_0_\d+)\[collapsed=true\]\r\x1b\[0KBuild archive", text)
+    assert re.search(r"\x1b\[0Ksection_end:\d+:deploy_actions_0_\d+\r\x1b\[0K", text)
+    assert "\x1b[31;1mERROR: boom\x1b[0m" in text
+
+
+def test_terminal_redacts_multiline_secrets_and_writes_summary(tmp_path: Path) -> None:
+    out = io.StringIO()
+    summary = tmp_path / "summary.md"
+    reporter = Reporter(out, {"DEPLOY_ACTIONS_SUMMARY": str(summary)})
+    reporter.mask("first-line-secret\nsecond-line-secret")
+    reporter.info("a second-line-secret b")
+    reporter.summary("| x | first-line-secret |")
+    assert "a *** b" in out.getvalue()
+    assert summary.read_text() == "| x | *** |\n\n"
+    assert f"Summary written to {summary}" in out.getvalue()
+
+
+def test_github_summary_goes_to_step_summary_file(tmp_path: Path) -> None:
+    target = tmp_path / "step-summary"
+    GitHubReporter(io.StringIO(), {"GITHUB_STEP_SUMMARY": str(target)}).summary("### done")
+    assert target.read_text() == "### done\n\n"
