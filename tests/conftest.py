@@ -39,8 +39,17 @@ class AwsEndpoint:
 @pytest.fixture(scope="session")
 def aws() -> Iterator[AwsEndpoint]:
     """The local AWS emulator (moto's server plus our extensions) on loopback, over real HTTP."""
-    from deploy_actions.emulator import Emulator
+    try:
+        from deploy_actions.emulator import Emulator
+    except ImportError:  # until the emulator lands: plain moto server
+        from moto.server import ThreadedMotoServer
 
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        yield AwsEndpoint(f"http://{host}:{port}")
+        server.stop()
+        return
     with Emulator() as emulator:
         yield AwsEndpoint(emulator.endpoint_url)
 
@@ -49,6 +58,7 @@ def aws() -> Iterator[AwsEndpoint]:
 class CliResult:
     code: int
     stdout: str
+    log: str
     outputs: dict[str, str]
 
 
@@ -59,14 +69,14 @@ def run_cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     def run(*args: str, env: dict[str, str] | None = None, json_out: bool = True) -> CliResult:
         environ = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path),
                    "DEPLOY_ACTIONS_SUMMARY": str(tmp_path / "summary.md"), **(env or {})}
-        out = io.StringIO()
+        out, err = io.StringIO(), io.StringIO()
         argv = [*args, "--json"] if json_out else list(args)
-        code = main(argv, environ=environ, stdout=out)
+        code = main(argv, environ=environ, stdout=out, stderr=err)
         text = out.getvalue()
         outputs: dict[str, str] = {}
         if json_out and code == 0:
             outputs = json.loads(text.strip().splitlines()[-1])
-        return CliResult(code, text, outputs)
+        return CliResult(code, text, err.getvalue() if json_out else text, outputs)
 
     return run
 

@@ -55,7 +55,7 @@ def build_parser(actions: Mapping[str, ActionSpec]) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-         stdout: TextIO | None = None) -> int:
+         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["emulator"]:
         from deploy_actions.emulator.cli import main as emulator_main
@@ -69,12 +69,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if not args.command:
         parser.print_help(out)
         return 2
-    return run_action(actions[args.command], args, env, out)
+    return run_action(actions[args.command], args, env, out, stderr if stderr is not None else sys.stderr)
 
 
-def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], out: TextIO) -> int:
+def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], out: TextIO, err: TextIO) -> int:
     as_json = bool(args.json)
-    reporter = detect_reporter(env, sys.stderr if as_json else out)
+    # With --json, stdout carries only the outputs object; the log goes to stderr.
+    reporter = detect_reporter(env, err if as_json else out)
     given = {k.removeprefix("input:"): v for k, v in vars(args).items() if k.startswith("input:")}
     raw = collect_raw(spec.inputs, given, env)
     for item in input_specs(spec.inputs):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -88,7 +87,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         facts = deployment_info.standard_facts(ctx.environ, inputs.image)
         env_text = deployment_info.render(facts, inputs.deployment_info)
         contents.add(BundleEntry(deployment_info.FILE_NAME, None, content=env_text.encode()))
-        shown_path = os.path.relpath(appspec_path)
+        shown_path = _display_path(appspec_path)
         spec = appspec_rules.parse_appspec(appspec_path.read_text(encoding="utf-8"), shown_path,
                                            contents.has, contents.is_executable)
         for warning in spec.warnings:
@@ -138,6 +137,12 @@ def _source_dir(value: str) -> Path:
         raise InputError.single("source", value, "not a directory; point source at the folder holding "
                                 "appspec.yml and the hook scripts")
     return path
+
+
+def _display_path(path: Path) -> str:
+    """Relative to the workspace when inside it (annotations need that), absolute otherwise."""
+    absolute = path.absolute()
+    return str(absolute.relative_to(Path.cwd())) if absolute.is_relative_to(Path.cwd()) else str(absolute)
 
 
 def _revision(stored: S3Object, bundle_type: str) -> dict[str, object]:

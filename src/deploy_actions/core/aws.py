@@ -32,18 +32,26 @@ RETRY_CONFIG = Config(
 class AwsClients:
     """Builds each client once per run and counts the API calls made through it."""
 
-    def __init__(self, session: Any, region: str) -> None:
+    def __init__(self, session: Any, region: str, environ: Mapping[str, str] | None = None) -> None:
         self.session = session
         self.region = region
+        self.environ = os.environ if environ is None else environ
         self._clients: dict[str, Any] = {}
         self.calls: dict[str, int] = {}
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            client = self.session.client(service, region_name=self.region, config=RETRY_CONFIG)
+            client = self.session.client(service, region_name=self.region, config=RETRY_CONFIG,
+                                         endpoint_url=self._endpoint(service))
             client.meta.events.register("before-call", self._count)
             self._clients[service] = client
         return self._clients[service]
+
+    def _endpoint(self, service: str) -> str | None:
+        """AWS_ENDPOINT_URL_<SERVICE_ID> then AWS_ENDPOINT_URL, read from the run's environment."""
+        service_id = self.session._session.get_service_model(service).service_id
+        specific = f"{Env.AWS_ENDPOINT_URL}_{str(service_id).replace(' ', '_').upper()}"
+        return self.environ.get(specific) or self.environ.get(Env.AWS_ENDPOINT_URL) or None
 
     def _count(self, model: Any, **_: Any) -> None:
         key = f"{model.service_model.service_name}.{model.name}"
@@ -71,10 +79,18 @@ def make_clients(
 ) -> AwsClients:
     env = os.environ if environ is None else environ
     region = resolve_region(inputs, env)
-    session = boto3.session.Session(region_name=region)
+    session = boto3.session.Session(
+        region_name=region,
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=env.get("AWS_SESSION_TOKEN"),
+        profile_name=None if env.get("AWS_ACCESS_KEY_ID") else env.get("AWS_PROFILE"),
+    )
+    if env.get("AWS_SECRET_ACCESS_KEY"):
+        reporter.mask(env["AWS_SECRET_ACCESS_KEY"])
     if inputs.role_to_assume:
         session = _assume_role(session, inputs, reporter, env, region, id_token)
-    return AwsClients(session, region)
+    return AwsClients(session, region, env)
 
 
 def _assume_role(
@@ -87,7 +103,7 @@ def _assume_role(
 ) -> Any:
     token = (id_token or (lambda: _ci_id_token(inputs, environ)))()
     reporter.mask(token)
-    sts = session.client("sts", region_name=region, config=RETRY_CONFIG)
+    sts = AwsClients(session, region, environ).client("sts")
     run = environ.get(Env.GITHUB_RUN_ID) or environ.get("CI_JOB_ID") or "local"
     try:
         answer = sts.assume_role_with_web_identity(

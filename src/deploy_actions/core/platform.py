@@ -192,4 +192,4 @@ def detect_reporter(environ: Mapping[str, str] | None = None, stream: TextIO | N
 def _located(message: str, title: str | None, file: str | None, line: int | None) -> str:
     where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
     head = f"{title}: " if title else ""
-    return f"{where}{head}{message}"
+    return f"{head}{where}{message}"

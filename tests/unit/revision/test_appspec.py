@@ -71,7 +71,8 @@ def test_malformed_yaml_reports_the_line() -> None:
 
 
 def test_version_and_os_are_required_and_checked() -> None:
-    assert problems("files: []\n") == ["1: 'version' is required and must be 0.0", "1: 'os' is required: linux or windows"]
+    assert problems("files: []\n") == [
+        "1: 'version' is required and must be 0.0", "1: 'os' is required: linux or windows"]
     assert problems("version: 1.0\nos: Linux\n") == [
         "1: 'version' must be 0.0 (got 1.0)",
         "2: 'os' must be linux or windows (got 'Linux'); did you mean 'linux'?",

@@ -1,0 +1,119 @@
+"""package-revision against S3 (and CodeDeploy) over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AwsEndpoint, CliResult
+
+
+@pytest.fixture
+def bucket(aws: AwsEndpoint) -> str:
+    name = f"revisions-{uuid.uuid4().hex[:10]}"
+    aws.client("s3").create_bucket(Bucket=name)
+    return name
+
+
+def objects(aws: AwsEndpoint, bucket: str) -> list[str]:
+    return [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+def package(run_cli, aws: AwsEndpoint, tree: Path, *args: str, **env: str) -> CliResult:  # type: ignore[no-untyped-def]
+    return run_cli("package-revision", "--source", str(tree), "--output", str(tree.parent / "out.zip"), *args,
+                   env={**aws.env, "SOURCE_DATE_EPOCH": "1700000000", **env})
+
+
+def test_uploads_content_addressed_and_reports_every_output(run_cli, aws, bucket, revision_tree) -> None:  # type: ignore[no-untyped-def]
+    result = package(run_cli, aws, revision_tree, "--bucket", bucket, "--key-prefix", "releases/api",
+                     GITHUB_SHA="0123abcd", GITHUB_REPOSITORY="acme/api")
+    assert result.code == 0, result.stdout
+    out = result.outputs
+    archive = Path(out["bundle-path"])
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert out["sha256"] == sha
+    assert out["s3-key"] == f"releases/api/app-{sha[:16]}.zip"
+    assert out["uploaded"] == "true" and out["bundle-type"] == "zip" and out["s3-bucket"] == bucket
+    head = aws.client("s3").head_object(Bucket=bucket, Key=out["s3-key"])
+    assert head["Metadata"]["sha256"] == sha
+    assert head["ETag"].strip('"') == out["s3-etag"]
+    body = aws.client("s3").get_object(Bucket=bucket, Key=out["s3-key"])["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as bundle:
+        assert "COMMIT_SHA='0123abcd'" in bundle.read("deployment-info.env").decode()
+        assert {"appspec.yml", "scripts/application_start.sh", "docker-compose.yml"} <= set(bundle.namelist())
+    import json
+
+    assert json.loads(out["revision"]) == {"revisionType": "S3", "s3Location": {
+        "bucket": bucket, "key": out["s3-key"], "bundleType": "zip", "eTag": out["s3-etag"]}}
+
+
+def test_second_run_with_same_content_uploads_nothing(run_cli, aws, bucket, revision_tree) -> None:  # type: ignore[no-untyped-def]
+    first = package(run_cli, aws, revision_tree, "--bucket", bucket)
+    os.utime(revision_tree / "README.txt", (2_000_000_000, 2_000_000_000))  # mtimes do not matter
+    second = package(run_cli, aws, revision_tree, "--bucket", bucket)
+    assert second.code == 0
+    assert second.outputs["uploaded"] == "false"
+    assert second.outputs["s3-key"] == first.outputs["s3-key"]
+    assert second.outputs["s3-etag"] == first.outputs["s3-etag"]
+    assert "unchanged: the same content is already there" in second.log
+    (revision_tree / "README.txt").write_text("changed\n")
+    third = package(run_cli, aws, revision_tree, "--bucket", bucket)
+    assert third.outputs["uploaded"] == "true" and third.outputs["s3-key"] != first.outputs["s3-key"]
+    assert len(objects(aws, bucket)) == 2
+
+
+def test_versioned_bucket_reports_the_version(run_cli, aws, bucket, revision_tree) -> None:  # type: ignore[no-untyped-def]
+    aws.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    result = package(run_cli, aws, revision_tree, "--bucket", bucket, "--bundle-type", "tgz")
+    assert result.code == 0
+    versions = aws.client("s3").list_object_versions(Bucket=bucket)["Versions"]
+    assert [v["VersionId"] for v in versions] == [result.outputs["s3-version"]]
+    assert result.outputs["s3-key"].endswith(".tar.gz")
+
+
+def test_large_bundles_go_up_in_parts(run_cli, aws, bucket, revision_tree) -> None:  # type: ignore[no-untyped-def]
+    (revision_tree / "blob.bin").write_bytes(os.urandom(70 * 1024 * 1024))
+    result = package(run_cli, aws, revision_tree, "--bucket", bucket)
+    assert result.code == 0
+    assert result.outputs["s3-etag"].endswith("-5")  # 16 MiB parts: a multipart upload's ETag
+
+
+@pytest.mark.parametrize(
+    ("args", "files", "message"),
+    [
+        (["--source", "/nonexistent/app"], {}, "input 'source' = '/nonexistent/app': not a directory"),
+        (["--appspec", "deploy/appspec.yml"], {}, "input 'appspec' = 'deploy/appspec.yml': no file at"),
+        ([], {"appspec.yml": "version: 0.0\nos: linux\nhooks: [\n"}, "appspec.yml:4: malformed YAML"),
+        ([], {"appspec.yml": "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: scripts/nope.sh\n"},
+         "appspec.yml:5: hook script 'scripts/nope.sh' (BeforeInstall) is not in the bundle"),
+        (["--bundle-type", "rar"], {}, "input 'bundle-type' = 'rar': must be one of: zip, tgz, tar"),
+        (["--deployment-info", "not a pair"], {}, "input 'deployment-info' = 'not a pair': line 1"),
+    ],
+)
+def test_bad_input_exits_2_and_uploads_nothing(run_cli, aws, bucket, revision_tree, args, files, message) -> None:  # type: ignore[no-untyped-def]
+    for name, text in files.items():
+        (revision_tree / name).write_text(text)
+    result = package(run_cli, aws, revision_tree, "--bucket", bucket, *args)
+    assert result.code == 2
+    assert message in result.log
+    assert objects(aws, bucket) == []
+
+
+def test_missing_bucket_is_bad_input(run_cli, aws, revision_tree) -> None:  # type: ignore[no-untyped-def]
+    result = package(run_cli, aws, revision_tree, "--bucket", "no-such-bucket-here")
+    assert result.code == 2
+    assert "input 'bucket' = 'no-such-bucket-here': no such bucket in this account/region" in result.log
+
+
+def test_summary_is_written_and_escapes_nothing_secret(run_cli, aws, bucket, revision_tree, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = package(run_cli, aws, revision_tree, "--bucket", bucket)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "### 📦 package-revision" in summary
+    assert f"s3://{bucket}/{result.outputs['s3-key']}` — uploaded" in summary
+    assert "testing" not in summary

@@ -1,0 +1,99 @@
+"""Contract: action.yml files, GitLab components, CLI flags and docs all agree with the input models."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from deploy_actions.actions import all_actions
+from deploy_actions.cli import build_parser
+from deploy_actions.core.inputs import input_specs
+from deploy_actions.core.outputs import output_specs
+from deploy_actions.frontdoors.__main__ import expected_files
+from deploy_actions.frontdoors.__main__ import main as generate
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTIONS = sorted(all_actions())
+
+
+def load(path: Path) -> list[object]:
+    return list(YAML(typ="safe").load_all(path.read_text()))
+
+
+def test_generated_files_on_disk_match_the_models() -> None:
+    assert generate(["--check", "--root", str(ROOT)]) == 0, "run: python -m deploy_actions.frontdoors"
+
+
+def test_check_fails_when_a_file_drifts(tmp_path: Path) -> None:
+    for path, text in expected_files(ROOT).items():
+        target = tmp_path / path.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    action = tmp_path / "package-revision" / "action.yml"
+    action.write_text(action.read_text().replace("  source:\n", "  sources:\n"))
+    assert generate(["--check", "--root", str(tmp_path)]) == 1
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_action_yml_inputs_outputs_and_env_match(name: str) -> None:
+    spec = all_actions()[name]
+    (action,) = load(ROOT / name / "action.yml")
+    assert isinstance(action, dict)
+    expected = {s.name: s for s in input_specs(spec.inputs)}
+    assert list(action["inputs"]) == list(expected)
+    for key, item in expected.items():
+        declared = action["inputs"][key]
+        assert declared["required"] == item.required
+        assert str(declared.get("default") or "").rstrip("\n") == (item.default or "")
+    assert list(action["outputs"]) == [o.name for o in output_specs(spec.outputs)]
+    (step,) = action["runs"]["steps"]
+    assert step["env"] == {s.env: f"${{{{ inputs.{s.name} }}}}" for s in expected.values()}
+    assert "${{" not in step["run"], "inputs must reach run: only through env"
+    assert action["branding"] == {"icon": spec.icon, "color": spec.color}
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_gitlab_component_inputs_match(name: str) -> None:
+    spec = all_actions()[name]
+    header, jobs = load(ROOT / "gitlab-templates" / f"{name}.yml")
+    assert isinstance(header, dict) and isinstance(jobs, dict)
+    declared = header["spec"]["inputs"]
+    for item in input_specs(spec.inputs):
+        assert item.name in declared
+        if item.choices:
+            assert declared[item.name]["options"] == list(item.choices)
+    (job,) = jobs.values()
+    for item in input_specs(spec.inputs):
+        assert job["variables"][item.env] == f"$[[ inputs.{item.name} ]]"
+    assert job["artifacts"]["reports"]["dotenv"] == "deploy-actions.env"
+    assert job["script"][-1] == f"deploy-actions {name}"
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_cli_flags_and_docs_list_every_input(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = all_actions()[name]
+    with pytest.raises(SystemExit):
+        build_parser(all_actions()).parse_args([name, "--help"])
+    help_text = capsys.readouterr().out.replace("\n", " ")
+    docs = (ROOT / "docs" / "actions" / f"{name}.md").read_text()
+    for item in input_specs(spec.inputs):
+        assert f"--{item.name} VALUE" in help_text
+        assert re.search(rf"^\| `{re.escape(item.name)}` \|", docs, re.M)
+    for out in output_specs(spec.outputs):
+        assert re.search(rf"^\| `{re.escape(out.name)}` \|", docs, re.M)
+
+
+def test_root_action_takes_command_and_every_input() -> None:
+    (root,) = load(ROOT / "action.yml")
+    assert isinstance(root, dict)
+    assert root["inputs"]["command"]["required"] is True
+    for spec in all_actions().values():
+        for item in input_specs(spec.inputs):
+            assert item.name in root["inputs"]
+            assert "default" not in root["inputs"][item.name], "the command's own default applies"
+    (step,) = root["runs"]["steps"]
+    assert step["env"]["INPUT_COMMAND"] == "${{ inputs.command }}"
+    assert "${{" not in step["run"]
