@@ -35,8 +35,9 @@ class Inputs(AwsInputs):
     exclude: MultiLine = Field([], description="Globs (.gitignore syntax, one per line) of files to "
                                "leave out. .git/ is always left out.")
     deployment_info: KeyValues = Field({}, description="Extra KEY=VALUE lines for deployment-info.env, "
-                                       "added to COMMIT_SHA, REF, REPOSITORY, ACTOR, RUN_URL, IMAGE and "
-                                       "DEPLOYED_AT. Values are quoted so any text is safe to source.")
+                                       "added to COMMIT_SHA, REF, REPOSITORY, ACTOR, RUN_URL, IMAGE, "
+                                       "DEPLOYED_AT and COMMIT_MESSAGE. Values are quoted so any text is "
+                                       "safe to source.")
     image: str | None = Field(None, description="Container image reference the hooks deploy; written "
                               "as IMAGE in deployment-info.env.")
     bundle_type: Literal["zip", "tgz", "tar"] = Field("zip", description="Archive format.")

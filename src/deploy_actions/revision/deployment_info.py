@@ -6,10 +6,12 @@ embedded quotes closed and reopened ('\\''), so the shell expands nothing and ru
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 
 from deploy_actions.core.environment import Env
 from deploy_actions.core.errors import InputError
@@ -38,7 +40,24 @@ def standard_facts(environ: Mapping[str, str], image: str | None) -> dict[str, s
         "RUN_URL": run_url,
         "IMAGE": image or "",
         "DEPLOYED_AT": deployed_at(environ),
+        "COMMIT_MESSAGE": commit_message(environ),
     }
+
+
+def commit_message(environ: Mapping[str, str]) -> str:
+    """Read from the CI itself, so nobody pastes ${{ ...head_commit.message }} into YAML or shell."""
+    if environ.get(Env.CI_COMMIT_MESSAGE):
+        return environ[Env.CI_COMMIT_MESSAGE].rstrip("\n")
+    event_path = environ.get(Env.GITHUB_EVENT_PATH)
+    if not event_path:
+        return ""
+    try:
+        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    head = event.get("head_commit") if isinstance(event, dict) else None
+    message = head.get("message") if isinstance(head, dict) else None
+    return message if isinstance(message, str) else ""
 
 
 def deployed_at(environ: Mapping[str, str]) -> str:

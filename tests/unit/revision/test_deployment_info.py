@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def test_standard_facts_from_github_and_gitlab() -> None:
                              "SOURCE_DATE_EPOCH": "1700000000"}, "repo/app:a1")
     assert github == {"COMMIT_SHA": "a1", "REF": "refs/heads/main", "REPOSITORY": "o/r", "ACTOR": "dev",
                       "RUN_URL": "https://github.com/o/r/actions/runs/42", "IMAGE": "repo/app:a1",
-                      "DEPLOYED_AT": "2023-11-14T22:13:20Z"}
+                      "DEPLOYED_AT": "2023-11-14T22:13:20Z", "COMMIT_MESSAGE": ""}
     gitlab = standard_facts({"CI_COMMIT_SHA": "b2", "CI_COMMIT_REF_NAME": "main", "CI_PROJECT_PATH": "g/p",
                              "GITLAB_USER_LOGIN": "ops", "CI_JOB_URL": "https://gitlab.example/g/p/-/jobs/7",
                              "SOURCE_DATE_EPOCH": "0"}, None)
@@ -73,3 +74,14 @@ def test_standard_facts_from_github_and_gitlab() -> None:
 def test_bad_source_date_epoch_is_a_configuration_error() -> None:
     with pytest.raises(InputError, match="SOURCE_DATE_EPOCH"):
         standard_facts({"SOURCE_DATE_EPOCH": "yesterday"}, None)
+
+
+def test_commit_message_comes_from_the_ci_event_not_from_yaml(tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    hostile = "fix: it's done\nIMAGE=evil:latest\n$(id)"
+    event.write_text(json.dumps({"head_commit": {"message": hostile}}))
+    facts = standard_facts({"GITHUB_EVENT_PATH": str(event)}, "good:1")
+    assert facts["COMMIT_MESSAGE"] == hostile
+    seen = source_in_bash(render(facts, {}), ["IMAGE", "COMMIT_MESSAGE"], tmp_path)
+    assert seen == {"IMAGE": "good:1", "COMMIT_MESSAGE": hostile}
+    assert standard_facts({"CI_COMMIT_MESSAGE": "gitlab msg\n"}, None)["COMMIT_MESSAGE"] == "gitlab msg"
