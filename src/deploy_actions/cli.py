@@ -88,6 +88,8 @@ def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], 
             outputs = spec.run(inputs, ctx)
     except DeployActionsError as exc:
         _report_failure(spec, exc, reporter)
+        if exc.outputs is not None:
+            publish(exc.outputs, env, json_stream=out if as_json else None)
         return exc.exit_code
     except Exception as exc:  # an unexpected bug: say so plainly, keep the traceback for debug
         reporter.error(f"internal error in {spec.name}: {exc.__class__.__name__}: {exc}")

@@ -24,7 +24,7 @@ class ActionSpec:
 
 
 def all_actions() -> dict[str, ActionSpec]:
-    from deploy_actions.actions import package_revision
+    from deploy_actions.actions import codedeploy_deploy, package_revision
 
-    specs = [package_revision.SPEC]
+    specs = [package_revision.SPEC, codedeploy_deploy.SPEC]
     return {spec.name: spec for spec in specs}

@@ -119,10 +119,9 @@ def gitlab_component(action: ActionSpec) -> str:
         if spec.kind == "boolean":
             entry["type"] = "boolean"
             entry["default"] = spec.default == "true"
-        elif spec.kind == "number":
+        elif spec.kind == "number" and spec.default is not None:
             entry["type"] = "number"
-            if spec.default is not None:
-                entry["default"] = float(spec.default) if "." in spec.default else int(spec.default)
+            entry["default"] = float(spec.default) if "." in spec.default else int(spec.default)
         else:
             entry["type"] = "string"
             if spec.choices:

@@ -1,0 +1,204 @@
+"""codedeploy-deploy: create a deployment, follow every target live, roll back, explain failures."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from pydantic import Field
+
+from deploy_actions.actions import ActionSpec
+from deploy_actions.codedeploy.deploy import Deployer, DeployOptions, Interrupted, Outcome
+from deploy_actions.codedeploy.report import deployment_summary
+from deploy_actions.codedeploy.revision import appspec_revision, parse_revision
+from deploy_actions.core.context import RunContext
+from deploy_actions.core.durations import parse_duration
+from deploy_actions.core.errors import DeploymentFailed, InputError, InputProblem
+from deploy_actions.core.inputs import AwsInputs, Flag
+from deploy_actions.core.outputs import ActionOutputs
+
+OnInterrupt = Literal["stop-and-rollback", "stop", "leave"]
+
+
+class Inputs(AwsInputs):
+    application: str = Field(description="CodeDeploy application name.")
+    deployment_group: str | None = Field(None, description="Deployment group name (required for deploy and "
+                                         "rollback).")
+    revision: str | None = Field(None, description="What to deploy: the revision output of package-revision "
+                                 "(JSON), or s3://bucket/key.")
+    bundle_type: Literal["zip", "tgz", "tar"] | None = Field(None, description="Bundle type for an s3:// "
+                                                             "revision. Default: from the key's extension.")
+    s3_etag: str | None = Field(None, description="ETag of an s3:// revision (package-revision's s3-etag); "
+                                "checked before deploying.")
+    s3_version: str | None = Field(None, description="Object version of an s3:// revision (versioned buckets).")
+    appspec: str | None = Field(None, description="ECS or Lambda deployments: the appspec content (YAML/JSON) "
+                                "or a path to it, instead of revision.")
+    deployment_config: str | None = Field(None, description="Deployment configuration, e.g. "
+                                          "CodeDeployDefault.OneAtATime. Default: the group's.")
+    description: str | None = Field(None, description="Description of the deployment.")
+    file_exists_behavior: Literal["DISALLOW", "OVERWRITE", "RETAIN"] | None = Field(
+        None, description="What the agent does with files already at a destination. Default: the appspec's, "
+        "else DISALLOW.")
+    ignore_application_stop_failures: Flag = Field(False, description="Continue when ApplicationStop fails "
+                                                   "(e.g. the previous revision's script is broken).")
+    auto_rollback: Literal["group", "on-failure", "on-alarm", "on-failure-and-alarm", "off"] = Field(
+        "group", description="Automatic rollback, sent as the deployment's override. group: use the "
+        "deployment group's setting.")
+    wait: Flag = Field(True, description="Follow the deployment to its end. false: create it and return its id.")
+    timeout: str = Field("30m", description="How long to follow the deployment (e.g. 90s, 30m, 1h30m).")
+    on_timeout: OnInterrupt = Field("stop-and-rollback", description="What to do when timeout passes.")
+    on_cancel: OnInterrupt = Field("stop-and-rollback", description="What to do when the workflow is cancelled "
+                                   "(SIGTERM/SIGINT) while following.")
+    traffic_reroute: Literal["auto", "manual"] = Field(
+        "auto", description="Blue/green deployments waiting in Ready: auto continues them; manual leaves them "
+        "waiting and returns the deployment id.")
+    mode: Literal["deploy", "rollback", "stop"] = Field(
+        "deploy", description="deploy a revision; rollback: redeploy the group's previous successful revision; "
+        "stop: stop deployment-id.")
+    deployment_id: str | None = Field(None, description="The deployment to stop (mode: stop).")
+    if_active: Literal["wait", "fail", "stop-previous"] = Field(
+        "wait", description="When the group already has an active deployment: wait for it, fail, or stop it.")
+    sequence_check: Flag = Field(False, description="Refuse to deploy over a newer run: the run number goes "
+                                 "into the description and an older run than the last successful one is skipped.")
+    run_number: int | None = Field(None, description="Run number for sequence-check. Default: GITHUB_RUN_NUMBER "
+                                   "or CI_PIPELINE_IID.")
+
+    def problems(self) -> list[InputProblem]:
+        found: list[InputProblem] = []
+        try:
+            parse_duration(self.timeout)
+        except ValueError as exc:
+            found.append(InputProblem("timeout", self.timeout, str(exc)))
+        if self.mode == "stop":
+            if not self.deployment_id:
+                found.append(InputProblem("deployment-id", None, "mode: stop needs the deployment to stop"))
+            if self.revision or self.appspec:
+                found.append(InputProblem("revision", self.revision or self.appspec, "mode: stop deploys nothing; "
+                                          "remove revision/appspec"))
+            return found
+        if not self.deployment_group:
+            found.append(InputProblem("deployment-group", None, f"mode: {self.mode} needs the deployment group"))
+        if self.deployment_id:
+            found.append(InputProblem("deployment-id", self.deployment_id, "only used with mode: stop"))
+        if self.mode == "rollback" and (self.revision or self.appspec):
+            found.append(InputProblem("revision", self.revision or self.appspec, "mode: rollback redeploys the "
+                                      "previous successful revision; remove revision/appspec"))
+        if self.mode == "deploy":
+            if self.revision and self.appspec:
+                found.append(InputProblem("appspec", self.appspec, "give either revision or appspec, not both"))
+            elif not self.revision and not self.appspec:
+                found.append(InputProblem("revision", None, "required: the revision output of package-revision or "
+                                          "s3://bucket/key (or appspec for ECS/Lambda)"))
+            elif self.revision:
+                try:
+                    parse_revision(self.revision, self.bundle_type, self.s3_etag, self.s3_version)
+                except ValueError as exc:
+                    found.append(InputProblem("revision", self.revision, str(exc)))
+        return found
+
+
+class Outputs(ActionOutputs):
+    deployment_id: str = Field("", description="The deployment created (or stopped).")
+    status: str = Field("", description="Final status: Succeeded, Failed, Stopped, Ready (manual reroute), "
+                        "Created (wait: false) or Skipped (sequence check).")
+    rollback_deployment_id: str = Field("", description="The automatic rollback deployment, when one ran.")
+    instances: list[dict[str, str]] = Field([], description="JSON list of targets: id, fleet, status, failed-hook.")
+    console_url: str = Field("", description="Link to the deployment in the AWS console.")
+    duration_seconds: int = Field(0, description="Seconds from the start of this step to its end.")
+
+
+def run(inputs: Inputs, ctx: RunContext) -> Outputs:
+    started = time.monotonic()
+    clients = ctx.aws(inputs)
+    deployer = Deployer(clients.client("codedeploy"), clients.client("s3"), ctx.reporter, ctx.cancel)
+    opts = _options(inputs, ctx)
+    failure: Interrupted | None = None
+    try:
+        if inputs.mode == "stop":
+            assert inputs.deployment_id is not None
+            outcome = deployer.stop(inputs.deployment_id, inputs.auto_rollback != "off", opts)
+        elif inputs.mode == "rollback":
+            revision, source = deployer.previous_good_revision(opts)
+            ctx.reporter.info(f"Rolling back to the revision deployed by {source}")
+            description = opts.description or f"Rollback to the revision of {source}"
+            outcome = deployer.deploy(_replace(opts, revision=revision, description=description))
+        else:
+            outcome = deployer.deploy(opts)
+    except Interrupted as exc:
+        failure, outcome = exc, exc.outcome
+    ctx.reporter.debug(f"AWS API calls: {clients.total_calls} {clients.calls}")
+    outputs = _outputs(outcome, clients.region, time.monotonic() - started)
+    if outcome.deployment is not None and outcome.deployment.info:
+        title = f"{inputs.application}/{inputs.deployment_group or ''}"
+        ctx.reporter.summary(deployment_summary(outcome.deployment, title=title, console_url=outputs.console_url,
+                                                failures=outcome.failures, rollback=outcome.rollback))
+    if failure is not None:
+        failure.outputs = outputs
+        raise failure
+    if not outcome.ok:
+        error = DeploymentFailed(outcome.message or f"deployment ended {outcome.status}")
+        error.outputs = outputs
+        raise error
+    return outputs
+
+
+def _options(inputs: Inputs, ctx: RunContext) -> DeployOptions:
+    revision: dict[str, Any] | None = None
+    if inputs.revision:
+        revision = parse_revision(inputs.revision, inputs.bundle_type, inputs.s3_etag, inputs.s3_version)
+    elif inputs.appspec:
+        try:
+            revision = appspec_revision(inputs.appspec)
+        except OSError as exc:
+            raise InputError.single("appspec", inputs.appspec, f"cannot read it: {exc}") from None
+    run_number = None
+    if inputs.sequence_check:
+        raw = inputs.run_number or ctx.environ.get("GITHUB_RUN_NUMBER") or ctx.environ.get("CI_PIPELINE_IID")
+        if not raw or not str(raw).isdigit():
+            raise InputError.single("run-number", None, "sequence-check needs a run number: set run-number or "
+                                    "run on GitHub/GitLab")
+        run_number = int(raw)
+    return DeployOptions(
+        application=inputs.application, group=inputs.deployment_group or "", revision=revision,
+        deployment_config=inputs.deployment_config, description=inputs.description,
+        file_exists_behavior=inputs.file_exists_behavior,
+        ignore_application_stop_failures=inputs.ignore_application_stop_failures,
+        auto_rollback=inputs.auto_rollback, wait=inputs.wait, timeout=parse_duration(inputs.timeout),
+        on_timeout=inputs.on_timeout, on_cancel=inputs.on_cancel, traffic_reroute=inputs.traffic_reroute,
+        if_active=inputs.if_active, run_number=run_number,
+    )
+
+
+def _replace(opts: DeployOptions, **changes: Any) -> DeployOptions:
+    from dataclasses import replace
+
+    return replace(opts, **changes)
+
+
+def _outputs(outcome: Outcome, region: str, seconds: float) -> Outputs:
+    deployment = outcome.deployment
+    deployment_id = deployment.id if deployment else ""
+    instances = [
+        {"id": t.id, "fleet": t.fleet, "status": t.status,
+         "failed-hook": t.failed_event.name if t.failed_event else ""}
+        for t in (deployment.targets if deployment else [])
+    ]
+    console = (f"https://{region}.console.aws.amazon.com/codesuite/codedeploy/deployments/{deployment_id}"
+               f"?region={region}") if deployment_id else ""
+    return Outputs(deployment_id=deployment_id, status=outcome.status,
+                   rollback_deployment_id=outcome.rollback.id if outcome.rollback else "",
+                   instances=instances, console_url=console, duration_seconds=round(seconds))
+
+
+SPEC = ActionSpec(
+    name="codedeploy-deploy",
+    title="Deploy with CodeDeploy and follow it live",
+    description="Create a CodeDeploy deployment (EC2/on-prem in-place or blue/green, ECS, Lambda), follow every "
+    "instance and lifecycle hook live, continue blue/green deployments waiting in Ready, stop and roll back on "
+    "timeout or cancel, and explain failures with the failing hook's log tail.",
+    icon="refresh-cw",
+    color="orange",
+    inputs=Inputs,
+    outputs=Outputs,
+    run=run,
+)

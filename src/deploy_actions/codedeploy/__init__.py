@@ -1,0 +1,1 @@
+"""CodeDeploy: revisions, deployments, following them live, explaining failures."""

@@ -1,0 +1,140 @@
+"""Thin CodeDeploy calls with errors translated at the boundary into plain words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from deploy_actions.codedeploy.state import ACTIVE_STATUSES, DeploymentState, TargetState, parse_target
+from deploy_actions.core.aws import aws_failure, describe_client_error
+from deploy_actions.core.errors import DeployActionsError, InputError
+
+_BATCH = 25
+
+
+class ActiveDeploymentExists(DeployActionsError):
+    """The group already has a deployment in progress (DeploymentLimitExceededException)."""
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def check_application(cd: Any, application: str) -> dict[str, Any]:
+    try:
+        info: dict[str, Any] = cd.get_application(applicationName=application)["application"]
+        return info
+    except ClientError as exc:
+        if _code(exc) in ("ApplicationDoesNotExistException", "InvalidApplicationNameException"):
+            raise InputError.single("application", application, "no such CodeDeploy application in this "
+                                    "region; check the name and region") from None
+        raise aws_failure("reading the application", exc) from None
+
+
+def deployment_group(cd: Any, application: str, group: str) -> dict[str, Any]:
+    try:
+        info: dict[str, Any] = cd.get_deployment_group(
+            applicationName=application, deploymentGroupName=group)["deploymentGroupInfo"]
+        return info
+    except ClientError as exc:
+        if _code(exc) in ("DeploymentGroupDoesNotExistException", "InvalidDeploymentGroupNameException"):
+            raise InputError.single("deployment-group", group, f"no such deployment group in application "
+                                    f"{application}; check the name") from None
+        raise aws_failure("reading the deployment group", exc) from None
+
+
+def check_deployment_config(cd: Any, name: str) -> None:
+    try:
+        cd.get_deployment_config(deploymentConfigName=name)
+    except ClientError as exc:
+        if _code(exc) in ("DeploymentConfigDoesNotExistException", "InvalidDeploymentConfigNameException"):
+            raise InputError.single("deployment-config", name, "no such deployment configuration; use a "
+                                    "built-in one such as CodeDeployDefault.OneAtATime or create it") from None
+        raise aws_failure("reading the deployment configuration", exc) from None
+
+
+def active_deployments(cd: Any, application: str, group: str) -> list[str]:
+    ids: list[str] = []
+    paginator = cd.get_paginator("list_deployments")
+    for page in paginator.paginate(applicationName=application, deploymentGroupName=group,
+                                   includeOnlyStatuses=list(ACTIVE_STATUSES)):
+        ids.extend(page.get("deployments", []))
+    return ids
+
+
+def create_deployment(cd: Any, request: dict[str, Any]) -> str:
+    try:
+        return str(cd.create_deployment(**request)["deploymentId"])
+    except ClientError as exc:
+        code = _code(exc)
+        if code == "DeploymentLimitExceededException":
+            raise ActiveDeploymentExists(describe_client_error(exc)) from None
+        if code in ("RevisionDoesNotExistException", "InvalidRevisionException", "InvalidDeploymentConfigNameException",
+                    "DeploymentConfigDoesNotExistException", "InvalidAutoRollbackConfigException",
+                    "InvalidFileExistsBehaviorException", "InvalidIgnoreApplicationStopFailuresValueException"):
+            raise InputError.single("revision" if "Revision" in code else "deployment-config", None,
+                                    describe_client_error(exc)) from None
+        raise aws_failure("creating the deployment", exc) from None
+
+
+def get_deployment(cd: Any, deployment_id: str) -> dict[str, Any]:
+    try:
+        info: dict[str, Any] = cd.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        return info
+    except ClientError as exc:
+        if _code(exc) in ("DeploymentDoesNotExistException", "InvalidDeploymentIdException"):
+            raise InputError.single("deployment-id", deployment_id, "no such deployment") from None
+        raise aws_failure(f"reading deployment {deployment_id}", exc) from None
+
+
+def fetch_state(cd: Any, deployment_id: str, with_targets: bool = True) -> DeploymentState:
+    info = get_deployment(cd, deployment_id)
+    state = DeploymentState(id=deployment_id, status=str(info.get("status", "Unknown")), info=info)
+    if with_targets:
+        state.targets = list_targets(cd, deployment_id)
+    return state
+
+
+def list_targets(cd: Any, deployment_id: str) -> list[TargetState]:
+    try:
+        ids: list[str] = []
+        for page in cd.get_paginator("list_deployment_targets").paginate(deploymentId=deployment_id):
+            ids.extend(page.get("targetIds", []))
+        targets: list[TargetState] = []
+        for start in range(0, len(ids), _BATCH):
+            answer = cd.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=ids[start:start + _BATCH])
+            targets.extend(parse_target(t) for t in answer.get("deploymentTargets", []))
+        return sorted(targets, key=lambda t: (t.label or "", t.id))
+    except ClientError as exc:
+        if _code(exc) == "DeploymentNotStartedException":
+            return []
+        raise aws_failure(f"listing the targets of {deployment_id}", exc) from None
+
+
+def stop_deployment(cd: Any, deployment_id: str, rollback: bool) -> str:
+    try:
+        answer = cd.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=rollback)
+        return str(answer.get("statusMessage") or answer.get("status") or "")
+    except ClientError as exc:
+        if _code(exc) == "DeploymentAlreadyCompletedException":
+            return "already completed"
+        raise aws_failure(f"stopping deployment {deployment_id}", exc) from None
+
+
+def continue_deployment(cd: Any, deployment_id: str) -> None:
+    try:
+        cd.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
+    except ClientError as exc:
+        raise aws_failure(f"continuing deployment {deployment_id}", exc) from None
+
+
+def recent_deployments(cd: Any, application: str, group: str, statuses: list[str], limit: int = 50) -> list[str]:
+    """Newest first, as ListDeployments returns them."""
+    ids: list[str] = []
+    for page in cd.get_paginator("list_deployments").paginate(
+            applicationName=application, deploymentGroupName=group, includeOnlyStatuses=statuses):
+        ids.extend(page.get("deployments", []))
+        if len(ids) >= limit:
+            break
+    return ids[:limit]

@@ -1,0 +1,99 @@
+"""Follow a deployment live: report each lifecycle event as it starts and ends, per target."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from deploy_actions.codedeploy import api
+from deploy_actions.codedeploy.state import DeploymentState
+from deploy_actions.core.durations import format_duration
+from deploy_actions.core.platform import Reporter
+from deploy_actions.core.waiting import CancellationToken, Poll, WaitPolicy, wait_for
+
+_MARK = {"Succeeded": "✔", "Failed": "✖", "Skipped": "↷", "InProgress": "…"}
+
+
+class DeploymentFollower:
+    """Polls one deployment and prints only what changed since the last poll."""
+
+    def __init__(self, cd: Any, reporter: Reporter, deployment_id: str) -> None:
+        self.cd = cd
+        self.reporter = reporter
+        self.deployment_id = deployment_id
+        self.state: DeploymentState | None = None
+        self._events: dict[tuple[str, str], str] = {}
+        self._status = ""
+        self._overview: dict[str, int] = {}
+        self._rerouted = False
+        self._last_progress = 0.0
+        self.changed = False
+
+    def poll(self) -> DeploymentState:
+        state = api.fetch_state(self.cd, self.deployment_id)
+        changed = self._report(state)
+        self.state = state
+        self.changed = changed
+        return state
+
+    def _report(self, state: DeploymentState) -> bool:
+        changed = False
+        if state.status != self._status:
+            self._status = state.status
+            self.reporter.info(f"{state.id}: {state.status}")
+            changed = True
+        for target in state.targets:
+            fleet = f" [{target.fleet}]" if target.fleet else ""
+            for event in target.events:
+                key = (target.id, event.name)
+                if self._events.get(key, "Pending") == event.status:
+                    continue
+                self._events[key] = event.status
+                changed = True
+                if event.status == "InProgress":
+                    self.reporter.info(f"  {target.id}{fleet} {event.name} started")
+                elif event.status in ("Succeeded", "Failed", "Skipped"):
+                    took = f" in {event.seconds:.1f}s" if event.seconds is not None else ""
+                    self.reporter.info(f"  {target.id}{fleet} {event.name} {_MARK[event.status]} "
+                                       f"{event.status}{took}")
+        overview = state.overview
+        if overview and overview != self._overview:
+            self._overview = overview
+            counts = ", ".join(f"{v} {k.lower()}" for k, v in overview.items() if v)
+            self.reporter.info(f"  overview: {counts}")
+        if state.traffic_rerouted and not self._rerouted:
+            self._rerouted = True
+            self.reporter.info("  traffic rerouted to the replacement fleet; the original fleet is kept or "
+                               "terminated after the group's wait")
+        return changed
+
+    def progress(self, elapsed: float) -> None:
+        """A heartbeat line at most every 30 s while nothing visible changes."""
+        if elapsed - self._last_progress >= 30:
+            self._last_progress = elapsed
+            self.reporter.info(f"  still {self._status or 'waiting'} after {format_duration(elapsed)}")
+
+
+def follow(
+    cd: Any,
+    reporter: Reporter,
+    deployment_id: str,
+    policy: WaitPolicy,
+    cancel: CancellationToken,
+    stop_when: Callable[[DeploymentState], bool] | None = None,
+) -> DeploymentState:
+    """Follow until the deployment ends (or ``stop_when`` says so); WaitTimeout / Cancelled propagate."""
+    follower = DeploymentFollower(cd, reporter, deployment_id)
+
+    def check() -> Poll[DeploymentState]:
+        state = follower.poll()
+        if state.done or (stop_when is not None and stop_when(state)):
+            return Poll.finished(state)
+        return Poll.pending(changed=follower.changed)
+
+    started = time.monotonic()
+    result = wait_for(check, policy, cancel=cancel, on_progress=follower.progress,
+                      what=f"deployment {deployment_id}")
+    reporter.debug(f"followed {deployment_id} for {time.monotonic() - started:.1f}s")
+    return result

@@ -1,0 +1,83 @@
+"""The run summary for a deployment: a table per target and a Mermaid gantt of lifecycle events."""
+
+from __future__ import annotations
+
+import re
+
+from deploy_actions.codedeploy.diagnostics import HookFailure
+from deploy_actions.codedeploy.state import DeploymentState, TargetState
+from deploy_actions.core.summary import markdown_table
+
+_ICON = {"Succeeded": "✅", "Failed": "❌", "Stopped": "⏹️", "Ready": "⏸️", "InProgress": "⏳", "Skipped": "↷"}
+
+
+def targets_table(state: DeploymentState) -> str:
+    rows = []
+    for target in state.targets:
+        failed = target.failed_event
+        took = _target_seconds(target)
+        rows.append((f"`{target.id}`", target.fleet or "—", f"{_ICON.get(target.status, '')} {target.status}",
+                     failed.name if failed else "—", f"{took:.0f}s" if took is not None else "—"))
+    return markdown_table(("target", "fleet", "status", "failed hook", "duration"), rows)
+
+
+def gantt(state: DeploymentState) -> str:
+    """Mermaid gantt (GitHub renders it); times are epoch milliseconds (dateFormat x)."""
+    lines = ["```mermaid", "gantt", f"    title {state.id} lifecycle events", "    dateFormat x",
+             "    axisFormat %H:%M:%S"]
+    any_event = False
+    for target in state.targets:
+        events = [e for e in target.events if e.start and e.end]
+        if not events:
+            continue
+        fleet = f" {target.fleet}" if target.fleet else ""
+        lines.append(f"    section {_safe(target.id + fleet)}")
+        for event in events:
+            assert event.start is not None and event.end is not None
+            tag = "crit, " if event.status == "Failed" else ("done, " if event.status == "Succeeded" else "")
+            start = int(event.start.timestamp() * 1000)
+            end = max(int(event.end.timestamp() * 1000), start + 1)
+            lines.append(f"    {_safe(event.name)} :{tag}{start}, {end}")
+            any_event = True
+    lines.append("```")
+    return "\n".join(lines) + "\n" if any_event else ""
+
+
+def deployment_summary(state: DeploymentState, *, title: str, console_url: str,
+                       failures: list[HookFailure], rollback: DeploymentState | None) -> str:
+    icon = _ICON.get(state.status, "")
+    parts = [f"### {icon} codedeploy-deploy: {title} — {state.status}\n",
+             f"Deployment [`{state.id}`]({console_url})\n"]
+    if state.targets:
+        parts.append(targets_table(state))
+    for failure in failures:
+        parts.append(f"**{_md(failure.headline())}**\n")
+        if failure.log_tail:
+            parts.append("<details><summary>log tail</summary>\n\n```text\n" + failure.log_tail.replace("```", "ʼʼʼ")
+                         + "\n```\n</details>\n")
+    if not failures and state.status in ("Failed", "Stopped") and state.error:
+        parts.append(f"{_md(str(state.error.get('code', '')))}: {_md(str(state.error.get('message', '')))}\n")
+    if rollback is not None:
+        parts.append(f"Automatic rollback [`{rollback.id}`] ended **{rollback.status}**.\n")
+        if rollback.targets:
+            parts.append(targets_table(rollback))
+    chart = gantt(state)
+    if chart:
+        parts.append(chart)
+    return "\n".join(parts)
+
+
+def _target_seconds(target: TargetState) -> float | None:
+    starts = [e.start for e in target.events if e.start]
+    ends = [e.end for e in target.events if e.end]
+    if not starts or not ends:
+        return None
+    return (max(ends) - min(starts)).total_seconds()
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9 ._/-]", "_", text)
+
+
+def _md(text: str) -> str:
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
