@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from deploy_actions.codedeploy.diagnostics import hook_failures
+from deploy_actions.codedeploy.report import deployment_summary, gantt
+from deploy_actions.codedeploy.state import DeploymentState, parse_target
+
+T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
+
+
+def event(name: str, status: str, start: int, end: int, **diagnostics: str) -> dict[str, object]:
+    return {"lifecycleEventName": name, "status": status, "startTime": T0 + timedelta(seconds=start),
+            "endTime": T0 + timedelta(seconds=end), **({"diagnostics": diagnostics} if diagnostics else {})}
+
+
+def failed_state() -> DeploymentState:
+    ok = {"instanceTarget": {"targetId": "i-111", "status": "Succeeded", "lifecycleEvents": [
+        event("BeforeInstall", "Succeeded", 0, 2), event("ValidateService", "Succeeded", 2, 5)]}}
+    bad = {"instanceTarget": {"targetId": "i-222", "status": "Failed", "instanceLabel": "Green", "lifecycleEvents": [
+        event("BeforeInstall", "Succeeded", 5, 6),
+        event("ValidateService", "Failed", 6, 9, errorCode="ScriptFailed", scriptName="scripts/validate.sh",
+              message="Script at specified location: scripts/validate.sh run as user root failed with exit code 7",
+              logTail="[stdout]checking http://127.0.0.1:8080/health\n[stderr]curl: (7) refused | <b>"),
+    ]}}
+    state = DeploymentState("d-ABC", "Failed", {"errorInformation": {"code": "HEALTH_CONSTRAINTS",
+                                                                     "message": "too many failed"}})
+    state.targets = [parse_target(ok), parse_target(bad)]
+    return state
+
+
+def test_failures_name_target_hook_script_code_and_log_tail() -> None:
+    (failure,) = hook_failures(failed_state())
+    assert failure.headline() == ("ValidateService failed on i-222 (replacement fleet) running scripts/validate.sh "
+                                  "[ScriptFailed]: Script at specified location: scripts/validate.sh run as user "
+                                  "root failed with exit code 7")
+    assert failure.log_tail.endswith("curl: (7) refused | <b>")
+
+
+def test_gantt_marks_the_failed_event() -> None:
+    chart = gantt(failed_state())
+    start = int(T0.timestamp() * 1000)
+    assert chart.startswith("```mermaid\ngantt\n")
+    assert f"    ValidateService :crit, {start + 6000}, {start + 9000}" in chart
+    assert f"    BeforeInstall :done, {start}, {start + 2000}" in chart
+    assert "    section i-222 replacement" in chart
+
+
+def test_summary_table_escapes_hostile_log_text() -> None:
+    state = failed_state()
+    text = deployment_summary(state, title="api/prod", console_url="https://console/d-ABC",
+                              failures=hook_failures(state), rollback=None)
+    assert "| `i-222` | replacement | ❌ Failed | ValidateService | 4s |" in text
+    assert "curl: (7) refused | <b>" in text  # inside a fenced block, verbatim
+    assert "### ❌ codedeploy-deploy: api/prod — Failed" in text
