@@ -1,0 +1,47 @@
+"""codedeploy-deploy rejects bad input with exit 2 before any CreateDeployment (over HTTP)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.conftest import AwsEndpoint
+
+
+@pytest.fixture
+def group(aws: AwsEndpoint) -> tuple[str, str, str]:
+    cd, s3 = aws.client("codedeploy"), aws.client("s3")
+    app, name, bucket = f"app-{uuid.uuid4().hex[:8]}", "prod", f"rev-{uuid.uuid4().hex[:8]}"
+    cd.create_application(applicationName=app, computePlatform="Server")
+    cd.create_deployment_group(applicationName=app, deploymentGroupName=name,
+                               serviceRoleArn="arn:aws:iam::123456789012:role/CodeDeploy",
+                               ec2TagFilters=[{"Key": "app", "Value": app, "Type": "KEY_AND_VALUE"}])
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="app.zip", Body=b"PK\x05\x06" + b"\x00" * 18)
+    return app, name, bucket
+
+
+def deployments(aws: AwsEndpoint, app: str) -> list[str]:
+    cd = aws.client("codedeploy")
+    return list(cd.list_deployments(applicationName=app, deploymentGroupName="prod").get("deployments", []))
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"--application": "nope"}, "input 'application' = 'nope': no such CodeDeploy application"),
+    ({"--deployment-group": "staging"}, "input 'deployment-group' = 'staging': no such deployment group"),
+    ({"--revision": "s3://{bucket}/missing.zip"}, "no such object in S3; run package-revision first"),
+    ({"--s3-etag": "0000"}, "input 's3-etag' = '0000': the object's ETag is"),
+    ({"--timeout": "ten minutes"}, "input 'timeout' = 'ten minutes': expected a duration"),
+    ({"--revision": "{\"revisionType\": 1}"}, "revisionType must be S3 or AppSpecContent"),
+    ({"--mode": "stop"}, "input 'deployment-id' = (not set): mode: stop needs the deployment to stop"),
+])
+def test_bad_input_exits_2_before_create_deployment(run_cli, aws, group, override, message) -> None:  # type: ignore[no-untyped-def]
+    app, name, bucket = group
+    args = {"--application": app, "--deployment-group": name, "--revision": f"s3://{bucket}/app.zip"}
+    args.update({k: v.replace("{bucket}", bucket) for k, v in override.items()})
+    flat = [item for pair in args.items() for item in pair]
+    result = run_cli("codedeploy-deploy", *flat, env=aws.env)
+    assert result.code == 2, result.log
+    assert message in result.log
+    assert deployments(aws, app) == []
