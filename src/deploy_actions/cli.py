@@ -15,7 +15,7 @@ from deploy_actions.core.context import RunContext
 from deploy_actions.core.errors import DeployActionsError
 from deploy_actions.core.inputs import collect_raw, input_specs, parse_inputs
 from deploy_actions.core.outputs import publish
-from deploy_actions.core.platform import detect_reporter
+from deploy_actions.core.platform import Reporter, detect_reporter
 
 EPILOG = """\
 Every --<input> can also come from INPUT_<NAME> (e.g. --key-prefix from INPUT_KEY_PREFIX).
@@ -99,10 +99,7 @@ def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], 
     return 0
 
 
-def _report_failure(spec: ActionSpec, exc: DeployActionsError, reporter: object) -> None:
-    from deploy_actions.core.platform import Reporter
-
-    assert isinstance(reporter, Reporter)
+def _report_failure(spec: ActionSpec, exc: DeployActionsError, reporter: Reporter) -> None:
     kind = "configuration error" if exc.exit_code == 2 else "failed"
     findings = exc.findings()
     if findings:

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deploy_actions.cli import main
+from tests.conftest import write_revision_tree
+
+
+def test_help_reads_well_and_lists_the_commands() -> None:
+    result = subprocess.run([sys.executable, "-m", "deploy_actions", "--help"], capture_output=True, text=True,
+                            check=True)
+    assert "package-revision" in result.stdout and "codedeploy-deploy" in result.stdout
+    assert "Package a CodeDeploy revision" in result.stdout
+
+
+def test_no_command_prints_help_and_exits_2() -> None:
+    out = io.StringIO()
+    assert main([], environ={}, stdout=out) == 2
+    assert "usage: deploy-actions" in out.getvalue()
+
+
+def test_unknown_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["package-revision", "--sauce", "x"], environ={})
+    assert caught.value.code == 2
+    assert "unrecognized arguments: --sauce" in capsys.readouterr().err
+
+
+def test_on_github_bad_input_is_an_error_annotation_and_a_summary(tmp_path: Path) -> None:
+    out, summary = io.StringIO(), tmp_path / "step-summary"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "INPUT_BUNDLE_TYPE": "rar"}
+    assert main(["package-revision"], environ=env, stdout=out) == 2
+    assert ("::error title=package-revision%3A configuration error::input 'bundle-type' = 'rar': must be one of: "
+            "zip, tgz, tar") in out.getvalue()
+    assert "### ❌ package-revision: configuration error" in summary.read_text()
+
+
+def test_on_github_outputs_groups_and_annotations_for_appspec_lines(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    tree = write_revision_tree(tmp_path / "app")
+    monkeypatch.chdir(tmp_path)
+    gh_output = tmp_path / "gh-output"
+    gh_output.touch()
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(gh_output), "GITHUB_STEP_SUMMARY": str(tmp_path / "s"),
+           "INPUT_SOURCE": "app"}
+    out = io.StringIO()
+    assert main(["package-revision"], environ=env, stdout=out) == 0
+    assert "::group::Collect files and validate appspec" in out.getvalue()
+    assert "bundle-path=" in gh_output.read_text() and "uploaded=false" in gh_output.read_text()
+    (tree / "appspec.yml").write_text("version: 0.0\nos: linux\nhooks:\n  AfterInstal:\n    - location: x.sh\n")
+    out = io.StringIO()
+    assert main(["package-revision"], environ=env, stdout=out) == 2
+    assert ("::error title=package-revision%3A configuration error,file=app/appspec.yml,line=4::unknown lifecycle "
+            "event 'AfterInstal'; did you mean 'AfterInstall'?") in out.getvalue()
+
+
+def test_an_unexpected_bug_is_reported_plainly_with_exit_1() -> None:
+    from deploy_actions.actions import package_revision
+
+    def boom(*_: object) -> None:
+        raise RuntimeError("kaput")
+
+    spec = package_revision.SPEC
+    object.__setattr__(spec, "run", boom)
+    try:
+        out = io.StringIO()
+        assert main(["package-revision"], environ={}, stdout=out) == 1
+        assert "error: internal error in package-revision: RuntimeError: kaput" in out.getvalue()
+    finally:
+        object.__setattr__(spec, "run", package_revision.run)
