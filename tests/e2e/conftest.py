@@ -177,3 +177,18 @@ def stored_revision(aws: AwsEndpoint, bucket: str, key: str, sha256: str) -> byt
 
 def keys_in(aws: AwsEndpoint, bucket: str) -> list[str]:
     return [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+@pytest.fixture
+def application(aws: AwsEndpoint) -> str:
+    """The CodeDeploy application the examples register revisions with (`application: api`)."""
+    codedeploy = aws.client("codedeploy")
+    if "api" not in codedeploy.list_applications()["applications"]:
+        codedeploy.create_application(applicationName="api", computePlatform="Server")
+    return "api"
+
+
+def registered_keys(aws: AwsEndpoint, application: str, bucket: str) -> list[str]:
+    """Keys of this bucket's revisions registered with the application (what a deployment can pick)."""
+    listed = aws.client("codedeploy").list_application_revisions(applicationName=application)["revisions"]
+    return [r["s3Location"]["key"] for r in listed if r["s3Location"]["bucket"] == bucket]

@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     commit_all,
     host_env,
     keys_in,
+    registered_keys,
     revision_lines,
     run,
     stored_revision,
@@ -70,7 +71,7 @@ def step_outputs(log: str, action: str) -> dict[str, str]:
 
 
 def test_composite_then_root_action_package_upload_once_and_report_outputs(
-        act, action_checkout, action_cache, aws, bucket, user_repo) -> None:  # type: ignore[no-untyped-def]
+        act, action_checkout, action_cache, aws, bucket, application, user_repo) -> None:  # type: ignore[no-untyped-def]
     add_workflows(user_repo, "package-revision.yml", "package-revision-root-action.yml")
     commit_all(user_repo)
     secret = f"e2e-secret-{uuid.uuid4().hex}"
@@ -83,7 +84,7 @@ def test_composite_then_root_action_package_upload_once_and_report_outputs(
     assert first.code == 0, first.output
     (report,) = revision_lines(first.output)
     assert report["bucket"] == bucket and report["uploaded"] == "true"
-    assert report["key"] == f"releases/api/deploy-{report['sha256'][:16]}.zip"
+    assert report["key"] == f"releases/api/{application}-{report['sha256'][:16]}.zip"
     assert ": OK" in first.output, "the bundle-path output must name the archive whose sha256 was reported"
     outputs = step_outputs(first.output, "org/deploy-actions/package-revision@v1")
     assert outputs["s3-key"] == report["key"] and outputs["sha256"] == report["sha256"]
@@ -104,6 +105,7 @@ def test_composite_then_root_action_package_upload_once_and_report_outputs(
     (second,) = revision_lines(again.output)
     assert second == {**report, "uploaded": "false"}
     assert keys_in(aws, bucket) == [report["key"]]
+    assert registered_keys(aws, application, bucket) == [report["key"]]
 
     for log in (first.output, again.output):
         assert secret not in log

@@ -25,6 +25,7 @@ from tests.e2e.conftest import (
     USER_REMOTE,
     Run,
     commit_all,
+    registered_keys,
     host_env,
     revision_lines,
     run,
@@ -53,7 +54,7 @@ def pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, variables: dict
 
 
 def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
-        gitlab_ci_local, aws, bucket, user_repo) -> None:  # type: ignore[no-untyped-def]
+        gitlab_ci_local, aws, bucket, application, user_repo) -> None:  # type: ignore[no-untyped-def]
     shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
     commit_all(user_repo)
     serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE)
@@ -67,7 +68,8 @@ def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
     # check-revision printed the dotenv variables package-revision published.
     (report,) = revision_lines(result.output)
     assert report["bucket"] == bucket and report["uploaded"] == "true"
-    assert report["key"] == f"releases/api/deploy-{report['sha256'][:16]}.zip"
+    assert report["key"] == f"releases/api/{application}-{report['sha256'][:16]}.zip"
+    assert registered_keys(aws, application, bucket) == [report["key"]]
     assert (f'revision-location: {{"revisionType":"S3","s3Location":{{"bucket":"{bucket}",'
             f'"key":"{report["key"]}","bundleType":"zip"') in result.output
 
