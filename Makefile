@@ -1,0 +1,34 @@
+# Everything runs from .venv/ (uv sync --all-extras --frozen); the first target you run creates it.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.bootstrapped
+
+.PHONY: help test lint unit e2e demo venv
+
+help:  ## list the targets
+	@grep -E '^[a-z0-9]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+$(READY): pyproject.toml uv.lock scripts/bootstrap.sh
+	scripts/bootstrap.sh
+	touch $@
+
+venv: $(READY)  ## create or update .venv/ from uv.lock
+
+test: $(READY)  ## lint, then every test (unit, integration, end to end); fails if either fails
+	@status=0; scripts/lint.sh || status=1; $(BIN)/pytest || status=1; exit $$status
+
+lint: $(READY)  ## ruff, mypy, front doors in sync, actionlint, zizmor, GitLab CI schema
+	scripts/lint.sh
+
+unit: $(READY)  ## unit and integration tests (no act, gitlab-ci-local or docker)
+	$(BIN)/pytest -m "not e2e"
+
+e2e: $(READY)  ## act, gitlab-ci-local, the console script and docker against the emulator
+	$(BIN)/pytest -m e2e tests/e2e
+
+demo: $(READY)  ## the documented pipeline against the local emulator
+	if [ -f src/deploy_actions/emulator/demo.py ]; then $(BIN)/python -m deploy_actions.emulator.demo; else $(BIN)/deploy-actions package-revision --source examples/app --output .cache/demo/revision.zip; fi
