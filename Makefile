@@ -3,6 +3,10 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
+# uv installed by scripts/bootstrap.sh with pip --user lands here; the composite actions' bootstrap
+# (scripts/run-action.sh, under act in the e2e tests) finds it on PATH too.
+export PATH := $(PATH):$(HOME)/.local/bin
+
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.bootstrapped

@@ -111,10 +111,14 @@ def deploy_actions_cli() -> str:
 @pytest.fixture(scope="session")
 def action_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What a runner fetches for `org/deploy-actions@v1`: this tree's files, without .venv and caches."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode()
     target = tmp_path_factory.mktemp("deploy-actions-v1")
-    for name in filter(None, listed.split("\0")):
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, check=False)
+    if listed.returncode != 0:  # not a git checkout (an unpacked archive): everything but local state
+        shutil.copytree(ROOT, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".cache", ".*_cache", ".hypothesis", "__pycache__", "work"))
+        return target
+    for name in filter(None, listed.stdout.decode().split("\0")):
         source = ROOT / name
         if source.is_file():  # listed but deleted in the working tree: not part of the checkout
             (target / name).parent.mkdir(parents=True, exist_ok=True)
