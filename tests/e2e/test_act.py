@@ -139,3 +139,22 @@ def test_credentials_from_the_runner_environment_are_masked_in_later_steps(
     assert result.code == 0, result.output
     assert "key in a later step: ***" in result.output
     assert secret not in result.output
+
+
+def test_a_broken_appspec_fails_the_step_with_an_annotation_on_its_line_and_uploads_nothing(
+        act, action_checkout, action_cache, aws, bucket, application, user_repo) -> None:  # type: ignore[no-untyped-def]
+    add_workflows(user_repo, "package-revision.yml")
+    appspec = user_repo / "deploy" / "appspec.yml"
+    appspec.write_text(appspec.read_text().replace("  ValidateService:", "  ValidateServise:"))
+    commit_all(user_repo)
+    line = appspec.read_text().splitlines().index("  ValidateServise:") + 1
+    result = act_push(act, user_repo, "package-revision.yml", checkout=action_checkout, cache=action_cache, aws=aws,
+                      secrets={"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": "e2e"},
+                      variables={"DEPLOY_BUCKET": bucket})
+    assert result.code != 0
+    annotations = [entry for entry in result.output.splitlines() if "::error " in entry]
+    assert any(f"file=deploy/appspec.yml,line={line}" in entry and "ValidateService" in entry
+               for entry in annotations), result.output
+    assert "exit status 2" in result.output
+    assert revision_lines(result.output) == []  # the report step never ran
+    assert keys_in(aws, bucket) == []
