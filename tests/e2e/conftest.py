@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -35,7 +36,7 @@ USER_REMOTE = "https://gitlab.example.com/acme/api.git"
 HOST_VARIABLES = re.compile(r"^(GITHUB_|RUNNER_|INPUT_|AWS_|CI_|GITLAB_|DEPLOY_ACTIONS_|SOURCE_DATE_EPOCH$)")
 
 
-def missing(what: str, how: str) -> None:
+def missing(what: str, how: str) -> NoReturn:
     """A client the end-to-end tests need is absent: fail on CI, skip elsewhere."""
     message = f"{what} is not available ({how})"
     if ON_CI:

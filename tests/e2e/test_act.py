@@ -11,6 +11,7 @@ import json
 import shutil
 import uuid
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,21 +32,34 @@ from tests.e2e.conftest import (
 pytestmark = pytest.mark.e2e
 
 
-def act_push(act: str, repo: Path, workflow: str, *, checkout: Path, cache: Path, aws: AwsEndpoint,
-             secrets: dict[str, str], env: dict[str, str] | None = None, variables: dict[str, str] | None = None,
-             ) -> Run:
-    secret_file = repo.parent / "act.secrets"  # outside the repository, like a runner's secret store
-    secret_file.write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
-    argv = [act, "push", "-P", "ubuntu-latest=-self-hosted", "-W", f".github/workflows/{workflow}",
-            "--local-repository", f"org/deploy-actions@v1={checkout}",
-            "--action-cache-path", str(repo.parent / "act-cache"), "--secret-file", str(secret_file),
-            "--var-file", "/dev/null", "--env-file", "/dev/null",
-            "--env", f"AWS_ENDPOINT_URL={aws.url}", "--env", f"DEPLOY_ACTIONS_CACHE={cache}"]
-    for name, value in (env or {}).items():
-        argv += ["--env", f"{name}={value}"]
-    for name, value in (variables or {}).items():
-        argv += ["--var", f"{name}={value}"]
-    return run(argv, cwd=repo, env=host_env(), timeout=300)
+@dataclass
+class Act:
+    """act with a runner's setup: this tree as org/deploy-actions@v1, the AWS endpoint, a shared tool cache."""
+
+    binary: str
+    checkout: Path
+    cache: Path
+    aws: AwsEndpoint
+
+    def push(self, repo: Path, workflow: str, *, secrets: dict[str, str], env: dict[str, str] | None = None,
+             variables: dict[str, str] | None = None) -> Run:
+        secret_file = repo.parent / "act.secrets"  # outside the repository, like a runner's secret store
+        secret_file.write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
+        argv = [self.binary, "push", "-P", "ubuntu-latest=-self-hosted", "-W", f".github/workflows/{workflow}",
+                "--local-repository", f"org/deploy-actions@v1={self.checkout}",
+                "--action-cache-path", str(repo.parent / "act-cache"), "--secret-file", str(secret_file),
+                "--var-file", "/dev/null", "--env-file", "/dev/null",
+                "--env", f"AWS_ENDPOINT_URL={self.aws.url}", "--env", f"DEPLOY_ACTIONS_CACHE={self.cache}"]
+        for name, value in (env or {}).items():
+            argv += ["--env", f"{name}={value}"]
+        for name, value in (variables or {}).items():
+            argv += ["--var", f"{name}={value}"]
+        return run(argv, cwd=repo, env=host_env(), timeout=300)
+
+
+@pytest.fixture
+def runner(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint) -> Act:
+    return Act(act, action_checkout, action_cache, aws)
 
 
 def add_workflows(repo: Path, *names: str) -> None:
@@ -71,15 +85,13 @@ def step_outputs(log: str, action: str) -> dict[str, str]:
 
 
 def test_composite_then_root_action_package_upload_once_and_report_outputs(
-        act, action_checkout, action_cache, aws, bucket, application, user_repo) -> None:  # type: ignore[no-untyped-def]
+        runner: Act, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path) -> None:
     add_workflows(user_repo, "package-revision.yml", "package-revision-root-action.yml")
     commit_all(user_repo)
     secret = f"e2e-secret-{uuid.uuid4().hex}"
-    common = {"checkout": action_checkout, "cache": action_cache, "aws": aws,
-              "secrets": {"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": secret},
-              "variables": {"DEPLOY_BUCKET": bucket}}
+    secrets = {"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": secret}
 
-    first = act_push(act, user_repo, "package-revision.yml", **common)  # type: ignore[arg-type]
+    first = runner.push(user_repo, "package-revision.yml", secrets=secrets, variables={"DEPLOY_BUCKET": bucket})
     print(f"act, composite action: {first.seconds:.1f}s")
     assert first.code == 0, first.output
     (report,) = revision_lines(first.output)
@@ -99,7 +111,8 @@ def test_composite_then_root_action_package_upload_once_and_report_outputs(
     assert "DEPLOYED_AT='2023-11-14T22:13:20Z'" in info  # SOURCE_DATE_EPOCH from the commit
 
     # The same commit through the root action: same bytes, same key, nothing uploaded.
-    again = act_push(act, user_repo, "package-revision-root-action.yml", **common)  # type: ignore[arg-type]
+    again = runner.push(user_repo, "package-revision-root-action.yml", secrets=secrets,
+                        variables={"DEPLOY_BUCKET": bucket})
     print(f"act, root action (warm): {again.seconds:.1f}s")
     assert again.code == 0, again.output
     (second,) = revision_lines(again.output)
@@ -113,7 +126,7 @@ def test_composite_then_root_action_package_upload_once_and_report_outputs(
 
 
 def test_credentials_from_the_runner_environment_are_masked_in_later_steps(
-        act, action_checkout, action_cache, aws, bucket, user_repo) -> None:  # type: ignore[no-untyped-def]
+        runner: Act, bucket: str, user_repo: Path) -> None:
     """A key act does not know as a secret: only the action's ::add-mask:: can hide it from the log."""
     secret = f"e2e-unmasked-{uuid.uuid4().hex}"
     workflow = user_repo / ".github" / "workflows" / "leak.yml"
@@ -133,24 +146,22 @@ def test_credentials_from_the_runner_environment_are_masked_in_later_steps(
         "          echo \"key in a later step: $AWS_SECRET_ACCESS_KEY\"\n"
     )
     commit_all(user_repo)
-    result = act_push(act, user_repo, "leak.yml", checkout=action_checkout, cache=action_cache, aws=aws,
-                      secrets={}, env={"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIAE2ETESTING",
-                                          "AWS_SECRET_ACCESS_KEY": secret})
+    result = runner.push(user_repo, "leak.yml", secrets={}, env={
+        "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": secret})
     assert result.code == 0, result.output
     assert "key in a later step: ***" in result.output
     assert secret not in result.output
 
 
 def test_a_broken_appspec_fails_the_step_with_an_annotation_on_its_line_and_uploads_nothing(
-        act, action_checkout, action_cache, aws, bucket, application, user_repo) -> None:  # type: ignore[no-untyped-def]
+        runner: Act, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path) -> None:
     add_workflows(user_repo, "package-revision.yml")
     appspec = user_repo / "deploy" / "appspec.yml"
     appspec.write_text(appspec.read_text().replace("  ValidateService:", "  ValidateServise:"))
     commit_all(user_repo)
     line = appspec.read_text().splitlines().index("  ValidateServise:") + 1
-    result = act_push(act, user_repo, "package-revision.yml", checkout=action_checkout, cache=action_cache, aws=aws,
-                      secrets={"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": "e2e"},
-                      variables={"DEPLOY_BUCKET": bucket})
+    result = runner.push(user_repo, "package-revision.yml", variables={"DEPLOY_BUCKET": bucket},
+                         secrets={"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": "e2e"})
     assert result.code != 0
     annotations = [entry for entry in result.output.splitlines() if "::error " in entry]
     assert any(f"file=deploy/appspec.yml,line={line}" in entry and "ValidateService" in entry

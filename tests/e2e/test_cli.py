@@ -19,7 +19,7 @@ def cli_env(aws: AwsEndpoint, tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def test_console_script_packages_uploads_and_prints_outputs(
-        deploy_actions_cli, aws, bucket, user_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        deploy_actions_cli: str, aws: AwsEndpoint, bucket: str, user_repo: Path, tmp_path: Path) -> None:
     argv = [deploy_actions_cli, "package-revision", "--source", "deploy", "--bucket", bucket,
             "--key-prefix", "releases/api", "--json"]
     result = run(argv, cwd=user_repo, env=cli_env(aws, tmp_path))
@@ -40,7 +40,7 @@ def test_console_script_packages_uploads_and_prints_outputs(
 
 
 def test_console_script_rejects_bad_input_with_exit_2_and_uploads_nothing(
-        deploy_actions_cli, aws, bucket, user_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        deploy_actions_cli: str, aws: AwsEndpoint, bucket: str, user_repo: Path, tmp_path: Path) -> None:
     argv = [deploy_actions_cli, "package-revision", "--source", "deploy", "--bucket", bucket, "--bundle-type", "rar"]
     result = run(argv, cwd=user_repo, env=cli_env(aws, tmp_path))
     assert result.code == 2, result.output

@@ -54,7 +54,7 @@ def pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, variables: dict
 
 
 def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
-        gitlab_ci_local, aws, bucket, application, user_repo) -> None:  # type: ignore[no-untyped-def]
+        gitlab_ci_local: str, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path) -> None:
     shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
     commit_all(user_repo)
     serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE)

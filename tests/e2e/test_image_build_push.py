@@ -34,7 +34,6 @@ def registry() -> str:
             return REGISTRY
     except OSError as exc:
         missing(f"a registry on {REGISTRY}", f"Debian docker-registry, see .ci/run: {exc}")
-    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +41,7 @@ def buildah() -> str:
     path = shutil.which("buildah")
     if not path:
         missing("buildah", "apt-get install buildah")
-    return path or ""
+    return path
 
 
 def registry_get(path: str, accept: str = "application/json") -> tuple[dict[str, object], dict[str, str]]:
@@ -68,7 +67,8 @@ def assert_in_registry(repository: str, tag: str, marker: str) -> None:
     assert config["config"]["Labels"]["e2e.marker"] == marker  # type: ignore[index]
 
 
-def test_docker_legacy_builder_builds_from_scratch_and_pushes(docker, registry, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_docker_legacy_builder_builds_from_scratch_and_pushes(
+        docker: str, registry: str, tmp_path: Path) -> None:
     marker = uuid.uuid4().hex
     image = f"{registry}/e2e/docker-probe:{marker[:12]}"
     context = image_context(tmp_path / "context", marker)
@@ -82,7 +82,8 @@ def test_docker_legacy_builder_builds_from_scratch_and_pushes(docker, registry, 
     run([docker, "image", "rm", image], cwd=tmp_path, env=env)
 
 
-def test_buildah_builds_with_vfs_and_pushes(buildah, registry, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_buildah_builds_with_vfs_and_pushes(
+        buildah: str, registry: str, tmp_path: Path) -> None:
     marker = uuid.uuid4().hex
     image = f"{registry}/e2e/buildah-probe:{marker[:12]}"
     context = image_context(tmp_path / "context", marker)
