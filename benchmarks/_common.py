@@ -7,6 +7,7 @@ import hashlib
 import os
 import platform
 import shlex
+import stat
 import statistics
 import subprocess
 import threading
@@ -19,6 +20,23 @@ from typing import Any, NamedTuple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+APPSPEC = """version: 0.0
+os: linux
+files:
+  - source: /
+    destination: /opt/app
+hooks:
+  BeforeInstall:
+    - location: scripts/before_install.sh
+      timeout: 60
+  ApplicationStart:
+    - location: scripts/application_start.sh
+      timeout: 120
+      runas: root
+  ValidateService:
+    - location: scripts/validate_service.sh
+      timeout: 60
+"""
 REPO = Path(__file__).resolve().parent.parent
 CLI = REPO / ".venv" / "bin" / "deploy-actions"
 
@@ -34,6 +52,7 @@ class Run(NamedTuple):
     start: float
     end: float
     stdout: str
+    stderr: str
 
     @property
     def seconds(self) -> float:
@@ -105,7 +124,7 @@ def timed(cmd: list[str], env: Mapping[str, str], cwd: Path | None = None) -> Ru
     end = time.perf_counter()
     if done.returncode != 0:
         raise SystemExit(f"{shlex.join(cmd)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
-    return Run(start, end, done.stdout)
+    return Run(start, end, done.stdout, done.stderr)
 
 
 def median(values: Iterable[float]) -> float:
@@ -124,8 +143,23 @@ def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor() or "?")
     return (f"{datetime.date.today().isoformat()} · nproc {os.cpu_count()} ({cpu}) · "
-            f"Python {platform.python_version()} · {platform.system()} {platform.release()}")
+            f"Python {platform.python_version()} · {platform.system()} {platform.release()} · {load()} at start")
+
+
+def load() -> str:
+    """Other work shares this machine; its load average goes next to the numbers."""
+    return "load average " + " / ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def command_line(argv: list[str]) -> str:
     return shlex.join([".venv/bin/python", *(os.path.relpath(a, REPO) if i == 0 else a for i, a in enumerate(argv))])
+
+
+def write_appspec_and_hooks(root: Path) -> None:
+    """A valid appspec.yml and its three executable hook scripts."""
+    (root / "scripts").mkdir(parents=True, exist_ok=True)
+    (root / "appspec.yml").write_text(APPSPEC)
+    for hook in ("before_install", "application_start", "validate_service"):
+        script = root / "scripts" / f"{hook}.sh"
+        script.write_text(f"#!/bin/sh\nset -eu\necho {hook}\n")
+        script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)

@@ -13,7 +13,6 @@ import json
 import os
 import random
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -21,25 +20,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import CLI, S3Server, command_line, machine, median, sha256, timed
+from _common import CLI, S3Server, command_line, load, machine, median, sha256, timed, write_appspec_and_hooks
 
-APPSPEC = """version: 0.0
-os: linux
-files:
-  - source: /
-    destination: /opt/app
-hooks:
-  BeforeInstall:
-    - location: scripts/before_install.sh
-      timeout: 60
-  ApplicationStart:
-    - location: scripts/application_start.sh
-      timeout: 120
-      runas: root
-  ValidateService:
-    - location: scripts/validate_service.sh
-      timeout: 60
-"""
 BASE_MTIME = 1_700_000_000
 
 
@@ -49,20 +31,16 @@ def write_tree(root: Path, large_mb: int) -> None:
     words = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz_.(){}", k=rng.randint(2, 12))) for _ in range(3000)]
     corpus = " ".join(rng.choices(words, k=800_000)).encode()  # ~5 MB of text-like data
 
-    def put(name: str, data: bytes, executable: bool = False) -> None:
+    def put(name: str, data: bytes) -> None:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        if executable:
-            path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
     def text(size: int) -> bytes:
         start = rng.randrange(len(corpus) - size)
         return corpus[start:start + size]
 
-    put("appspec.yml", APPSPEC.encode())
-    for hook in ("before_install", "application_start", "validate_service"):
-        put(f"scripts/{hook}.sh", f"#!/bin/sh\nset -eu\necho {hook}\n".encode(), executable=True)
+    write_appspec_and_hooks(root)
     for i in range(50):
         put(f"app/static/file{i:02}.txt", text(rng.randint(500, 8000)))
     if large_mb:
@@ -235,6 +213,7 @@ def main() -> None:
             write_tree(tree, mb)
             bench_case(name, tree, work, server, env, "bench-revisions", repeat, warm_up=name == cases[0][0])
             shutil.rmtree(root / name)
+    print(f"\n{load()} at the end.")
 
 
 if __name__ == "__main__":
