@@ -10,6 +10,7 @@ ignores) with `.venv/bin` on PATH, so the job finds `deploy-actions` without ins
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import uuid
 import zipfile
@@ -88,3 +89,19 @@ def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
     for text in [result.output, *(p.read_text(errors="replace") for p in published)]:
         assert secret not in text
     assert secret.encode() not in body
+
+
+def test_a_missing_bucket_fails_the_job_with_exit_2_and_stops_the_pipeline(
+        gitlab_ci_local: str, aws: AwsEndpoint, application: str, user_repo: Path) -> None:
+    shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
+    commit_all(user_repo)
+    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE)
+    absent = f"e2e-absent-{uuid.uuid4().hex[:10]}"
+
+    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": absent})
+    assert result.code != 0
+    assert "FAIL  package-revision" in result.output
+    assert "check-revision" not in result.output.split("FAIL  package-revision", 1)[1], "later stages must not run"
+    assert f"input 'bucket' = '{absent}': no such bucket" in result.output
+    assert re.search(r"package-revision finished in .*FAIL 2\b", result.output), "exit code 2: configuration error"
+    assert revision_lines(result.output) == []
