@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from moto.codedeploy.responses import CodeDeployResponse
 from moto.elbv2.responses import ELBV2Response
+
+if TYPE_CHECKING:
+    from deploy_actions.emulator.engine import Engine
+    from deploy_actions.emulator.target_health import HealthTracker
 
 _installed = False
 _install_lock = threading.Lock()
@@ -24,7 +28,11 @@ _request = threading.local()
 class Runtime(Protocol):
     """What handlers may ask of the running emulator (implemented by `server.Emulator`)."""
 
-    def on_deployment_created(self, deployment_id: str, account: str, region: str) -> None: ...
+    @property
+    def health(self) -> HealthTracker: ...
+
+    @property
+    def engine(self) -> Engine: ...
 
 
 def current() -> Runtime | None:

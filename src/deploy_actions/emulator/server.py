@@ -3,25 +3,38 @@
 Use it as a context manager from tests and scripts::
 
     with Emulator(clock_factor=60) as emulator:
-        codedeploy = boto3.client("codedeploy", endpoint_url=emulator.endpoint_url, ...)
+        codedeploy = emulator.client("codedeploy")   # or boto3 with emulator.env()
+        emulator.faults.fail_hook("ValidateService", instance=2)
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from moto.ec2.models import ec2_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from deploy_actions.emulator import extensions
+from deploy_actions.emulator import extensions, http_layer
+from deploy_actions.emulator.alb import DataPlane
+from deploy_actions.emulator.clock import Clock
+from deploy_actions.emulator.context import Services
+from deploy_actions.emulator.engine import Engine
+from deploy_actions.emulator.faults import Faults
+from deploy_actions.emulator.sandbox import Fleet
+from deploy_actions.emulator.target_health import HealthTracker
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account
 LOOPBACK = "127.0.0.1"
+TICK = 0.05  # control loop period, real seconds
 
 
 class _QuietHandler(MotoRequestHandler):
@@ -32,22 +45,29 @@ class _QuietHandler(MotoRequestHandler):
 
 
 class Emulator:
-    """Local AWS on loopback. One process may hold several; moto's state is shared between them."""
+    """Local AWS on loopback. Several may run in one process; they share moto's state."""
 
     def __init__(self, *, region: str = "us-east-1", host: str = LOOPBACK, port: int = 0,
                  state_dir: str | os.PathLike[str] | None = None, clock_factor: float = 1.0) -> None:
         if not host.startswith("127."):
             raise ValueError(f"the emulator listens on loopback only, not {host}")
-        if clock_factor <= 0:
-            raise ValueError("clock_factor must be positive")
         self.region = region
         self.account = DEFAULT_ACCOUNT
-        self.clock_factor = clock_factor
+        self.clock = Clock(clock_factor)
+        self.faults = Faults()
         self._host, self._port = host, port
         self._own_state_dir = state_dir is None
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="deploy-actions-emulator-"))
         self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self.shutdown_requested = threading.Event()
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+
+    @property
+    def clock_factor(self) -> float:
+        return self.clock.factor
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -56,21 +76,37 @@ class Emulator:
             return self
         extensions.install()
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._server = make_server(self._host, self._port, self._wsgi, threaded=True,
-                                   request_handler=_QuietHandler)
         self._moto = DomainDispatcherApplication(create_backend_app)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator-http", daemon=True)
-        self._thread.start()
+        self._server = make_server(self._host, self._port, self._wsgi, threaded=True, request_handler=_QuietHandler)
+        self._stopping.clear()
+        self.fleet = Fleet(self.state_dir)
+        self.health = HealthTracker(self.account, self.region, self.clock, self.resolve, self.faults.is_unhealthy)
+        self.data_plane = DataPlane(self.account, self.region, self.health, self.resolve)
+        services = Services(self.account, self.region, self.clock, self.fleet, self.health, self.faults,
+                            self.internal_client, self.state_dir)
+        self.engine = Engine(services, self.env())
+        self._threads = [threading.Thread(target=self._server.serve_forever, name="emulator-http", daemon=True),
+                         threading.Thread(target=self._control_loop, name="emulator-control", daemon=True)]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop deployments, listeners, probes, and every process a hook started; then the server."""
         if self._server is None:
             return
+        self.engine.close()
+        self._stopping.set()
+        self.data_plane.close()
+        self.health.close()
+        self.fleet.close()
         self._server.shutdown()
         self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server, self._thread = None, None
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._server, self._threads = None, []
+        if self._own_state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -79,7 +115,7 @@ class Emulator:
                  trace: TracebackType | None) -> None:
         self.stop()
 
-    # -- addresses -----------------------------------------------------------------------------
+    # -- addresses and clients -----------------------------------------------------------------
 
     @property
     def endpoint_url(self) -> str:
@@ -105,16 +141,94 @@ class Emulator:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region,
                             aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
 
+    def internal_client(self, service: str) -> Any:
+        """The engine's own clients: over HTTP like anyone's, but never throttled by fault injection."""
+        with self._clients_lock:
+            if service not in self._clients:
+                client = self.client(service)
+                client.meta.events.register("before-sign.*.*", _mark_internal)
+                self._clients[service] = client
+            return self._clients[service]
+
+    def resolve(self, target_id: str, port: int) -> tuple[str, int] | None:
+        """Where a target really listens: an instance's sandbox address, or a loopback IP target."""
+        if target_id.startswith("i-"):
+            sandbox = self.fleet.sandbox(target_id)
+            return sandbox.ip, sandbox.port
+        if target_id.startswith("127."):
+            return target_id, port
+        return None
+
+    def listener_url(self, listener_arn: str) -> str:
+        """The base URL of a listener's real HTTP endpoint (waits for the control loop to open it)."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            address = self.data_plane.listener_address(listener_arn)
+            if address:
+                return f"http://{address}"
+            time.sleep(TICK)
+        raise LookupError(f"no listener {listener_arn}")
+
+    def status(self) -> dict[str, Any]:
+        from moto.elbv2.models import elbv2_backends
+
+        balancers = elbv2_backends[self.account][self.region].load_balancers.values()
+        return {
+            "endpoint": self.endpoint_url, "region": self.region, "account": self.account,
+            "clock_factor": self.clock.factor, "state_dir": str(self.state_dir), "pid": os.getpid(),
+            "load_balancers": {b.name: b.dns_name for b in list(balancers)},
+            "listeners": self.data_plane.listeners(),
+            "instances": [{"id": s.instance_id, "address": f"{s.ip}:{s.port}", "root": str(s.root)}
+                          for s in self.fleet.all()],
+            "faults": self.faults.as_json(),
+        }
+
     # -- HTTP ----------------------------------------------------------------------------------
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulator/"):
+            from deploy_actions.emulator.control import handle
+
+            return handle(self, environ, start_response)
+        if self.faults.throttles and not environ.get("HTTP_X_DEPLOY_ACTIONS_EMULATOR_INTERNAL"):
+            service, operation, _ = http_layer.service_and_operation(environ)
+            if self.faults.throttled(service, operation):
+                return http_layer.throttling_response(environ, service, start_response)
         extensions.set_current(self)
         try:
             return self._moto(environ, start_response)
         finally:
             extensions.set_current(None)
 
-    # -- engine callbacks (extensions.Runtime) -------------------------------------------------
+    # -- the control loop ----------------------------------------------------------------------
 
-    def on_deployment_created(self, deployment_id: str, account: str, region: str) -> None:
-        """Replaced by the lifecycle engine; until then deployments stay `Created` as in moto."""
+    def _control_loop(self) -> None:
+        ticks = 0
+        while not self._stopping.wait(TICK):
+            ticks += 1
+            # Each step is guarded: a failure in one must not stop health checks or listeners.
+            with contextlib.suppress(Exception):
+                self.health.tick()
+            if ticks % 4 == 0:
+                with contextlib.suppress(Exception):
+                    self.data_plane.sync()
+            with contextlib.suppress(Exception):
+                for alarm in self.faults.due_alarms():
+                    self.internal_client("cloudwatch").set_alarm_state(
+                        AlarmName=alarm.alarm, StateValue=alarm.state, StateReason=alarm.reason)
+            if ticks % 20 == 0:
+                with contextlib.suppress(Exception):
+                    self._reap_terminated()
+
+    def _reap_terminated(self) -> None:
+        """End the processes of instances AWS-side terminated (a deleted ASG, TerminateInstances)."""
+        instances = ec2_backends[self.account][self.region].get_instance_by_id
+        for sandbox in self.fleet.all():
+            instance = instances(sandbox.instance_id)
+            if instance is None or instance.state in ("terminated", "shutting-down", "stopped"):
+                sandbox.kill_processes()
+
+
+def _mark_internal(request: Any, **_: Any) -> None:
+    request.headers[http_layer.INTERNAL_HEADER] = "1"

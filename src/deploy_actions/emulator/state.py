@@ -75,9 +75,14 @@ class DeploymentRun:
     error_information: dict[str, str] | None = None
     rollback_info: dict[str, str] | None = None
     previous_revision: dict[str, Any] | None = None
-    stop_requested: str | None = None  # "stop" | "stop-and-rollback" | "rollback" (from an alarm)
+    stop_requested: str | None = None  # "stop" (StopDeployment, or the emulator shutting down)
+    stop_rollback: bool | None = None  # StopDeployment's autoRollbackEnabled, when given
     continue_requested: bool = False
     termination_wait_started: bool = False
+    skip_termination_wait: bool = False
+    # blue/green plan: original_asg, green_asg, blue (instance ids), rerouted - what a rollback undoes
+    blue_green: dict[str, Any] = field(default_factory=dict)
+    rollback_of: str | None = None  # the deployment this one rolls back
     status_messages: list[str] = field(default_factory=list)
     wakeup: threading.Event = field(default_factory=threading.Event)
 

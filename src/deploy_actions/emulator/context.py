@@ -1,0 +1,189 @@
+"""What one running deployment needs: its records, the emulator's services, and interruption.
+
+The lifecycle engine's threads (one per deployment, one per instance in a batch) share a
+`DeploymentContext`; every wait goes through `sleep`, which wakes up at once on StopDeployment
+or ContinueDeployment and raises `Interrupted` when the deployment must stop.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.codedeploy.models import DeploymentGroup, DeploymentInfo
+from moto.core.utils import utcnow
+
+from deploy_actions.emulator import state
+from deploy_actions.emulator.clock import Clock
+from deploy_actions.emulator.faults import Faults
+from deploy_actions.emulator.sandbox import Fleet
+from deploy_actions.emulator.target_health import HealthTracker
+
+
+class Interrupted(Exception):
+    """The deployment must stop: by request (StopDeployment) or because an alarm is in ALARM."""
+
+    def __init__(self, code: str, message: str, rollback_event: str) -> None:
+        super().__init__(message)
+        self.code, self.message, self.rollback_event = code, message, rollback_event
+
+
+class RevisionError(Exception):
+    pass
+
+
+@dataclass
+class Services:
+    account: str
+    region: str
+    clock: Clock
+    fleet: Fleet
+    health: HealthTracker
+    faults: Faults
+    clients: Any  # Callable[[str], boto3 client] - internal clients, never throttled
+    workdir: Path
+
+
+@dataclass
+class DeploymentContext:
+    services: Services
+    info: DeploymentInfo
+    run: state.DeploymentRun
+    _bundle_lock: threading.Lock = field(default_factory=threading.Lock)
+    _archive: Path | None = None
+
+    @property
+    def deployment_id(self) -> str:
+        return str(self.info.deployment_id)
+
+    @property
+    def group(self) -> DeploymentGroup:
+        return self.info.deployment_group
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    def target_group_names(self) -> list[str]:
+        info = self.group.load_balancer_info or {}
+        names = [str(t["name"]) for t in info.get("targetGroupInfoList") or []]
+        for pair in info.get("targetGroupPairInfoList") or []:
+            names.extend(str(t["name"]) for t in pair.get("targetGroups") or [])
+        return names
+
+    def with_traffic_control(self) -> bool:
+        style = self.group.deployment_style or {}
+        return style.get("deploymentOption") == "WITH_TRAFFIC_CONTROL" and bool(self.target_group_names())
+
+    # -- interruption ---------------------------------------------------------------------------
+
+    def check(self) -> None:
+        request = self.run.stop_requested
+        if request is not None:
+            raise Interrupted("MANUAL_STOP" if request != "alarm" else "ALARM_ACTIVE",
+                              "The deployment was stopped by the user." if request != "alarm"
+                              else "The deployment was stopped because an alarm was in ALARM.",
+                              "DEPLOYMENT_STOP_ON_REQUEST" if request != "alarm" else "DEPLOYMENT_STOP_ON_ALARM")
+        alarm = self.alarm_in_alarm()
+        if alarm is not None:
+            raise Interrupted("ALARM_ACTIVE", f"One or more alarms have been activated according to the "
+                              f"Amazon CloudWatch metrics you selected: {alarm}", "DEPLOYMENT_STOP_ON_ALARM")
+
+    def alarm_in_alarm(self) -> str | None:
+        config: Any = self.info.override_alarm_configuration or self.group.alarm_configuration or {}
+        if not isinstance(config, dict) or not config.get("enabled"):
+            return None
+        names = [str(a["name"]) for a in config.get("alarms") or []]
+        alarms = cloudwatch_backends[self.services.account][self.services.region].alarms
+        for name in names:
+            alarm = alarms.get(name)
+            if alarm is not None and alarm.state_value == "ALARM":
+                return name
+        return None
+
+    def sleep(self, emulated_seconds: float) -> None:
+        """Wait in AWS time; wakes early (and re-checks) when the deployment is stopped or continued."""
+        if self.clock.sleep(emulated_seconds, self.run.wakeup):
+            self.run.wakeup.clear()
+        self.check()
+
+    # -- records --------------------------------------------------------------------------------
+
+    def add_target(self, instance_id: str, events: list[str], label: str | None = None) -> state.TargetRecord:
+        arn = f"arn:aws:ec2:{self.services.region}:{self.services.account}:instance/{instance_id}"
+        record = state.TargetRecord(self.deployment_id, instance_id, arn,
+                                    [state.LifecycleEventRecord(name) for name in events],
+                                    last_updated=utcnow(), instance_label=label)
+        with state.LOCK:
+            self.run.targets[instance_id] = record
+        self.refresh_overview()
+        return record
+
+    def set_status(self, target: state.TargetRecord, status: str) -> None:
+        with state.LOCK:
+            target.status, target.last_updated = status, utcnow()
+        self.refresh_overview()
+
+    def refresh_overview(self) -> None:
+        with state.LOCK:
+            overview = dict.fromkeys(("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready"), 0)
+            for target in self.run.targets.values():
+                if target.status in overview:
+                    overview[target.status] += 1
+            self.info.deployment_overview = overview
+
+    # -- the revision ---------------------------------------------------------------------------
+
+    def archive(self) -> Path:
+        """Download the revision from the emulator's S3 (over HTTP) once, and unpack it."""
+        with self._bundle_lock:
+            if self._archive is None:
+                self._archive = self._download()
+            return self._archive
+
+    def _download(self) -> Path:
+        revision = self.info.revision or {}
+        if revision.get("revisionType") != "S3":
+            raise RevisionError(f"The emulator deploys S3 revisions, not {revision.get('revisionType')}.")
+        location = revision["s3Location"]
+        request: dict[str, Any] = {"Bucket": location["bucket"], "Key": location["key"]}
+        if location.get("version"):
+            request["VersionId"] = location["version"]
+        if location.get("eTag"):
+            request["IfMatch"] = location["eTag"]
+        try:
+            body = self.services.clients("s3").get_object(**request)["Body"].read()
+        except Exception as error:  # botocore's ClientError: say what S3 said
+            raise RevisionError(f"The revision could not be downloaded from s3://{location['bucket']}/"
+                                f"{location['key']}: {error}") from error
+        target = self.services.workdir / "deployments" / self.deployment_id / "bundle"
+        target.mkdir(parents=True, exist_ok=True)
+        bundle_type = location.get("bundleType") or "zip"
+        try:
+            if bundle_type == "zip":
+                with zipfile.ZipFile(io.BytesIO(body)) as bundle:
+                    _extract_zip(bundle, target)
+            else:
+                with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz" if bundle_type == "tgz" else "r:") as tar:
+                    tar.extractall(target, filter="data")
+        except (zipfile.BadZipFile, tarfile.TarError, OSError) as error:
+            raise RevisionError(f"The revision is not a valid {bundle_type} bundle: {error}") from error
+        return target
+
+
+def _extract_zip(bundle: zipfile.ZipFile, target: Path) -> None:
+    """Unzip keeping Unix modes (zipfile drops them), so executable hook scripts stay executable."""
+    for member in bundle.infolist():
+        path = (target / member.filename).resolve()
+        if not path.is_relative_to(target.resolve()):
+            raise OSError(f"{member.filename} leaves the bundle")
+        bundle.extract(member, target)
+        mode = member.external_attr >> 16 & 0o777
+        if mode and not member.is_dir():
+            path.chmod(mode)

@@ -1,0 +1,55 @@
+"""`/_emulator/*`: the running emulator's own endpoints, used by `deploy-actions emulator ...`.
+
+GET /_emulator/status, POST /_emulator/faults (one fault as JSON: {"kind": "hook"|"unhealthy"|
+"alarm"|"throttle"|"delay", ...}), DELETE /_emulator/faults, POST /_emulator/shutdown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from deploy_actions.emulator.http_layer import StartResponse, json_response, read_json
+
+if TYPE_CHECKING:
+    from deploy_actions.emulator.server import Emulator
+
+
+def add_fault(emulator: Emulator, fault: dict[str, Any]) -> None:
+    kind = fault.pop("kind", None)
+    faults = emulator.faults
+    if kind == "hook":
+        instance = fault.get("instance", 1)
+        faults.fail_hook(str(fault["event"]), int(instance) if str(instance).isdigit() else str(instance),
+                         int(fault.get("exit_code", 1)), int(fault.get("times", 1)))
+    elif kind == "unhealthy":
+        seconds = fault.get("seconds")
+        faults.make_unhealthy(str(fault.get("target_group", "")), str(fault.get("target", "")),
+                              None if seconds is None else emulator.clock.real(float(seconds)))
+    elif kind == "alarm":
+        at = float(fault.get("at", 0))
+        faults.alarm_at(str(fault["alarm"]), at, emulator.clock.real(at), str(fault.get("state", "ALARM")))
+    elif kind == "throttle":
+        faults.throttle(float(fault["fraction"]), str(fault.get("service", "")), str(fault.get("operation", "")))
+    elif kind == "delay":
+        faults.delay(str(fault["state"]), float(fault["seconds"]))
+    else:
+        raise ValueError(f"unknown fault kind {kind!r}: hook, unhealthy, alarm, throttle or delay")
+
+
+def handle(emulator: Emulator, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+    try:
+        if path == "/_emulator/status" and method == "GET":
+            return json_response(start_response, "200 OK", emulator.status())
+        if path == "/_emulator/faults" and method == "POST":
+            add_fault(emulator, dict(read_json(environ)))
+            return json_response(start_response, "200 OK", emulator.faults.as_json())
+        if path == "/_emulator/faults" and method == "DELETE":
+            emulator.faults.clear()
+            return json_response(start_response, "200 OK", emulator.faults.as_json())
+        if path == "/_emulator/shutdown" and method == "POST":
+            emulator.shutdown_requested.set()
+            return json_response(start_response, "202 Accepted", {"stopping": True})
+    except (KeyError, ValueError, TypeError) as error:
+        return json_response(start_response, "400 Bad Request", {"error": str(error)})
+    return json_response(start_response, "404 Not Found", {"error": f"no {method} {path}"})

@@ -1,0 +1,163 @@
+"""Run lifecycle events on one instance: hook scripts, download, install, traffic.
+
+Scripts run in the instance's sandbox with CodeDeploy's environment variables (LIFECYCLE_EVENT,
+DEPLOYMENT_ID, APPLICATION_NAME, DEPLOYMENT_GROUP_NAME, DEPLOYMENT_GROUP_ID) plus the emulator's
+(EMULATOR_INSTANCE_ROOT, _IP, _PORT, _ID) and the emulator's AWS endpoint; the host's own AWS_*
+variables never reach a hook.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from moto.core.utils import utcnow
+
+from deploy_actions.emulator import state, traffic
+from deploy_actions.emulator.appspec import AppSpecError, apply_permissions, install_files, read_appspec
+from deploy_actions.emulator.context import DeploymentContext, Interrupted, RevisionError
+from deploy_actions.emulator.events import FROM_PREVIOUS_REVISION
+from deploy_actions.emulator.hooks import HookLog, run_script
+from deploy_actions.emulator.sandbox import Sandbox
+
+
+class InstanceRunner:
+    def __init__(self, ctx: DeploymentContext, target: state.TargetRecord, position: int,
+                 aws_env: dict[str, str]) -> None:
+        self.ctx, self.target, self.position = ctx, target, position
+        self.sandbox: Sandbox = ctx.services.fleet.sandbox(target.instance_id)
+        self._aws_env = aws_env
+
+    @property
+    def archive_dir(self) -> Path:
+        group_id = self.ctx.group.deployment_group_id
+        return (self.sandbox.root / "opt/codedeploy-agent/deployment-root" / group_id / self.ctx.deployment_id
+                / "deployment-archive")
+
+    def run(self, events: list[str], finish: bool = True) -> bool:
+        """Run `events` in order; False when one failed (the rest are then Skipped).
+
+        `finish` sets the instance's final status; a blue/green green instance runs in two parts.
+        """
+        self.ctx.set_status(self.target, "InProgress")
+        for index, name in enumerate(events):
+            try:
+                self.ctx.check()
+                delay = self.ctx.services.faults.delay_for(name)
+                if delay:
+                    self.ctx.sleep(delay)
+                ok = self._event(name)
+            except Interrupted:
+                self._skip(events[index:])
+                self.ctx.set_status(self.target, "Failed")
+                raise
+            if not ok:
+                self._skip(events[index + 1:])
+                self.ctx.set_status(self.target, "Failed")
+                return False
+        if finish:
+            self.sandbox.last_archive = self.archive_dir if self.archive_dir.exists() else self.sandbox.last_archive
+            self.ctx.set_status(self.target, "Succeeded")
+        return True
+
+    def skip_all(self, events: list[str]) -> None:
+        self._skip(events)
+        self.ctx.set_status(self.target, "Skipped")
+
+    def _skip(self, names: list[str]) -> None:
+        with state.LOCK:
+            for name in names:
+                event = self.target.event(name)
+                if event.status in ("Pending", "InProgress"):
+                    event.status = "Skipped"
+
+    def _event(self, name: str) -> bool:
+        event = self.target.event(name)
+        with state.LOCK:
+            event.status, event.start_time = "InProgress", utcnow()
+        self.ctx.set_status(self.target, "InProgress")
+        log = HookLog(name)
+        log.add(f"LifecycleEvent - {name}")
+        try:
+            diagnostics = self._execute(name, log)
+        except Interrupted:
+            with state.LOCK:
+                event.status, event.end_time = "Failed", utcnow()
+            raise
+        with state.LOCK:
+            event.end_time = utcnow()
+            event.diagnostics = diagnostics
+            event.status = "Succeeded" if diagnostics is None or diagnostics["errorCode"] == "Success" else "Failed"
+            return event.status == "Succeeded"
+
+    def _execute(self, name: str, log: HookLog) -> dict[str, str] | None:
+        forced = self.ctx.services.faults.hook_exit_code(name, self.position, self.target.instance_id)
+        try:
+            if name == "DownloadBundle":
+                self._download()
+            elif name == "Install":
+                spec = read_appspec(self.archive_dir)
+                for line in install_files(spec, self.archive_dir, self.sandbox.root):
+                    log.add(f"[stdout]{line}")
+                apply_permissions(spec, self.sandbox.root)
+            elif name in ("BlockTraffic", "AllowTraffic"):
+                lines: list[str] = []
+                (traffic.block if name == "BlockTraffic" else traffic.allow)(self.ctx, self.target.instance_id, lines)
+            else:
+                return self._scripts(name, log, forced)
+        except (RevisionError, AppSpecError, traffic.TrafficError) as error:
+            return {"errorCode": "UnknownError", "scriptName": "", "message": str(error), "logTail": log.tail()}
+        if forced is not None:
+            log.add(f"[stderr]emulator: injected failure of {name}, exit code {forced}")
+            return {"errorCode": "ScriptFailed", "scriptName": "", "logTail": log.tail(),
+                    "message": f"emulator: injected failure of {name} with exit code {forced}"}
+        return None
+
+    def _download(self) -> None:
+        bundle = self.ctx.archive()
+        if self.archive_dir.exists():
+            shutil.rmtree(self.archive_dir)
+        shutil.copytree(bundle, self.archive_dir, symlinks=True)
+
+    def _scripts(self, name: str, log: HookLog, forced: int | None) -> dict[str, str] | None:
+        archive = self.sandbox.last_archive if name in FROM_PREVIOUS_REVISION else self.archive_dir
+        if archive is None or not archive.exists():
+            return self._no_script(name, log, forced)
+        try:
+            scripts = read_appspec(archive).hooks.get(name, [])
+        except AppSpecError as error:
+            return {"errorCode": "UnknownError", "scriptName": "", "message": str(error), "logTail": log.tail()}
+        if not scripts:
+            return self._no_script(name, log, forced)
+        env = self._environment(name)
+        outcome = None
+        for number, script in enumerate(scripts):
+            self.ctx.check()
+            last = number == len(scripts) - 1
+            outcome = run_script(script, archive, self.sandbox.root, env, log, forced if last else None)
+            if not outcome.succeeded:
+                break
+        assert outcome is not None
+        return outcome.diagnostics
+
+    def _no_script(self, name: str, log: HookLog, forced: int | None) -> dict[str, str] | None:
+        if forced is None:
+            return None
+        log.add(f"[stderr]emulator: injected failure of {name}, exit code {forced}")
+        return {"errorCode": "ScriptFailed", "scriptName": "", "logTail": log.tail(),
+                "message": f"emulator: injected failure of {name} with exit code {forced}"}
+
+    def _environment(self, name: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(self._aws_env)
+        env.update(self.sandbox.environment())
+        env.update({
+            "LIFECYCLE_EVENT": name,
+            "DEPLOYMENT_ID": self.ctx.deployment_id,
+            "APPLICATION_NAME": str(self.ctx.info.application_name),
+            "DEPLOYMENT_GROUP_NAME": str(self.ctx.info.deployment_group_name),
+            "DEPLOYMENT_GROUP_ID": str(self.ctx.group.deployment_group_id),
+            "EMULATOR_ARCHIVE_DIR": str(self.archive_dir),
+        })
+        return env

@@ -1,0 +1,149 @@
+"""Create an environment from a short scenario description, through ordinary boto3 calls.
+
+A scenario (YAML) names an S3 bucket, SSM parameters, an ALB with a listener and target groups, a
+launch template and an Auto Scaling group, CloudWatch alarms, and a CodeDeploy application with a
+deployment group. `seed` returns what a pipeline needs to know (names, ARNs, the listener's URL).
+Built-in scenarios: `ec2-rolling` and `asg-blue-green` (files in `scenarios/`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+AMI = "ami-12c6146b"  # one of moto's built-in images
+SERVICE_ROLE = "arn:aws:iam::123456789012:role/CodeDeployServiceRole"
+
+Clients = Callable[[str], Any]
+
+
+def builtin_scenarios() -> list[str]:
+    return sorted(path.stem for path in SCENARIOS.glob("*.yml"))
+
+
+def load_scenario(source: str | Path) -> dict[str, Any]:
+    """A built-in scenario's name or a YAML file's path."""
+    path = Path(source)
+    if not path.is_file():
+        path = SCENARIOS / f"{source}.yml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no scenario {source}: give a YAML file or one of {', '.join(builtin_scenarios())}")
+    data = YAML(typ="safe").load(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a scenario is a YAML mapping")
+    return data
+
+
+def seed(clients: Clients, scenario: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Create the scenario's resources; every name gets `prefix` (tests seed many environments)."""
+
+    def named(name: str) -> str:
+        return f"{prefix}{name}"
+
+    out: dict[str, Any] = {"target_groups": {}}
+    if scenario.get("bucket"):
+        out["bucket"] = named(scenario["bucket"])
+        clients("s3").create_bucket(Bucket=out["bucket"])
+    for key, value in (scenario.get("parameters") or {}).items():
+        clients("ssm").put_parameter(Name=f"/{prefix.strip('-')}{key}" if prefix else key, Value=str(value),
+                                     Type="String", Overwrite=True)
+    subnets = _default_subnets(clients)
+    balancer = scenario.get("load_balancer")
+    if balancer:
+        _seed_load_balancer(clients, balancer, named, subnets, out)
+    group = scenario.get("auto_scaling_group")
+    if group:
+        _seed_auto_scaling_group(clients, group, named, subnets, out)
+    for alarm in scenario.get("alarms") or []:
+        clients("cloudwatch").put_metric_alarm(
+            AlarmName=named(alarm["name"]), MetricName=alarm.get("metric", "HTTPCode_Target_5XX_Count"),
+            Namespace="AWS/ApplicationELB", Statistic="Sum", Period=60, EvaluationPeriods=1,
+            Threshold=float(alarm.get("threshold", 1)), ComparisonOperator="GreaterThanOrEqualToThreshold")
+    application = scenario.get("application")
+    if application:
+        _seed_application(clients, application, named, out)
+    return out
+
+
+def _default_subnets(clients: Clients) -> list[str]:
+    subnets = clients("ec2").describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    return [s["SubnetId"] for s in subnets[:2]]
+
+
+def _seed_load_balancer(clients: Clients, spec: dict[str, Any], named: Callable[[str], str],
+                        subnets: list[str], out: dict[str, Any]) -> None:
+    elbv2 = clients("elbv2")
+    vpc = clients("ec2").describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
+    for group in spec.get("target_groups") or []:
+        check = group.get("health_check") or {}
+        arn = elbv2.create_target_group(
+            Name=named(group["name"]), Protocol="HTTP", Port=int(group.get("port", 80)), VpcId=vpc,
+            TargetType="instance", HealthCheckPath=check.get("path", "/"),
+            HealthCheckIntervalSeconds=int(check.get("interval", 30)),
+            HealthCheckTimeoutSeconds=int(check.get("timeout", 5)),
+            HealthyThresholdCount=int(check.get("healthy", 5)), UnhealthyThresholdCount=int(check.get("unhealthy", 2)),
+            Matcher={"HttpCode": str(check.get("matcher", "200"))})["TargetGroups"][0]["TargetGroupArn"]
+        elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+            {"Key": "deregistration_delay.timeout_seconds", "Value": str(group.get("deregistration_delay", 300))}])
+        out["target_groups"][group["name"]] = arn
+    balancer = elbv2.create_load_balancer(Name=named(spec["name"]), Subnets=subnets, Scheme="internet-facing",
+                                          Type="application")["LoadBalancers"][0]
+    out["load_balancer_arn"] = balancer["LoadBalancerArn"]
+    forward = out["target_groups"][spec["forward"]]
+    listener = elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP",
+                                     Port=int(spec.get("listener_port", 80)),
+                                     DefaultActions=[{"Type": "forward", "TargetGroupArn": forward}])
+    out["listener_arn"] = listener["Listeners"][0]["ListenerArn"]
+
+
+def _seed_auto_scaling_group(clients: Clients, spec: dict[str, Any], named: Callable[[str], str],
+                             subnets: list[str], out: dict[str, Any]) -> None:
+    template = clients("ec2").create_launch_template(
+        LaunchTemplateName=named(f"{spec['name']}-template"),
+        LaunchTemplateData={"ImageId": spec.get("image", AMI), "InstanceType": spec.get("instance_type", "t3.micro")})
+    count = int(spec.get("instances", 2))
+    clients("autoscaling").create_auto_scaling_group(
+        AutoScalingGroupName=named(spec["name"]), MinSize=count, MaxSize=max(count * 2, 1), DesiredCapacity=count,
+        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"], "Version": "$Latest"},
+        VPCZoneIdentifier=",".join(subnets),
+        TargetGroupARNs=[out["target_groups"][name] for name in spec.get("target_groups") or []])
+    out["auto_scaling_group"] = named(spec["name"])
+
+
+def _seed_application(clients: Clients, spec: dict[str, Any], named: Callable[[str], str],
+                      out: dict[str, Any]) -> None:
+    codedeploy = clients("codedeploy")
+    codedeploy.create_application(applicationName=named(spec["name"]), computePlatform="Server")
+    out["application"] = named(spec["name"])
+    group = spec["deployment_group"]
+    blue_green = group.get("style", "IN_PLACE") == "BLUE_GREEN"
+    request: dict[str, Any] = {
+        "applicationName": out["application"], "deploymentGroupName": named(group["name"]),
+        "deploymentConfigName": group.get("config", "CodeDeployDefault.OneAtATime"), "serviceRoleArn": SERVICE_ROLE,
+        "autoScalingGroups": [out["auto_scaling_group"]] if out.get("auto_scaling_group") else [],
+        "deploymentStyle": {"deploymentType": "BLUE_GREEN" if blue_green else "IN_PLACE",
+                            "deploymentOption": "WITH_TRAFFIC_CONTROL" if group.get("target_groups")
+                            else "WITHOUT_TRAFFIC_CONTROL"},
+    }
+    if group.get("target_groups"):
+        request["loadBalancerInfo"] = {"targetGroupInfoList": [{"name": named(n)} for n in group["target_groups"]]}
+    if group.get("auto_rollback"):
+        request["autoRollbackConfiguration"] = {"enabled": True, "events": list(group["auto_rollback"])}
+    if group.get("alarms"):
+        request["alarmConfiguration"] = {"enabled": True, "alarms": [{"name": named(n)} for n in group["alarms"]]}
+    if blue_green:
+        settings = group.get("blue_green") or {}
+        request["blueGreenDeploymentConfiguration"] = {
+            "terminateBlueInstancesOnDeploymentSuccess": {
+                "action": "TERMINATE" if settings.get("terminate_original", True) else "KEEP_ALIVE",
+                "terminationWaitTimeInMinutes": int(settings.get("termination_wait_minutes", 5))},
+            "deploymentReadyOption": {"actionOnTimeout": settings.get("ready", "CONTINUE_DEPLOYMENT"),
+                                      "waitTimeInMinutes": int(settings.get("ready_wait_minutes", 0))},
+            "greenFleetProvisioningOption": {"action": "COPY_AUTO_SCALING_GROUP"},
+        }
+    codedeploy.create_deployment_group(**request)
+    out["deployment_group"] = named(group["name"])
