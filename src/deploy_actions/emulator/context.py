@@ -96,6 +96,8 @@ class DeploymentContext:
                               f"Amazon CloudWatch metrics you selected: {alarm}", "DEPLOYMENT_STOP_ON_ALARM")
 
     def alarm_in_alarm(self) -> str | None:
+        if self.info.creator == "codeDeployRollback":
+            return None  # a rollback must be able to run while the alarm that caused it still fires
         config: Any = self.info.override_alarm_configuration or self.group.alarm_configuration or {}
         if not isinstance(config, dict) or not config.get("enabled"):
             return None
