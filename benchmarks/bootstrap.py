@@ -1,6 +1,6 @@
 """Composite-action bootstrap: step start → first AWS call, cold (empty cache) and warm, uv and pip.
 
-    .venv/bin/python benchmarks/bootstrap.py [--cold-repeat 2] [--warm-repeat 5]
+    .venv/bin/python benchmarks/bootstrap.py [--cold-repeat 3] [--warm-repeat 5]
 
 Runs `bash scripts/run-action.sh package-revision ...` on a tiny tree against a moto S3 server in this
 process; the first AWS call is the first request the server logs (package-revision's HeadBucket).
@@ -117,7 +117,7 @@ def import_profile(venv: Path, env: dict[str, str], top: int = 8) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cold-repeat", type=int, default=2)
+    parser.add_argument("--cold-repeat", type=int, default=3)
     parser.add_argument("--warm-repeat", type=int, default=5)
     args = parser.parse_args()
     uv = subprocess.run(["uv", "--version"], capture_output=True, text=True, check=False).stdout.strip()
