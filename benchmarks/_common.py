@@ -7,9 +7,11 @@ import hashlib
 import os
 import platform
 import shlex
+import signal
 import stat
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -163,3 +165,8 @@ def write_appspec_and_hooks(root: Path) -> None:
         script = root / "scripts" / f"{hook}.sh"
         script.write_text(f"#!/bin/sh\nset -eu\necho {hook}\n")
         script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so the servers and temporary trees are removed on the way out."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

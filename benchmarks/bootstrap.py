@@ -21,7 +21,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import REPO, S3Server, command_line, load, machine, median, timed, write_appspec_and_hooks
+from _common import (
+    REPO,
+    S3Server,
+    command_line,
+    exit_cleanly_on_sigterm,
+    load,
+    machine,
+    median,
+    timed,
+    write_appspec_and_hooks,
+)
 
 SCRIPT = REPO / "scripts" / "run-action.sh"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -120,6 +130,7 @@ def main() -> None:
     parser.add_argument("--cold-repeat", type=int, default=3)
     parser.add_argument("--warm-repeat", type=int, default=5)
     args = parser.parse_args()
+    exit_cleanly_on_sigterm()
     uv = subprocess.run(["uv", "--version"], capture_output=True, text=True, check=False).stdout.strip()
     scenarios = [
         Scenario("uv, nothing cached", "uv", "empty", profile="bytecode written on the first run"),

@@ -20,7 +20,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import CLI, S3Server, command_line, load, machine, median, sha256, timed, write_appspec_and_hooks
+from _common import (
+    CLI,
+    S3Server,
+    command_line,
+    exit_cleanly_on_sigterm,
+    load,
+    machine,
+    median,
+    sha256,
+    timed,
+    write_appspec_and_hooks,
+)
 
 BASE_MTIME = 1_700_000_000
 
@@ -193,6 +204,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="repetitions on the small tree")
     parser.add_argument("--large-repeat", type=int, default=3, help="repetitions on the large tree")
     args = parser.parse_args()
+    exit_cleanly_on_sigterm()
     if not shutil.which("zip"):
         sys.exit("zip is missing: apt-get install -y zip")
     aws = aws_cli()
