@@ -77,6 +77,8 @@ def deploy_blue_green(ctx: DeploymentContext, config: DeploymentConfig, aws_env:
             for n, i in enumerate(blue_ids, start=len(green_ids) + 1)]
 
     run_in_batches(ctx, config, green, lambda r: r.run(events.INSTALL, finish=False), green_events)
+    # Only green instances that installed take traffic (AllAtOnce tolerates failed ones).
+    green = [runner for runner in green if runner.target.status != "Failed"]
     _wait_until_ready(ctx, settings, green)
 
     if not all(run_batch(green, lambda r: r.run(events.ALLOW_TRAFFIC))):

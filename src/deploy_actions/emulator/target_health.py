@@ -77,31 +77,35 @@ class HealthTracker:
 
     def tick(self) -> None:
         """Called by the emulator's control loop: follow registrations, start the probes that are due."""
-        now = time.monotonic()
         for arn, group in self._groups().items():
-            registered = {target_id: int(t.get("Port") or group.port or 80)
-                          for target_id, t in list(group.targets.items())}
-            with self._lock:
-                for target_id, port in registered.items():
-                    state = self._states.get((arn, target_id))
-                    if state is None or state.draining_until is not None:
-                        self._states[(arn, target_id)] = TargetState(port)
-                for (group_arn, target_id), state in list(self._states.items()):
-                    if group_arn != arn or target_id in registered:
-                        continue
-                    if state.draining_until is None:
-                        delay = float(str(group.attributes.get("deregistration_delay.timeout_seconds", 300)))
-                        state.draining_until = now + self.clock.real(delay)
-                        state.state, state.reason = "draining", "Target.DeregistrationInProgress"
-                        state.description = "Target deregistration is in progress"
-                    elif now >= state.draining_until:
-                        del self._states[(group_arn, target_id)]
-                due = [(target_id, s) for (group_arn, target_id), s in self._states.items()
-                       if group_arn == arn and s.draining_until is None and not s.probing and now >= s.next_probe]
-                for _, state in due:
-                    state.probing = True
+            due = self._sync(arn, group)
             for target_id, state in due:
                 self._pool.submit(self._probe, arn, group, target_id, state)
+
+    def _sync(self, arn: str, group: FakeTargetGroup) -> list[tuple[str, TargetState]]:
+        """Follow moto's registrations for one group; returns the probes now due (marked as running)."""
+        now = time.monotonic()
+        registered = {target_id: int(t.get("Port") or group.port or 80) for target_id, t in list(group.targets.items())}
+        with self._lock:
+            for target_id, port in registered.items():
+                state = self._states.get((arn, target_id))
+                if state is None or state.draining_until is not None:
+                    self._states[(arn, target_id)] = TargetState(port)
+            for (group_arn, target_id), state in list(self._states.items()):
+                if group_arn != arn or target_id in registered:
+                    continue
+                if state.draining_until is None:
+                    delay = float(str(group.attributes.get("deregistration_delay.timeout_seconds", 300)))
+                    state.draining_until = now + self.clock.real(delay)
+                    state.state, state.reason = "draining", "Target.DeregistrationInProgress"
+                    state.description = "Target deregistration is in progress"
+                elif now >= state.draining_until:
+                    del self._states[(group_arn, target_id)]
+            due = [(target_id, s) for (group_arn, target_id), s in self._states.items()
+                   if group_arn == arn and s.draining_until is None and not s.probing and now >= s.next_probe]
+            for _, state in due:
+                state.probing = True
+        return due
 
     def _probe(self, arn: str, group: FakeTargetGroup, target_id: str, state: TargetState) -> None:
         try:
@@ -152,17 +156,20 @@ class HealthTracker:
         group = self._groups().get(arn)
         if group is None:
             raise AwsError("TargetGroupNotFound", "One or more target groups not found")
+        # Catch up with a registration made since the last tick: RegisterTargets then
+        # DescribeTargetHealth must already say `initial`, as on AWS.
+        for target_id, due in self._sync(arn, group):
+            self._pool.submit(self._probe, arn, group, target_id, due)
         with self._lock:
             mine = {target_id: state for (group_arn, target_id), state in self._states.items() if group_arn == arn}
             if not targets:
                 return [state.as_api(target_id, group.health_check_port) for target_id, state in mine.items()]
             described = []
             for target in targets:
-                state = mine.get(target["Id"])
-                if state is None:
-                    state = TargetState(int(target.get("Port") or group.port or 80), "unused", "Target.NotRegistered",
-                                        "Target is not registered to the target group")
-                described.append(state.as_api(target["Id"], group.health_check_port))
+                known = mine.get(target["Id"]) or TargetState(
+                    int(target.get("Port") or group.port or 80), "unused", "Target.NotRegistered",
+                    "Target is not registered to the target group")
+                described.append(known.as_api(target["Id"], group.health_check_port))
             return described
 
     def healthy_targets(self, arn: str) -> list[tuple[str, int]]:
