@@ -88,7 +88,9 @@ class ListenerProxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
-        self.thread = threading.Thread(target=self.server.serve_forever, name=f"alb-{self.port}", daemon=True)
+        # A short poll interval: shutdown() waits for it, and a session may close dozens of listeners.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name=f"alb-{self.port}", daemon=True)
         self.thread.start()
 
     def close(self) -> None:

@@ -211,10 +211,10 @@ def _wait_gone(endpoint: str) -> None:
 def _seed(running: dict[str, Any], scenario: str, prefix: str) -> dict[str, Any]:
     import boto3
 
+    from deploy_actions.emulator.defaults import DUMMY_CREDENTIALS
     from deploy_actions.emulator.seed import load_scenario, seed
 
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",  # noqa: S106
-                                    region_name=running["region"])
+    session = boto3.session.Session(region_name=running["region"], **DUMMY_CREDENTIALS)
     return seed(lambda service: session.client(service, endpoint_url=running["endpoint"]),
                 load_scenario(scenario), prefix=prefix)
 

@@ -27,13 +27,12 @@ from deploy_actions.emulator import extensions, http_layer
 from deploy_actions.emulator.alb import DataPlane
 from deploy_actions.emulator.clock import Clock
 from deploy_actions.emulator.context import Services
+from deploy_actions.emulator.defaults import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS, LOOPBACK
 from deploy_actions.emulator.engine import Engine
 from deploy_actions.emulator.faults import Faults
 from deploy_actions.emulator.sandbox import Fleet
 from deploy_actions.emulator.target_health import HealthTracker
 
-DEFAULT_ACCOUNT = "123456789012"  # moto's default account
-LOOPBACK = "127.0.0.1"
 TICK = 0.05  # control loop period, real seconds
 
 
@@ -85,7 +84,8 @@ class Emulator:
         services = Services(self.account, self.region, self.clock, self.fleet, self.health, self.faults,
                             self.internal_client, self.state_dir)
         self.engine = Engine(services, self.env())
-        self._threads = [threading.Thread(target=self._server.serve_forever, name="emulator-http", daemon=True),
+        self._threads = [threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                          name="emulator-http", daemon=True),
                          threading.Thread(target=self._control_loop, name="emulator-control", daemon=True)]
         for thread in self._threads:
             thread.start()
@@ -129,23 +129,26 @@ class Emulator:
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
         }
 
     def client(self, service: str) -> Any:
         """A boto3 client pointed at this emulator (for tests and the demo)."""
         import boto3
 
-        # moto accepts any credentials; these dummies keep a developer's real ones out of the picture
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region, **DUMMY_CREDENTIALS)
 
     def internal_client(self, service: str) -> Any:
         """The engine's own clients: over HTTP like anyone's, but never throttled by fault injection."""
+        import boto3
+
         with self._clients_lock:
             if service not in self._clients:
-                client = self.client(service)
+                # A session of their own: handlers registered on clients of boto3's default session
+                # can leak to every other client of that session.
+                session = boto3.session.Session(region_name=self.region, **DUMMY_CREDENTIALS)
+                client = session.client(service, endpoint_url=self.endpoint_url)
                 client.meta.events.register("before-sign.*.*", _mark_internal)
                 self._clients[service] = client
             return self._clients[service]

@@ -1,0 +1,55 @@
+"""`deploy-actions emulator ...` as a user runs it: a detached emulator, seeded, faulted, stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+
+def emulator_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`deploy-actions emulator ...` through the package's entry point, as the console script runs it."""
+    return subprocess.run([sys.executable, "-m", "deploy_actions", "emulator", "--state-dir", str(state_dir), *args],
+                          capture_output=True, text=True, timeout=90, check=False,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+
+
+def test_start_seed_fault_status_env_stop(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    started = emulator_cli(state, "start", "--detach", "--port", "0", "--clock-factor", "600")
+    try:
+        assert started.returncode == 0, started.stderr
+        exports = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines())
+        assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+        assert exports["AWS_ACCESS_KEY_ID"] == "testing" and exports["AWS_REGION"] == "us-east-1"
+        env = emulator_cli(state, "env")
+        assert env.stdout == started.stdout
+
+        seeded = emulator_cli(state, "seed", "ec2-rolling")
+        assert seeded.returncode == 0, seeded.stderr
+        out: dict[str, Any] = json.loads(seeded.stdout)
+        codedeploy = boto3.client("codedeploy", endpoint_url=exports["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                                  aws_access_key_id="testing", aws_secret_access_key="testing")
+        group = codedeploy.get_deployment_group(applicationName=out["application"],
+                                                deploymentGroupName=out["deployment_group"])["deploymentGroupInfo"]
+        assert group["deploymentConfigName"] == "CodeDeployDefault.OneAtATime"
+        assert group["deploymentStyle"]["deploymentType"] == "IN_PLACE"
+
+        fault = emulator_cli(state, "fault", "hook", "--event", "ValidateService", "--instance", "2")
+        assert fault.returncode == 0, fault.stderr
+        assert json.loads(fault.stdout)["hooks"] == [{"event": "ValidateService", "instance": 2, "exit_code": 1,
+                                                      "times": 1}]
+        status = emulator_cli(state, "status")
+        assert "load balancer web: http://127.0.0.1:" in status.stdout
+        assert "ValidateService" in status.stdout
+        bad = emulator_cli(state, "fault", "throttle", "--fraction", "2")
+        assert bad.returncode == 1 and "between 0 and 1" in bad.stderr
+    finally:
+        stopped = emulator_cli(state, "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert emulator_cli(state, "status").returncode == 1
