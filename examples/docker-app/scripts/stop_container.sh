@@ -1,0 +1,9 @@
+#!/bin/sh
+# Remove the previous release's container, if any.
+set -eu
+. "$(dirname "$0")/common.sh"
+if docker inspect "$NAME" >/dev/null 2>&1; then
+  docker rm -f "$NAME"
+else
+  echo "no container $NAME"
+fi
