@@ -107,6 +107,19 @@ def batch_get_deployments(self: Handler) -> ActionResult:
     return ActionResult({"deploymentsInfo": [deployment_info(backend, d) for d in found]})
 
 
+def list_deployments(self: Handler) -> ActionResult:
+    """moto's filtering, newest first as AWS lists them (callers look for the latest this way)."""
+    backend = state.backend(self.current_account, self.region)
+    ids = backend.list_deployments(
+        application_name=self._get_param("applicationName"),
+        deployment_group_name=self._get_param("deploymentGroupName"),
+        external_id=self._get_param("externalId"),
+        include_only_statuses=self._get_param("includeOnlyStatuses"),
+        create_time_range=self._get_param("createTimeRange", {}))
+    order = {deployment_id: index for index, deployment_id in enumerate(backend.deployments)}
+    return ActionResult({"deployments": sorted(ids, key=lambda i: order.get(i, 0), reverse=True)})
+
+
 def stop_deployment(self: Handler) -> ActionResult:
     runtime = _runtime()
     backend, deployment = _deployment(self)
@@ -204,6 +217,7 @@ HANDLERS = {
     "create_deployment": create_deployment,
     "get_deployment": get_deployment,
     "batch_get_deployments": batch_get_deployments,
+    "list_deployments": list_deployments,
     "stop_deployment": stop_deployment,
     "continue_deployment": continue_deployment,
     "get_deployment_group": get_deployment_group,

@@ -86,7 +86,8 @@ class Engine:
                 run.continue_requested = True
         run.wakeup.set()
 
-    def close(self) -> None:
+    def stop_all(self) -> None:
+        """Ask every running deployment to stop (no rollback); `join` then waits for them."""
         self._closing = True
         extras = state.extras(self.backend)
         with state.LOCK:
@@ -94,8 +95,10 @@ class Engine:
         for run in runs:
             run.stop_requested = run.stop_requested or "stop"
             run.wakeup.set()
+
+    def join(self, timeout: float = 15) -> None:
         for thread in list(self._threads.values()):
-            thread.join(timeout=15)
+            thread.join(timeout=timeout)
 
     # -- driving -------------------------------------------------------------------------------
 

@@ -85,11 +85,15 @@ class InstanceRunner:
             with state.LOCK:
                 event.status, event.end_time = "Failed", utcnow()
             raise
+        failed = diagnostics is not None and diagnostics["errorCode"] != "Success"
+        # ignoreApplicationStopFailures: a failing script of the previous revision does not fail the instance
+        if failed and name in FROM_PREVIOUS_REVISION and self.ctx.info.ignore_application_stop_failures:
+            failed = False
         with state.LOCK:
             event.end_time = utcnow()
             event.diagnostics = diagnostics
-            event.status = "Succeeded" if diagnostics is None or diagnostics["errorCode"] == "Success" else "Failed"
-            return event.status == "Succeeded"
+            event.status = "Failed" if failed else "Succeeded"
+            return not failed
 
     def _execute(self, name: str, log: HookLog) -> dict[str, str] | None:
         forced = self.ctx.services.faults.hook_exit_code(name, self.position, self.target.instance_id)

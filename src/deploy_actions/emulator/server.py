@@ -95,11 +95,15 @@ class Emulator:
         """Stop deployments, listeners, probes, and every process a hook started; then the server."""
         if self._server is None:
             return
-        self.engine.close()
+        # Stop deployments first, then end the hooks' processes so a running hook returns at once,
+        # then wait for the deployment threads to notice.
+        self.engine.stop_all()
+        self.fleet.close()
+        self.engine.join()
         self._stopping.set()
         self.data_plane.close()
         self.health.close()
-        self.fleet.close()
+        self.fleet.close()  # anything a hook started while the deployments wound down
         self._server.shutdown()
         self._server.server_close()
         for thread in self._threads:

@@ -183,3 +183,28 @@ def _get(url: str) -> str:
             return str(response.read().decode().strip())
     except OSError:
         return ""
+
+
+def test_application_stop_runs_the_previous_revisions_script(environment: Any) -> None:
+    # AllAtOnce: with one instance, OneAtATime would forgive a failure on its last instance
+    env: Environment = environment("ec2-rolling", instances=1, config="CodeDeployDefault.AllAtOnce",
+                                   group={"auto_rollback": []})
+    # stops the app, then fails: the next deployment's ApplicationStop runs it
+    broken_stop = (EXAMPLE_APP / "scripts/stop.sh").read_text() + "echo 'stop script of version 1' >&2\nexit 7\n"
+    first = env.deploy(env.revision("1", {"scripts/stop.sh": broken_stop}))
+    assert first["status"] == "Succeeded"  # no previous revision: nothing to stop
+
+    second = env.deploy(env.revision("2"))
+    assert second["status"] == "Failed"
+    (target,) = env.targets(second["deploymentId"])
+    stop = next(e for e in target["lifecycleEvents"] if e["lifecycleEventName"] == "ApplicationStop")
+    assert "[stderr]stop script of version 1" in stop["diagnostics"]["logTail"]
+
+    third = env.deploy(env.revision("3"), ignoreApplicationStopFailures=True)
+    assert third["status"] == "Succeeded", env.failure(third)
+    assert env.codedeploy.list_deployments(applicationName=env["application"], deploymentGroupName=env[
+        "deployment_group"])["deployments"] == [third["deploymentId"], second["deploymentId"], first["deploymentId"]]
+    revision = env.codedeploy.get_application_revision(applicationName=env["application"],
+                                                       revision=third["revision"])["revisionInfo"]
+    assert revision["deploymentGroups"] == [env["deployment_group"]]
+    assert revision["firstUsedTime"] <= revision["lastUsedTime"]
