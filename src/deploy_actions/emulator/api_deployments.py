@@ -13,7 +13,6 @@ from moto.codedeploy import responses as moto_responses
 from moto.core.responses import ActionResult, EmptyResult
 
 from deploy_actions.emulator import extensions, state
-from deploy_actions.emulator.api_revisions import record_revision
 from deploy_actions.emulator.errors import AwsError, no_application, no_deployment, no_deployment_group, required
 
 Handler = Any
@@ -56,7 +55,9 @@ def deployment_info(backend: Any, deployment: Any) -> dict[str, Any]:
 
 
 def create_deployment(self: Handler) -> ActionResult:
-    runtime = _runtime()
+    runtime = extensions.current()
+    if runtime is None:  # moto used directly in this process (mock_aws): moto's own behaviour
+        return _moto_create_deployment(self)
     backend = state.backend(self.current_account, self.region)
     application = self._get_param("applicationName")
     group = self._get_param("deploymentGroupName")
@@ -223,5 +224,3 @@ HANDLERS = {
     "get_deployment_group": get_deployment_group,
     "update_deployment_group": update_deployment_group,
 }
-
-__all__ = ["HANDLERS", "deployment_info", "record_revision"]

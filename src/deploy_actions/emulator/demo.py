@@ -138,8 +138,18 @@ def run_demo(say: Callable[[str], None] = print, clock_factor: float = 300.0,
         return 0 if served == "version: 2" else 1
 
 
-def main() -> int:
-    return run_demo()
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m deploy_actions.emulator.demo", description=__doc__)
+    parser.add_argument("--clock-factor", type=float, default=300.0, help="AWS waits run this many times faster")
+    parser.add_argument("--app", type=Path, default=EXAMPLE_APP, help="the app to deploy (default: examples/app)")
+    args = parser.parse_args(argv)
+    if not (args.app / "appspec.yml").is_file():
+        print(f"demo: no appspec.yml in {args.app}; run from a checkout of deploy-actions or pass --app DIR",
+              file=sys.stderr)
+        return 2
+    return run_demo(clock_factor=args.clock_factor, app=args.app)
 
 
 if __name__ == "__main__":
