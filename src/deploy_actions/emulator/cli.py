@@ -35,21 +35,28 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--state-dir", type=Path, default=None,
                       help="where the running emulator is recorded (default: $DEPLOY_ACTIONS_EMULATOR_STATE_DIR "
                            "or ~/.local/state/deploy-actions/emulator)")
+    # `--state-dir` is also accepted after the verb (`emulator start --state-dir D`), as the docs show it.
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     verbs = root.add_subparsers(dest="verb", required=True)
-    start = verbs.add_parser("start", help="start the emulator (foreground unless --detach)")
+
+    def verb(name: str, help: str) -> argparse.ArgumentParser:
+        return verbs.add_parser(name, help=help, parents=[shared])
+
+    start = verb("start", "start the emulator (foreground unless --detach)")
     start.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1; 0 picks a free one")
     start.add_argument("--region", default="us-east-1")
     start.add_argument("--clock-factor", type=float, default=1.0,
                        help="AWS waits run this many times faster (60: a minute takes a second)")
     start.add_argument("--detach", action="store_true", help="run in the background and return")
-    verbs.add_parser("stop", help="stop the running emulator and every process its instances started")
-    status = verbs.add_parser("status", help="endpoint, load balancer addresses, instances, faults")
+    verb("stop", "stop the running emulator and every process its instances started")
+    status = verb("status", "endpoint, load balancer addresses, instances, faults")
     status.add_argument("--json", action="store_true")
-    verbs.add_parser("env", help="print `export AWS_ENDPOINT_URL=...` lines for the running emulator")
-    seed = verbs.add_parser("seed", help="create a scenario's resources (ec2-rolling, asg-blue-green or a YAML file)")
+    verb("env", "print `export AWS_ENDPOINT_URL=...` lines for the running emulator")
+    seed = verb("seed", "create a scenario's resources (ec2-rolling, asg-blue-green or a YAML file)")
     seed.add_argument("scenario")
     seed.add_argument("--prefix", default="", help="prefix for every resource name")
-    fault = verbs.add_parser("fault", help="inject a fault into the running emulator")
+    fault = verb("fault", "inject a fault into the running emulator")
     kinds = fault.add_subparsers(dest="kind", required=True)
     hook = kinds.add_parser("hook", help="fail a lifecycle event on the k-th instance")
     hook.add_argument("--event", required=True)

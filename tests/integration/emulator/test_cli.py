@@ -21,7 +21,9 @@ def emulator_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str
 
 def test_start_seed_fault_status_env_stop(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    started = emulator_cli(state, "start", "--detach", "--port", "0", "--clock-factor", "600")
+    started = subprocess.run([sys.executable, "-m", "deploy_actions", "emulator", "start", "--state-dir", str(state),
+                              "--detach", "--port", "0", "--clock-factor", "600"],
+                             capture_output=True, text=True, timeout=90, check=False)
     try:
         assert started.returncode == 0, started.stderr
         exports = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines())
