@@ -16,18 +16,21 @@ import pytest
 
 from deploy_actions.emulator import Emulator
 from deploy_actions.emulator.bundle import upload_revision, zip_revision
+from deploy_actions.emulator.pytest_plugin import aws_emulator  # noqa: F401 - registers the fixture
 from deploy_actions.emulator.seed import load_scenario, seed
 
 # A 5-minute wait takes 0.5 s: fast tests, same sequence of states and answers as on AWS.
-CLOCK_FACTOR = 600.0
+CLOCK_FACTOR = 600.0  # the plugin's default
 EXAMPLE_APP = Path(__file__).resolve().parents[3] / "examples" / "app"
 DONE = ("Succeeded", "Failed", "Stopped")
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(state_dir=tmp_path_factory.mktemp("emulator-state"), clock_factor=CLOCK_FACTOR) as running:
-        yield running
+def emulator(request: pytest.FixtureRequest) -> Emulator:
+    """The plugin's session emulator (deploy_actions.emulator.pytest_plugin), at the tests' clock."""
+    running: Emulator = request.getfixturevalue("aws_emulator")
+    assert running.clock_factor == CLOCK_FACTOR, "run without DEPLOY_ACTIONS_EMULATOR_CLOCK_FACTOR"
+    return running
 
 
 @pytest.fixture(autouse=True)

@@ -106,6 +106,12 @@ def test_failure_rolls_back_to_the_last_successful_revision(environment: Any) ->
     assert group["lastSuccessfulDeployment"]["deploymentId"] == rollback_id
     assert group["targetRevision"] == good
 
+    # The deployment's own autoRollbackConfiguration overrides the group's.
+    no_rollback = env.deploy(env.revision("3", {"scripts/validate.sh": FAILING_VALIDATE}),
+                             autoRollbackConfiguration={"enabled": False, "events": []})
+    assert no_rollback["status"] == "Failed"
+    assert "rollbackDeploymentId" not in no_rollback.get("rollbackInfo", {})
+
 
 def test_minimum_healthy_hosts(environment: Any, emulator: Any, unique: str) -> None:
     # HalfAtATime on 4 instances keeps 2 healthy: one failure is tolerated, the deployment succeeds.

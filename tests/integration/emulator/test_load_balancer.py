@@ -80,7 +80,13 @@ def test_rules_route_by_path_before_the_default_action(elbv2: Any, blue_green: d
                       Conditions=[{"Field": "path-pattern", "Values": ["/maintenance"]}],
                       Actions=[{"Type": "fixed-response", "FixedResponseConfig": {
                           "StatusCode": "200", "ContentType": "text/plain", "MessageBody": "down for maintenance"}}])
+    elbv2.create_rule(ListenerArn=blue_green["listener"], Priority=30,
+                      Conditions=[{"Field": "host-header", "Values": ["green.example.com"]}],
+                      Actions=[{"Type": "forward", "TargetGroupArn": blue_green["green"]}])
     assert get(blue_green["url"] + "/canary/x") == "green"
+    request = urllib.request.Request(blue_green["url"] + "/", headers={"Host": "green.example.com"})
+    with urllib.request.urlopen(request, timeout=2) as response:
+        assert response.read().decode() == "green"
     assert get(blue_green["url"] + "/other") == "blue"
     assert get(blue_green["url"] + "/maintenance") == "down for maintenance"
 
