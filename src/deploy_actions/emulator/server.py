@@ -30,7 +30,7 @@ from deploy_actions.emulator.context import Services
 from deploy_actions.emulator.defaults import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS, LOOPBACK
 from deploy_actions.emulator.engine import Engine
 from deploy_actions.emulator.faults import Faults
-from deploy_actions.emulator.sandbox import Fleet
+from deploy_actions.emulator.sandbox import Fleet, known_address
 from deploy_actions.emulator.target_health import HealthTracker
 
 TICK = 0.05  # control loop period, real seconds
@@ -80,7 +80,7 @@ class Emulator:
         self._stopping.clear()
         self.fleet = Fleet(self.state_dir)
         self.health = HealthTracker(self.account, self.region, self.clock, self.resolve, self.faults.is_unhealthy)
-        self.data_plane = DataPlane(self.account, self.region, self.health, self.resolve)
+        self.data_plane = DataPlane(self.account, self.region, self.health, self.resolve, owner=self)
         services = Services(self.account, self.region, self.clock, self.fleet, self.health, self.faults,
                             self.internal_client, self.state_dir)
         self.engine = Engine(services, self.env())
@@ -160,6 +160,9 @@ class Emulator:
     def resolve(self, target_id: str, port: int) -> tuple[str, int] | None:
         """Where a target really listens: an instance's sandbox address, or a loopback IP target."""
         if target_id.startswith("i-"):
+            known = known_address(target_id)
+            if known is not None:
+                return known
             sandbox = self.fleet.sandbox(target_id)
             return sandbox.ip, sandbox.port
         if target_id.startswith("127."):
