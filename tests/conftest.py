@@ -6,14 +6,16 @@ import io
 import json
 import os
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
 from deploy_actions.cli import main
+
+pytest_plugins = ["deploy_actions.emulator.pytest_plugin"]  # the aws_emulator fixture
 
 AWS_TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -37,21 +39,12 @@ class AwsEndpoint:
 
 
 @pytest.fixture(scope="session")
-def aws() -> Iterator[AwsEndpoint]:
-    """The local AWS emulator (moto's server plus our extensions) on loopback, over real HTTP."""
-    try:
-        from deploy_actions.emulator import Emulator
-    except ImportError:  # until the emulator lands: plain moto server
-        from moto.server import ThreadedMotoServer
+def aws(aws_emulator: Any) -> AwsEndpoint:
+    """The local AWS emulator (moto's server plus our extensions) on loopback, over real HTTP.
 
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        yield AwsEndpoint(f"http://{host}:{port}")
-        server.stop()
-        return
-    with Emulator() as emulator:
-        yield AwsEndpoint(emulator.endpoint_url)
+    The same emulator as the `aws_emulator` fixture: one per process, since moto's state is global.
+    """
+    return AwsEndpoint(aws_emulator.endpoint_url)
 
 
 @dataclass

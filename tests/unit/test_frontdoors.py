@@ -64,7 +64,9 @@ def test_gitlab_component_inputs_match(name: str) -> None:
     for item in input_specs(spec.inputs):
         assert item.name in declared
         if item.choices:
-            assert declared[item.name]["options"] == list(item.choices)
+            options = declared[item.name]["options"]
+            assert [o for o in options if o != ""] == list(item.choices)
+            assert declared[item.name].get("default", options[0]) in options
     (job,) = jobs.values()
     for item in input_specs(spec.inputs):
         assert job["variables"][item.env] == f"$[[ inputs.{item.name} ]]"

@@ -18,41 +18,15 @@ import http.client
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, cast
+from typing import Any
 
-from moto.core.responses import ActionResult
 from moto.elbv2.models import FakeListener, elbv2_backends
-from moto.elbv2.responses import ELBV2Response
 
-from deploy_actions.emulator import extensions
 from deploy_actions.emulator.target_health import HealthTracker
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host"}
 Resolver = Callable[[str, int], tuple[str, int] | None]
-
-# Which emulator serves a load balancer's listeners (and owns its DNSName): the one that created it.
-# moto's state is shared by every emulator in the process; without an owner two data planes would
-# each open listeners and keep rewriting the DNSName.
-_owners: dict[str, int] = {}
-_owners_lock = threading.Lock()
-_moto_create_load_balancer = ELBV2Response.create_load_balancer
-
-
-def create_load_balancer(self: Any) -> ActionResult:
-    result = _moto_create_load_balancer(self)
-    runtime = extensions.current()
-    if runtime is not None:
-        created = cast(dict[str, Any], result.result)
-        for balancer in created.get("LoadBalancers", []):
-            arn = getattr(balancer, "arn", None)
-            if arn:
-                with _owners_lock:
-                    _owners[str(arn)] = id(runtime)
-    return result
-
-
-HANDLERS = {"create_load_balancer": create_load_balancer}
 
 
 def _values(condition: dict[str, Any], config_key: str) -> list[str]:
@@ -202,17 +176,14 @@ def _respond(request: BaseHTTPRequestHandler, status: int, body: bytes, content_
 
 
 class DataPlane:
-    def __init__(self, account: str, region: str, health: HealthTracker, resolve: Resolver, owner: object) -> None:
+    def __init__(self, account: str, region: str, health: HealthTracker, resolve: Resolver) -> None:
         self.account, self.region, self.health, self.resolve = account, region, health, resolve
-        self.owner = id(owner)
         self._proxies: dict[str, ListenerProxy] = {}
         self._lock = threading.Lock()
 
     def sync(self) -> None:
         """Called by the control loop: one proxy per existing listener, DNSName pointing at it."""
-        with _owners_lock:
-            balancers = [b for b in list(elbv2_backends[self.account][self.region].load_balancers.values())
-                         if _owners.setdefault(b.arn, self.owner) == self.owner]
+        balancers = list(elbv2_backends[self.account][self.region].load_balancers.values())
         wanted = {}
         for balancer in balancers:
             for arn, listener in list(balancer.listeners.items()):
@@ -242,6 +213,3 @@ class DataPlane:
             for proxy in self._proxies.values():
                 proxy.close()
             self._proxies.clear()
-        with _owners_lock:
-            for arn in [arn for arn, owner in _owners.items() if owner == self.owner]:
-                del _owners[arn]

@@ -53,11 +53,10 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from deploy_actions.emulator import alb, api_deployments, api_revisions, api_targets, target_health
+        from deploy_actions.emulator import api_deployments, api_revisions, api_targets, target_health
 
         _install(CodeDeployResponse, api_revisions.HANDLERS)
         _install(CodeDeployResponse, api_deployments.HANDLERS)
         _install(CodeDeployResponse, api_targets.HANDLERS)
         _install(ELBV2Response, target_health.HANDLERS)
-        _install(ELBV2Response, alb.HANDLERS)
         _installed = True

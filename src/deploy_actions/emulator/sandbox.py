@@ -20,15 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MARK_VARIABLE = "EMULATOR_SANDBOX_MARK"
-# Every sandbox's address in this process: emulators share moto's instances, so a health check or a
-# load balancer of one emulator must reach an instance deployed by another at the same address.
-_addresses: dict[str, tuple[str, int]] = {}
-_addresses_lock = threading.Lock()
-
-
-def known_address(instance_id: str) -> tuple[str, int] | None:
-    with _addresses_lock:
-        return _addresses.get(instance_id)
 
 
 @dataclass
@@ -118,8 +109,6 @@ class Fleet:
                 root.mkdir(parents=True, exist_ok=True)
                 found = Sandbox(instance_id, root, ip, free_port(ip))
                 self._sandboxes[instance_id] = found
-                with _addresses_lock:
-                    _addresses.setdefault(instance_id, (found.ip, found.port))
             return found
 
     def known(self, instance_id: str) -> Sandbox | None:

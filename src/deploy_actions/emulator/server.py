@@ -30,7 +30,7 @@ from deploy_actions.emulator.context import Services
 from deploy_actions.emulator.defaults import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS, LOOPBACK
 from deploy_actions.emulator.engine import Engine
 from deploy_actions.emulator.faults import Faults
-from deploy_actions.emulator.sandbox import Fleet, known_address
+from deploy_actions.emulator.sandbox import Fleet
 from deploy_actions.emulator.target_health import HealthTracker
 
 TICK = 0.05  # control loop period, real seconds
@@ -43,8 +43,18 @@ class _QuietHandler(MotoRequestHandler):
         pass
 
 
+class EmulatorAlreadyRunning(RuntimeError):
+    pass
+
+
+# moto keeps its state in module globals: two emulators in one process would drive the same
+# deployments and probe the same targets with different clocks. One runs at a time.
+_running: Emulator | None = None
+_running_lock = threading.Lock()
+
+
 class Emulator:
-    """Local AWS on loopback. Several may run in one process; they share moto's state."""
+    """Local AWS on loopback. One runs per process at a time (moto's state is per process)."""
 
     def __init__(self, *, region: str = "us-east-1", host: str = LOOPBACK, port: int = 0,
                  state_dir: str | os.PathLike[str] | None = None, clock_factor: float = 1.0) -> None:
@@ -71,8 +81,24 @@ class Emulator:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Emulator:
+        global _running
         if self._server is not None:
             return self
+        with _running_lock:
+            if _running is not None:
+                raise EmulatorAlreadyRunning(
+                    f"an emulator already runs in this process at {_running.endpoint_url}; moto's state is per "
+                    "process, so reuse that one (the aws_emulator fixture) or start another process")
+            _running = self
+        try:
+            self._start()
+        except BaseException:
+            with _running_lock:
+                _running = None
+            raise
+        return self
+
+    def _start(self) -> None:
         extensions.install()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._moto = DomainDispatcherApplication(create_backend_app)
@@ -80,7 +106,7 @@ class Emulator:
         self._stopping.clear()
         self.fleet = Fleet(self.state_dir)
         self.health = HealthTracker(self.account, self.region, self.clock, self.resolve, self.faults.is_unhealthy)
-        self.data_plane = DataPlane(self.account, self.region, self.health, self.resolve, owner=self)
+        self.data_plane = DataPlane(self.account, self.region, self.health, self.resolve)
         services = Services(self.account, self.region, self.clock, self.fleet, self.health, self.faults,
                             self.internal_client, self.state_dir)
         self.engine = Engine(services, self.env())
@@ -89,7 +115,6 @@ class Emulator:
                          threading.Thread(target=self._control_loop, name="emulator-control", daemon=True)]
         for thread in self._threads:
             thread.start()
-        return self
 
     def stop(self) -> None:
         """Stop deployments, listeners, probes, and every process a hook started; then the server."""
@@ -111,6 +136,10 @@ class Emulator:
         self._server, self._threads = None, []
         if self._own_state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+        global _running
+        with _running_lock:
+            if _running is self:
+                _running = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -160,9 +189,6 @@ class Emulator:
     def resolve(self, target_id: str, port: int) -> tuple[str, int] | None:
         """Where a target really listens: an instance's sandbox address, or a loopback IP target."""
         if target_id.startswith("i-"):
-            known = known_address(target_id)
-            if known is not None:
-                return known
             sandbox = self.fleet.sandbox(target_id)
             return sandbox.ip, sandbox.port
         if target_id.startswith("127."):

@@ -125,7 +125,9 @@ def gitlab_component(action: ActionSpec) -> str:
         else:
             entry["type"] = "string"
             if spec.choices:
-                entry["options"] = list(spec.choices)
+                # An optional choice without a default is "unset": GitLab wants the default among the options.
+                unset = [""] if not spec.required and not spec.default else []
+                entry["options"] = unset + list(spec.choices)
             if not spec.required:
                 entry["default"] = _text(spec.default or "")
         spec_inputs[spec.name] = entry

@@ -16,7 +16,6 @@ import pytest
 
 from deploy_actions.emulator import Emulator
 from deploy_actions.emulator.bundle import upload_revision, zip_revision
-from deploy_actions.emulator.pytest_plugin import aws_emulator  # noqa: F401 - registers the fixture
 from deploy_actions.emulator.seed import load_scenario, seed
 
 # A 5-minute wait takes 0.5 s: fast tests, same sequence of states and answers as on AWS.
