@@ -67,7 +67,7 @@ def run_cli(tmp_path: Path):  # type: ignore[no-untyped-def]
         code = main(argv, environ=environ, stdout=out, stderr=err)
         text = out.getvalue()
         outputs: dict[str, str] = {}
-        if json_out and code == 0:
+        if json_out and text.strip():  # failures publish what they know too
             outputs = json.loads(text.strip().splitlines()[-1])
         return CliResult(code, text, err.getvalue() if json_out else text, outputs)
 

@@ -35,6 +35,10 @@ def deployments(aws: AwsEndpoint, app: str) -> list[str]:
     ({"--timeout": "ten minutes"}, "input 'timeout' = 'ten minutes': expected a duration"),
     ({"--revision": "{\"revisionType\": 1}"}, "revisionType must be S3 or AppSpecContent"),
     ({"--mode": "stop"}, "input 'deployment-id' = (not set): mode: stop needs the deployment to stop"),
+    ({"--appspec": "appspec.yml"}, "input 'appspec' = 'appspec.yml': give either revision or appspec, not both"),
+    ({"--mode": "rollback"}, "mode: rollback redeploys the previous successful revision; remove revision"),
+    ({"--if-active": "queue"}, "input 'if-active' = 'queue'"),
+    ({"--revision": "s3://{bucket}/app.rar"}, "input 'revision'"),
 ])
 def test_bad_input_exits_2_before_create_deployment(run_cli, aws, group, override, message) -> None:  # type: ignore[no-untyped-def]
     app, name, bucket = group

@@ -105,11 +105,17 @@ def list_targets(cd: Any, deployment_id: str) -> list[TargetState]:
         for start in range(0, len(ids), _BATCH):
             answer = cd.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=ids[start:start + _BATCH])
             targets.extend(parse_target(t) for t in answer.get("deploymentTargets", []))
-        return sorted(targets, key=lambda t: (t.label or "", t.id))
+        return sorted(targets, key=_deployment_order)
     except ClientError as exc:
         if _code(exc) == "DeploymentNotStartedException":
             return []
         raise aws_failure(f"listing the targets of {deployment_id}", exc) from None
+
+
+def _deployment_order(target: TargetState) -> tuple[str, bool, float, str]:
+    """Fleet, then the order CodeDeploy reached the targets in (not yet started last), then id."""
+    started = [e.start.timestamp() for e in target.events if e.start is not None]
+    return (target.label or "", not started, min(started, default=0.0), target.id)
 
 
 def stop_deployment(cd: Any, deployment_id: str, rollback: bool) -> str:

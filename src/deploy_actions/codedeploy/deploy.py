@@ -61,9 +61,10 @@ class Outcome:
 class Interrupted(DeployActionsError):
     """Timeout or cancellation, after the chosen on-timeout / on-cancel action was carried out."""
 
-    def __init__(self, message: str, outcome: Outcome) -> None:
+    def __init__(self, message: str, outcome: Outcome, exit_code: int = 1) -> None:
         super().__init__(message)
         self.outcome = outcome
+        self.exit_code = exit_code  # 130 when cancelled, as a shell reports an interrupted command
 
 
 class Deployer:
@@ -190,7 +191,7 @@ class Deployer:
         except WaitTimeout as exc:
             raise self._interrupt(deployment_id, opts.on_timeout, str(exc)) from None
         except Cancelled as exc:
-            raise self._interrupt(deployment_id, opts.on_cancel, str(exc)) from None
+            raise self._interrupt(deployment_id, opts.on_cancel, str(exc), exc.exit_code) from None
         return self.conclude(state, opts)
 
     def conclude(self, state: DeploymentState, opts: DeployOptions) -> Outcome:
@@ -198,7 +199,7 @@ class Deployer:
             return Outcome("Succeeded", state)
         failures = hook_failures(state)
         for failure in failures:
-            self.reporter.error(failure.headline(), title=f"{failure.event} failed on {failure.target}")
+            self.reporter.error(failure.annotation(), title=f"{failure.event} failed on {failure.target}")
             if failure.log_tail:
                 self.reporter.info(f"last lines of the {failure.event} log on {failure.target}:")
                 self.reporter.untrusted(failure.log_tail)
@@ -221,7 +222,7 @@ class Deployer:
         self.reporter.info(f"Rollback {rollback_id} {verdict}")
         return state
 
-    def _interrupt(self, deployment_id: str, choice: str, reason: str) -> Interrupted:
+    def _interrupt(self, deployment_id: str, choice: str, reason: str, exit_code: int = 1) -> Interrupted:
         if choice == "leave":
             self.reporter.warning(f"{reason}; leaving {deployment_id} running (as chosen)")
         else:
@@ -232,7 +233,7 @@ class Deployer:
         outcome = Outcome(state.status, state, message=reason)
         outcome.rollback = api.fetch_state(self.cd, state.rollback_deployment_id) if state.rollback_deployment_id \
             else None
-        return Interrupted(f"{reason} ({choice})", outcome)
+        return Interrupted(f"{reason} ({choice})", outcome, exit_code)
 
     # -- rollback mode and stop mode ----------------------------------------------------------
     def previous_good_revision(self, opts: DeployOptions) -> tuple[dict[str, Any], str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from deploy_actions.codedeploy.state import DeploymentState
 
 LOG_TAIL_LINES = 40
+ANNOTATION_TAIL_LINES = 10  # an annotation is read at a glance; the full tail is in the log
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,13 @@ class HookFailure:
         code = f" [{self.error_code}]" if self.error_code else ""
         message = f": {self.message}" if self.message else ""
         return f"{self.event} failed on {self.target}{fleet}{script}{code}{message}"
+
+    def annotation(self) -> str:
+        """The headline and the last lines of the hook's log (annotation text is escaped, never a command)."""
+        tail = self.log_tail.splitlines()[-ANNOTATION_TAIL_LINES:]
+        if not tail:
+            return self.headline()
+        return self.headline() + "\n\nlast lines of the log:\n" + "\n".join(tail)
 
 
 def hook_failures(state: DeploymentState) -> list[HookFailure]:

@@ -25,6 +25,11 @@ class Cancelled(DeployActionsError):
 
     exit_code = 130
 
+    def __init__(self, message: str, signal_number: int | None = None) -> None:
+        super().__init__(message)
+        if signal_number is not None:
+            self.exit_code = 128 + signal_number  # as a shell reports a command ended by that signal
+
 
 class CancellationToken:
     """Set when the CI cancels the job; waits end early so the action can stop or roll back."""
@@ -32,9 +37,11 @@ class CancellationToken:
     def __init__(self) -> None:
         self._event = threading.Event()
         self.signal_name: str | None = None
+        self.signal_number: int | None = None
 
-    def cancel(self, reason: str = "cancelled") -> None:
+    def cancel(self, reason: str = "cancelled", signal_number: int | None = None) -> None:
         self.signal_name = reason
+        self.signal_number = signal_number
         self._event.set()
 
     @property
@@ -53,7 +60,7 @@ class CancellationToken:
             return
 
         def handler(signum: int, _frame: FrameType | None) -> None:
-            self.cancel(signal.Signals(signum).name)
+            self.cancel(signal.Signals(signum).name, signum)
 
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -105,7 +112,7 @@ def wait_for(
     interval = policy.initial_interval
     while True:
         if token.cancelled:
-            raise Cancelled(f"cancelled ({token.signal_name}) while waiting for {what}")
+            raise Cancelled(f"cancelled ({token.signal_name}) while waiting for {what}", token.signal_number)
         result = check()
         if result.done:
             return result.value  # type: ignore[return-value]
@@ -117,4 +124,4 @@ def wait_for(
         interval = policy.initial_interval if result.changed else min(interval * policy.backoff,
                                                                      policy.max_interval)
         if token.sleep(min(interval, deadline - now)):
-            raise Cancelled(f"cancelled ({token.signal_name}) while waiting for {what}")
+            raise Cancelled(f"cancelled ({token.signal_name}) while waiting for {what}", token.signal_number)

@@ -78,6 +78,7 @@ def parser() -> argparse.ArgumentParser:
     delay = kinds.add_parser("delay", help="hold a lifecycle event (or Created) for extra emulated seconds")
     delay.add_argument("--state", required=True)
     delay.add_argument("--seconds", type=float, required=True)
+    delay.add_argument("--times", type=int, default=None, help="how many times it applies (default: every time)")
     kinds.add_parser("clear", help="remove every fault")
     return root
 

@@ -31,7 +31,8 @@ def add_fault(emulator: Emulator, fault: dict[str, Any]) -> None:
     elif kind == "throttle":
         faults.throttle(float(fault["fraction"]), str(fault.get("service", "")), str(fault.get("operation", "")))
     elif kind == "delay":
-        faults.delay(str(fault["state"]), float(fault["seconds"]))
+        faults.delay(str(fault["state"]), float(fault["seconds"]),
+                     int(fault["times"]) if fault.get("times") is not None else None)
     else:
         raise ValueError(f"unknown fault kind {kind!r}: hook, unhealthy, alarm, throttle or delay")
 

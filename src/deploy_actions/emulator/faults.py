@@ -55,6 +55,7 @@ class DelayFault:
 
     state: str
     seconds: float
+    times: int | None = None  # None: every time; else consumed by each use
 
 
 @dataclass
@@ -86,9 +87,9 @@ class Faults:
         with self._lock:
             self.throttles.append(ThrottleFault(fraction, service, operation))
 
-    def delay(self, state: str, seconds: float) -> None:
+    def delay(self, state: str, seconds: float, times: int | None = None) -> None:
         with self._lock:
-            self.delays.append(DelayFault(state, seconds))
+            self.delays.append(DelayFault(state, seconds, times))
 
     def clear(self) -> None:
         with self._lock:
@@ -138,7 +139,11 @@ class Faults:
 
     def delay_for(self, state: str) -> float:
         with self._lock:
-            return sum(f.seconds for f in self.delays if f.state == state)
+            due = [f for f in self.delays if f.state == state and f.times != 0]
+            for fault in due:
+                if fault.times is not None:
+                    fault.times -= 1
+            return sum(f.seconds for f in due)
 
     def as_json(self) -> dict[str, Any]:
         with self._lock:

@@ -1,0 +1,275 @@
+"""codedeploy-deploy on the emulator, over HTTP: what a user sees in the log, the outputs and AWS.
+
+Hooks really run on the emulator's instances and the load balancer really serves them, so each test
+checks the deployment's effect through the emulated ALB as well as the action's own report.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.emulator.conftest import Environment, wait_for
+
+GITHUB = {"GITHUB_ACTIONS": "true"}
+
+
+def answer(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return str(response.read().decode().strip())
+    except OSError:
+        return ""
+
+
+def deploy_args(env: Environment, revision: dict[str, Any] | None, *extra: str) -> list[str]:
+    args = ["codedeploy-deploy", "--application", env["application"], "--deployment-group", env["deployment_group"]]
+    if revision is not None:
+        args += ["--revision", json.dumps(revision)]
+    return [*args, *extra]
+
+
+def deployment_ids(env: Environment) -> list[str]:
+    found = env.codedeploy.list_deployments(applicationName=env["application"],
+                                            deploymentGroupName=env["deployment_group"])
+    return list(found["deployments"])
+
+
+def hold(env: Environment, emulator: Any, revision: dict[str, Any]) -> str:
+    """A deployment created outside the action and kept InProgress for ~3 s (its BeforeInstall delayed once)."""
+    emulator.faults.delay("BeforeInstall", 1800, times=1)
+    deployment_id = env.create(revision)
+    env.wait(deployment_id, ("InProgress",))
+    return deployment_id
+
+
+def test_rolling_deployment_is_followed_instance_by_instance(environment: Any, emulator: Any, run_cli: Any,
+                                                            tmp_path: Path) -> None:
+    env: Environment = environment("ec2-rolling", instances=3)
+    result = run_cli(*deploy_args(env, env.revision("2")), env=emulator.env())
+
+    assert result.code == 0, result.log
+    out = result.outputs
+    assert out["status"] == "Succeeded"
+    assert env.info(out["deployment-id"])["status"] == "Succeeded"
+    instances = json.loads(out["instances"])
+    assert len(instances) == 3
+    assert {i["status"] for i in instances} == {"Succeeded"} and {i["failed-hook"] for i in instances} == {""}
+    for instance in instances:
+        assert f"{instance['id']} ValidateService ✔ Succeeded" in result.log
+    # One at a time: the first instance takes traffic again before the second one is blocked.
+    first, second = instances[0]["id"], instances[1]["id"]
+    assert result.log.index(f"{first} AllowTraffic ✔") < result.log.index(f"{second} BlockTraffic ✔")
+    assert out["console-url"].endswith(f"/deployments/{out['deployment-id']}?region=us-east-1")
+    assert wait_for(lambda: answer(env.url()) == "version: 2")
+
+    summary = (tmp_path / "summary.md").read_text()
+    assert "```mermaid" in summary and "gantt" in summary
+    assert all(i["id"] in summary for i in instances)
+
+
+def test_failing_hook_on_instance_2_of_3_is_explained_and_the_rollback_followed(
+        environment: Any, emulator: Any, run_cli: Any, tmp_path: Path) -> None:
+    env: Environment = environment("ec2-rolling", instances=3)
+    good = env.revision("1")
+    assert env.deploy(good)["status"] == "Succeeded"
+    emulator.faults.fail_hook("ValidateService", instance=2)
+
+    result = run_cli(*deploy_args(env, env.revision("2")), env={**emulator.env(), **GITHUB})
+
+    assert result.code == 1, result.log
+    out = result.outputs
+    assert out["status"] == "Failed"
+    instances = json.loads(out["instances"])
+    assert [i["status"] for i in instances] == ["Succeeded", "Failed", "Skipped"]
+    failed = instances[1]
+    assert failed["failed-hook"] == "ValidateService"
+    # The annotation names the instance, the hook, the script and carries the hook's own output.
+    annotation = next(line for line in result.log.splitlines()
+                      if line.startswith(f"::error title=ValidateService failed on {failed['id']}::"))
+    assert "running scripts/validate.sh [ScriptFailed]" in annotation
+    assert "failed with exit code 1" in annotation
+    assert "[stdout]health: ok" in annotation
+    # The full tail is in the log, where no line of it can act as a workflow command.
+    assert "::stop-commands::" in result.log
+
+    rollback_id = out["rollback-deployment-id"]
+    assert rollback_id, result.log
+    assert f"Rollback {rollback_id} restored the last good revision" in result.log
+    rollback = env.info(rollback_id)
+    assert rollback["status"] == "Succeeded" and rollback["revision"] == good
+    assert wait_for(lambda: answer(env.url()) == "version: 1")
+    summary = (tmp_path / "summary.md").read_text()
+    assert rollback_id in summary and "ValidateService" in summary
+
+
+def test_blue_green_ready_is_continued_automatically_or_left_waiting(environment: Any, emulator: Any,
+                                                                    run_cli: Any) -> None:
+    env: Environment = environment("asg-blue-green", blue_green={"ready": "STOP_DEPLOYMENT",
+                                                                 "ready_wait_minutes": 60})
+    auto = run_cli(*deploy_args(env, env.revision("1")), env=emulator.env())
+    assert auto.code == 0, auto.log
+    assert auto.outputs["status"] == "Succeeded"
+    assert "rerouting traffic to the replacement fleet (traffic-reroute: auto)" in auto.log
+    assert "traffic rerouted to the replacement fleet" in auto.log
+    fleets = {i["fleet"] for i in json.loads(auto.outputs["instances"])}
+    assert fleets == {"original", "replacement"}
+    assert wait_for(lambda: answer(env.url()) == "version: 1")
+
+    manual = run_cli(*deploy_args(env, env.revision("2"), "--traffic-reroute", "manual"), env=emulator.env())
+    assert manual.code == 0, manual.log
+    deployment_id = manual.outputs["deployment-id"]
+    assert manual.outputs["status"] == "Ready"
+    assert env.info(deployment_id)["status"] == "Ready"
+    assert answer(env.url()) == "version: 1"  # traffic stays on the original fleet
+
+    env.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
+    assert env.wait(deployment_id)["status"] == "Succeeded"
+    assert wait_for(lambda: answer(env.url()) == "version: 2")
+
+
+def test_timeout_stops_the_deployment_and_rolls_back(environment: Any, emulator: Any, run_cli: Any) -> None:
+    env: Environment = environment("ec2-rolling", instances=2)
+    good = env.revision("1")
+    assert env.deploy(good)["status"] == "Succeeded"
+    emulator.faults.delay("BeforeInstall", 3600)  # 6 s per instance at the test clock
+
+    result = run_cli(*deploy_args(env, env.revision("2"), "--timeout", "2s"), env=emulator.env())
+    emulator.faults.clear()
+
+    assert result.code == 1, result.log
+    out = result.outputs
+    assert out["status"] == "Stopped"
+    assert "stopping" in result.log and "rolling back" in result.log
+    info = env.info(out["deployment-id"])
+    assert info["status"] == "Stopped"
+    rollback_id = out["rollback-deployment-id"]
+    assert rollback_id == info["rollbackInfo"]["rollbackDeploymentId"]
+    assert env.wait(rollback_id)["revision"] == good
+
+
+@pytest.mark.parametrize(("choice", "deployment_status", "code"), [
+    ("stop-and-rollback", "Stopped", 143),
+    ("leave", "Succeeded", 143),
+])
+def test_sigterm_while_following_carries_out_on_cancel(environment: Any, emulator: Any, choice: str,
+                                                      deployment_status: str, code: int, tmp_path: Path) -> None:
+    env: Environment = environment("ec2-rolling", instances=1)
+    assert env.deploy(env.revision("1"))["status"] == "Succeeded"
+    emulator.faults.delay("BeforeInstall", 1800)
+    # Its own process, as on a runner: the runner sends SIGTERM when the workflow is cancelled.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deploy_actions", *deploy_args(env, env.revision("2"), "--on-cancel", choice)],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DEPLOY_ACTIONS_SUMMARY": str(tmp_path / "s.md"),
+             **emulator.env()},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True)
+    reader.start()
+    seen: list[str] = []
+    deadline = time.monotonic() + 20
+    while not any("Created deployment" in line for line in seen):
+        assert time.monotonic() < deadline, "".join(seen)
+        seen.append(lines.get(timeout=20))
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=20)
+    reader.join(timeout=5)
+    while not lines.empty():
+        seen.append(lines.get())
+    emulator.faults.clear()
+    log = "".join(seen)
+
+    assert process.returncode == code, log  # 128 + SIGTERM, as a shell reports it
+    deployment_id = log.split("Created deployment ", 1)[1].split()[0]
+    assert "cancelled (SIGTERM)" in log
+    assert env.wait(deployment_id)["status"] == deployment_status
+    if choice == "leave":
+        assert f"leaving {deployment_id} running" in log
+
+
+@pytest.mark.parametrize("choice", ["wait", "fail", "stop-previous"])
+def test_an_active_deployment_in_the_way(environment: Any, emulator: Any, run_cli: Any, choice: str) -> None:
+    env: Environment = environment("ec2-rolling", instances=1)
+    active = hold(env, emulator, env.revision("1"))
+
+    result = run_cli(*deploy_args(env, env.revision("2"), "--if-active", choice), env=emulator.env())
+
+    if choice == "fail":
+        assert result.code == 1, result.log
+        assert f"already has an active deployment {active}" in result.log
+        assert deployment_ids(env) == [active]
+        return
+    assert result.code == 0, result.log
+    assert result.outputs["status"] == "Succeeded"
+    assert result.outputs["deployment-id"] != active
+    expected = {"wait": "Succeeded", "stop-previous": "Stopped"}[choice]
+    assert env.info(active)["status"] == expected
+    assert f"(if-active: {choice})" in result.log
+    assert wait_for(lambda: answer(env.url()) == "version: 2")
+
+
+def test_mode_rollback_redeploys_the_previous_good_revision(environment: Any, emulator: Any, run_cli: Any) -> None:
+    env: Environment = environment("ec2-rolling", instances=2)
+    first, second = env.revision("1"), env.revision("2")
+    assert env.deploy(first)["status"] == "Succeeded"
+    previous = deployment_ids(env)[0]
+    assert env.deploy(second)["status"] == "Succeeded"
+    assert wait_for(lambda: answer(env.url()) == "version: 2")
+
+    result = run_cli(*deploy_args(env, None, "--mode", "rollback"), env=emulator.env())
+
+    assert result.code == 0, result.log
+    assert f"Rolling back to the revision deployed by {previous}" in result.log
+    info = env.info(result.outputs["deployment-id"])
+    assert info["status"] == "Succeeded" and info["revision"] == first
+    assert wait_for(lambda: answer(env.url()) == "version: 1")
+
+
+def test_mode_stop_stops_a_running_deployment(environment: Any, emulator: Any, run_cli: Any) -> None:
+    env: Environment = environment("ec2-rolling", instances=1)
+    active = hold(env, emulator, env.revision("1"))
+    result = run_cli("codedeploy-deploy", "--application", env["application"], "--mode", "stop",
+                     "--deployment-id", active, "--auto-rollback", "off", env=emulator.env())
+    assert result.code == 1, result.log  # a stopped deployment did not deploy: the step fails
+    assert result.outputs["status"] == "Stopped"
+    assert env.info(active)["status"] == "Stopped"
+
+
+def test_sequence_check_never_deploys_an_older_run_over_a_newer_one(environment: Any, emulator: Any,
+                                                                    run_cli: Any) -> None:
+    env: Environment = environment("ec2-rolling", instances=1)
+    newer = run_cli(*deploy_args(env, env.revision("8"), "--sequence-check", "true", "--run-number", "8"),
+                    env=emulator.env())
+    assert newer.code == 0, newer.log
+    assert env.info(newer.outputs["deployment-id"])["description"].endswith("(run #8)")
+
+    older = run_cli(*deploy_args(env, env.revision("7"), "--sequence-check", "true", "--run-number", "7"),
+                    env=emulator.env())
+    assert older.code == 0, older.log
+    assert older.outputs["status"] == "Skipped"
+    assert "an older run never overwrites a newer one" in older.log
+    assert deployment_ids(env) == [newer.outputs["deployment-id"]]
+    assert answer(env.url()) == "version: 8"
+
+    # The run number comes from the CI when not given.
+    again = run_cli(*deploy_args(env, env.revision("9"), "--sequence-check", "true"),
+                    env={**emulator.env(), "GITHUB_RUN_NUMBER": "9"})
+    assert again.code == 0 and again.outputs["status"] == "Succeeded", again.log
+
+
+def test_wait_false_returns_the_created_deployment(environment: Any, emulator: Any, run_cli: Any) -> None:
+    env: Environment = environment("ec2-rolling", instances=1)
+    result = run_cli(*deploy_args(env, env.revision("1"), "--wait", "false"), env=emulator.env())
+    assert result.code == 0, result.log
+    assert result.outputs["status"] == "Created"
+    assert env.wait(result.outputs["deployment-id"])["status"] == "Succeeded"
