@@ -57,10 +57,10 @@ class DeploymentFollower:
                     took = f" in {event.seconds:.1f}s" if event.seconds is not None else ""
                     self.reporter.info(f"  {target.id}{fleet} {event.name} {_MARK[event.status]} "
                                        f"{event.status}{took}")
-        overview = state.overview
+        overview = {k: v for k, v in state.overview.items() if v}
         if overview and overview != self._overview:
             self._overview = overview
-            counts = ", ".join(f"{v} {k.lower()}" for k, v in overview.items() if v)
+            counts = ", ".join(f"{v} {k.lower()}" for k, v in overview.items())
             self.reporter.info(f"  overview: {counts}")
         if state.traffic_rerouted and not self._rerouted:
             self._rerouted = True

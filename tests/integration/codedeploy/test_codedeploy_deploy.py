@@ -273,3 +273,12 @@ def test_wait_false_returns_the_created_deployment(environment: Any, emulator: A
     assert result.code == 0, result.log
     assert result.outputs["status"] == "Created"
     assert env.wait(result.outputs["deployment-id"])["status"] == "Succeeded"
+
+
+def test_throttled_api_calls_are_retried(environment: Any, emulator: Any, run_cli: Any) -> None:
+    env: Environment = environment("ec2-rolling", instances=1)
+    emulator.faults.throttle(0.2, service="codedeploy")  # one in five CodeDeploy calls answer ThrottlingException
+    result = run_cli(*deploy_args(env, env.revision("1")), env={**emulator.env(), "RUNNER_DEBUG": "1"})
+    assert result.code == 0, result.log
+    assert result.outputs["status"] == "Succeeded"
+    assert "AWS API calls:" in result.log  # the call count, in the debug log
