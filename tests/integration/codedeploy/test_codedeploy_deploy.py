@@ -13,23 +13,15 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.emulator.conftest import Environment, wait_for
+from tests.integration.emulator.conftest import Environment, answer, wait_for
 
 GITHUB = {"GITHUB_ACTIONS": "true"}
 
-
-def answer(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return str(response.read().decode().strip())
-    except OSError:
-        return ""
 
 
 def deploy_args(env: Environment, revision: dict[str, Any] | None, *extra: str) -> list[str]:

@@ -7,6 +7,7 @@ of it) and asserts what boto3 - or an HTTP client of the emulated load balancer 
 from __future__ import annotations
 
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -59,6 +60,15 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
         time.sleep(interval)
+
+
+def answer(url: str) -> str:
+    """The body an HTTP GET of `url` returns (stripped), or "" when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return str(response.read().decode().strip())
+    except OSError:
+        return ""
 
 
 class Environment:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import urllib.request
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.emulator.conftest import Environment, wait_for
-
-
-def answer(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return str(response.read().decode().strip())
-    except OSError:
-        return ""
+from tests.integration.emulator.conftest import Environment, answer, wait_for
 
 
 def asg_names(env: Environment) -> list[str]:

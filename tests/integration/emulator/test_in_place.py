@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.emulator.conftest import EXAMPLE_APP, Environment, wait_for
+from tests.integration.emulator.conftest import EXAMPLE_APP, Environment, answer, wait_for
 
 FAILING_VALIDATE = """#!/bin/sh
 echo "checking http://$EMULATOR_INSTANCE_IP:$EMULATOR_INSTANCE_PORT/health"
@@ -90,7 +90,7 @@ def test_failure_rolls_back_to_the_last_successful_revision(environment: Any) ->
     env: Environment = environment("ec2-rolling", instances=2)
     good = env.revision("1")
     assert env.deploy(good)["status"] == "Succeeded"
-    assert wait_for(lambda: _get(env.url()) == "version: 1")
+    assert wait_for(lambda: answer(env.url()) == "version: 1")
 
     bad = env.deploy(env.revision("2", {"scripts/validate.sh": FAILING_VALIDATE}))
     assert bad["status"] == "Failed"
@@ -100,7 +100,7 @@ def test_failure_rolls_back_to_the_last_successful_revision(environment: Any) ->
     assert rollback["creator"] == "codeDeployRollback"
     assert rollback["revision"] == good
     assert rollback["rollbackInfo"]["rollbackTriggeringDeploymentId"] == bad["deploymentId"]
-    assert wait_for(lambda: _get(env.url()) == "version: 1")
+    assert wait_for(lambda: answer(env.url()) == "version: 1")
     group = env.codedeploy.get_deployment_group(applicationName=env["application"],
                                                 deploymentGroupName=env["deployment_group"])["deploymentGroupInfo"]
     assert group["lastSuccessfulDeployment"]["deploymentId"] == rollback_id
@@ -180,15 +180,6 @@ def test_unknown_deployment_errors(codedeploy: Any) -> None:
             call(**kwargs)
         assert raised.value.response["Error"]["Code"] == code
 
-
-def _get(url: str) -> str:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return str(response.read().decode().strip())
-    except OSError:
-        return ""
 
 
 def test_application_stop_runs_the_previous_revisions_script(environment: Any) -> None:
