@@ -1,6 +1,6 @@
 """Zip a revision directory the way CodeDeploy expects it (appspec.yml at the root, modes kept).
 
-A stand-in for package-revision in the demo and tests; `upload_revision` puts it in the emulator's
+A stand-in for package-revision in tests; `upload_revision` puts it in the emulator's
 S3 and returns the `revision` dict CreateDeployment takes.
 """
 

@@ -1,12 +1,18 @@
-"""The README's first command: a blue/green pipeline on the emulator, end to end, offline.
+"""The README's first command: the documented blue/green pipeline on the emulator, end to end, offline.
 
-`python -m deploy_actions.emulator.demo` starts the emulator, seeds the ASG blue/green scenario,
-packages examples/app twice (version 1, then version 2), deploys both with CodeDeploy calls, and
-shows the fleet and the answers of the load balancer switching from one version to the other.
+`python -m deploy_actions.emulator.demo` starts the emulator, seeds the ASG blue/green scenario, and
+for version 1, then version 2 of examples/app runs the project's own actions through the CLI, as a
+pipeline would: `deploy-actions package-revision` (bundle, upload to S3, register) and
+`deploy-actions codedeploy-deploy --revision <package-revision's revision output>`. Meanwhile it
+polls the load balancer and shows its answers switching from one version to the other.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -17,19 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from deploy_actions.emulator.bundle import upload_revision, zip_revision
 from deploy_actions.emulator.seed import load_scenario, seed
 from deploy_actions.emulator.server import Emulator
 
-# Takes an app directory, the revisions bucket and the emulator; returns CreateDeployment's `revision`.
-Packager = Callable[[Path, str, Emulator], dict[str, Any]]
 EXAMPLE_APP = Path(__file__).resolve().parents[3] / "examples" / "app"
-DONE = ("Succeeded", "Failed", "Stopped")
-
-
-def zip_and_upload(source: Path, bucket: str, emulator: Emulator) -> dict[str, Any]:
-    """The default packager (package-revision can replace it: see `run_demo(package=...)`)."""
-    return upload_revision(emulator.client("s3"), bucket, zip_revision(source))
+Say = Callable[[str], None]
 
 
 def app_version(source: Path, version: str, workdir: Path) -> Path:
@@ -51,7 +49,7 @@ def fetch(url: str) -> str:
 class Watcher:
     """Polls the load balancer while a deployment runs and reports each change of answer."""
 
-    def __init__(self, url: str, say: Callable[[str], None]) -> None:
+    def __init__(self, url: str, say: Say) -> None:
         self.url, self.say = url, say
         self.seen: list[str] = []
         self._stop = threading.Event()
@@ -71,31 +69,47 @@ class Watcher:
             answer = fetch(self.url)
             if not self.seen or self.seen[-1] != answer:
                 self.seen.append(answer)
-                self.say(f"  {time.monotonic() - started:5.1f}s  load balancer answers: {answer}")
+                self.say(f"  ⇄ {time.monotonic() - started:5.1f}s  load balancer answers: {answer}")
 
 
-def deploy(emulator: Emulator, env: dict[str, Any], revision: dict[str, Any], say: Callable[[str], None],
-           timeout: float = 60) -> dict[str, Any]:
-    codedeploy = emulator.client("codedeploy")
-    deployment_id = codedeploy.create_deployment(applicationName=env["application"],
-                                                 deploymentGroupName=env["deployment_group"], revision=revision,
-                                                 description="deploy-actions demo")["deploymentId"]
-    say(f"  deployment {deployment_id} created")
-    last = ""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-        overview = info.get("deploymentOverview") or {}
-        line = f"{info['status']:<11} " + " ".join(f"{k}={v}" for k, v in overview.items() if v)
-        if info.get("instanceTerminationWaitTimeStarted") and info["status"] not in DONE:
-            line += "  (traffic rerouted; waiting to terminate the original fleet)"
-        if line != last:
-            say(f"  {deployment_id}: {line}")
-            last = line
-        if info["status"] in DONE:
-            return dict(info)
-        time.sleep(0.1)
-    raise TimeoutError(f"{deployment_id} did not finish in {timeout} s")
+class _Lines(io.StringIO):
+    """A text stream that hands each complete line to `say`, indented: an action's log inside the demo's."""
+
+    def __init__(self, say: Say, indent: str) -> None:
+        super().__init__()
+        self.say, self.indent, self._pending = say, indent, ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            self.say(f"{self.indent}{line}" if line else "")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self.write("\n")
+
+
+def _shown(arg: str, limit: int = 60) -> str:
+    """An argument as a shell would take it; a long one (the revision JSON) cut short for the eye."""
+    quoted = shlex.quote(arg)
+    return quoted if len(quoted) <= limit else quoted[:limit - 2] + "…" + quoted[-1]
+
+
+def run_action(name: str, inputs: dict[str, str], environ: dict[str, str], say: Say) -> tuple[int, dict[str, str]]:
+    """`deploy-actions <name> --<input> VALUE ... --json`, in this process; returns exit code and outputs."""
+    from deploy_actions.cli import main as cli
+
+    argv = [name, *(part for key, value in inputs.items() for part in (f"--{key}", value)), "--json"]
+    say(f"  $ deploy-actions {' '.join(_shown(part) for part in argv)}")
+    outputs_json, log = io.StringIO(), _Lines(say, "  │ ")
+    code = cli(argv, environ=environ, stdout=outputs_json, stderr=log)
+    log.flush()
+    lines = outputs_json.getvalue().strip().splitlines()
+    outputs: dict[str, str] = json.loads(lines[-1]) if lines else {}
+    say(f"  exit {code}")
+    return code, outputs
 
 
 def fleet(emulator: Emulator, env: dict[str, Any]) -> str:
@@ -107,41 +121,67 @@ def fleet(emulator: Emulator, env: dict[str, Any]) -> str:
                      for g in groups["AutoScalingGroups"])
 
 
-def run_demo(say: Callable[[str], None] = print, clock_factor: float = 300.0,
-             package: Packager = zip_and_upload, app: Path = EXAMPLE_APP) -> int:
+def action_environ(emulator: Emulator, work: Path) -> dict[str, str]:
+    """What a CI job would give the actions: the emulator's AWS variables, PATH and HOME, nothing else."""
+    environ = emulator.env()
+    for name in ("PATH", "HOME"):
+        if name in os.environ:
+            environ[name] = os.environ[name]
+    environ["DEPLOY_ACTIONS_SUMMARY"] = str(work / "summary.md")  # not into the caller's directory
+    return environ
+
+
+def run_demo(say: Say = print, clock_factor: float = 300.0, app: Path = EXAMPLE_APP) -> int:
     """0 when version 2 ends up served through the load balancer, 1 otherwise."""
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="deploy-actions-demo-") as work, \
+    with tempfile.TemporaryDirectory(prefix="deploy-actions-demo-") as tmp, \
             Emulator(clock_factor=clock_factor) as emulator:
+        work = Path(tmp)
         say(f"emulator on {emulator.endpoint_url} (clock x{clock_factor:g}: a 5-minute wait takes "
             f"{300 / clock_factor:.1f} s)")
         env = seed(emulator.client, load_scenario("asg-blue-green"))
         url = emulator.listener_url(env["listener_arn"]) + "/version"
         say(f"seeded asg-blue-green: application {env['application']}, group {env['deployment_group']}, "
-            f"load balancer {url.rsplit('/', 1)[0]}")
+            f"bucket {env['bucket']}, load balancer {url.rsplit('/', 1)[0]}")
         say(f"fleet: {fleet(emulator, env)}")
-        results = []
+        environ = action_environ(emulator, work)
+        deployed = []
         for version in ("1", "2"):
-            say(f"\nversion {version}: package {app.name} and deploy (blue/green, copy of the Auto Scaling group)")
-            revision = package(app_version(app, version, Path(work)), env["bucket"], emulator)
-            say(f"  revision s3://{revision['s3Location']['bucket']}/{revision['s3Location']['key']}")
-            with Watcher(url, say):
-                info = deploy(emulator, env, revision, say)
-            results.append(info)
-            say(f"  fleet now: {fleet(emulator, env)}")
-            if info["status"] != "Succeeded":
-                say(f"  failed: {info.get('errorInformation')}")
+            say(f"\n━━ version {version}: package {app.name}, then deploy it blue/green "
+                "(a copy of the Auto Scaling group)")
+            source = app_version(app, version, work)
+            code, package = run_action("package-revision", {
+                "source": str(source), "output": str(work / f"revision-{version}.zip"),
+                "bucket": env["bucket"], "key-prefix": "releases/shop", "application": env["application"],
+                "description": f"deploy-actions demo, version {version}",
+            }, environ, say)
+            if code != 0 or not package.get("revision"):
+                say(f"  package-revision failed (exit {code})")
                 return 1
+            say(f"  → revision s3://{package['s3-bucket']}/{package['s3-key']} (sha256 {package['sha256'][:12]}…)")
+            with Watcher(url, say):
+                code, deploy = run_action("codedeploy-deploy", {
+                    "application": env["application"], "deployment-group": env["deployment_group"],
+                    "revision": package["revision"], "description": f"deploy-actions demo, version {version}",
+                    "timeout": "5m",
+                }, environ, say)
+            say(f"  → deployment {deploy.get('deployment-id') or '(none)'}: {deploy.get('status') or 'no outputs'}")
+            if code != 0:
+                say(f"  codedeploy-deploy failed (exit {code})")
+                return 1
+            deployed.append(deploy["deployment-id"])
+            say(f"  fleet now: {fleet(emulator, env)}")
         served = fetch(url)
-        say(f"\nresult: {len(results)} deployments succeeded; the load balancer serves '{served}' "
-            f"({time.monotonic() - started:.1f} s)")
+        say(f"\nresult: {len(deployed)} deployments succeeded ({', '.join(deployed)}); the load balancer "
+            f"serves '{served}' ({time.monotonic() - started:.1f} s)")
         return 0 if served == "version: 2" else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m deploy_actions.emulator.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m deploy_actions.emulator.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clock-factor", type=float, default=300.0, help="AWS waits run this many times faster")
     parser.add_argument("--app", type=Path, default=EXAMPLE_APP, help="the app to deploy (default: examples/app)")
     args = parser.parse_args(argv)
@@ -149,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo: no appspec.yml in {args.app}; run from a checkout of deploy-actions or pass --app DIR",
               file=sys.stderr)
         return 2
-    return run_demo(clock_factor=args.clock_factor, app=args.app)
+    return run_demo(say=lambda line: print(line, flush=True), clock_factor=args.clock_factor, app=args.app)
 
 
 if __name__ == "__main__":
