@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from deploy_actions.emulator.defaults import server_missing_message
+
 STATE_FILE = "emulator.json"
 
 
@@ -88,12 +90,17 @@ def main(argv: Sequence[str]) -> int:
     state_dir: Path = args.state_dir or default_state_dir()
     try:
         if args.verb == "start":
+            unmet = server_missing_message("deploy-actions emulator start")
+            if unmet:
+                print(unmet, file=sys.stderr)
+                return 2
             return _start(args, state_dir)
         running = _running(state_dir)
         if running is None:
+            unmet = server_missing_message("starting it")
             print(f"deploy-actions emulator: not running (no {state_dir / STATE_FILE}); start it with "
-                  "`deploy-actions emulator start --detach`", file=sys.stderr)
-            return 1
+                  "`deploy-actions emulator start --detach`" + (f"; {unmet}" if unmet else ""), file=sys.stderr)
+            return 2 if unmet else 1
         return _command(args, running)
     except (OSError, ValueError) as error:
         print(f"deploy-actions emulator: {error}", file=sys.stderr)

@@ -21,10 +21,13 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from deploy_actions.emulator.defaults import server_missing_message
 from deploy_actions.emulator.seed import load_scenario, seed
-from deploy_actions.emulator.server import Emulator
+
+if TYPE_CHECKING:
+    from deploy_actions.emulator.server import Emulator  # imports moto: only once main() checked it is there
 
 EXAMPLE_APP = Path(__file__).resolve().parents[3] / "examples" / "app"
 Say = Callable[[str], None]
@@ -134,6 +137,8 @@ def action_environ(emulator: Emulator, work: Path) -> dict[str, str]:
 def run_demo(say: Say = print, clock_factor: float = 300.0, app: Path = EXAMPLE_APP) -> int:
     """0 when version 2 ends up served through the load balancer, 1 otherwise."""
     started = time.monotonic()
+    from deploy_actions.emulator.server import Emulator
+
     with tempfile.TemporaryDirectory(prefix="deploy-actions-demo-") as tmp, \
             Emulator(clock_factor=clock_factor) as emulator:
         work = Path(tmp)
@@ -185,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clock-factor", type=float, default=300.0, help="AWS waits run this many times faster")
     parser.add_argument("--app", type=Path, default=EXAMPLE_APP, help="the app to deploy (default: examples/app)")
     args = parser.parse_args(argv)
+    unmet = server_missing_message("the demo")
+    if unmet:
+        print(f"demo: {unmet}", file=sys.stderr)
+        return 2
     if not (args.app / "appspec.yml").is_file():
         print(f"demo: no appspec.yml in {args.app}; run from a checkout of deploy-actions or pass --app DIR",
               file=sys.stderr)
