@@ -17,8 +17,11 @@ if [ ! -f "$venv/.complete" ]; then
     started=$(date +%s)
     echo "deploy-actions: creating its environment in $venv (once per version)" >&2
     rm -rf "$venv"
+    # Bytecode is compiled at install time (uv: --compile-bytecode; pip does by default), so no run
+    # depends on writing .pyc: PYTHONDONTWRITEBYTECODE=1 or a read-only cache would otherwise make
+    # every start compile ~430 modules (benchmarks/RESULTS.md, Bootstrap).
     if command -v uv >/dev/null 2>&1; then
-      UV_PROJECT_ENVIRONMENT="$venv" uv sync --quiet --frozen --no-dev --no-editable \
+      UV_PROJECT_ENVIRONMENT="$venv" uv sync --quiet --frozen --no-dev --no-editable --compile-bytecode \
         --project "$root" >&2
     else
       python3 -m venv "$venv"

@@ -1,21 +1,23 @@
-"""Entry point: parse, dispatch, exit codes. All work happens in the action modules."""
+"""Entry point: parse, dispatch, exit codes. All work happens in the action modules.
+
+Start-up cost matters (every CI step starts a process): only the chosen action's module is imported,
+and `deploy-actions --help` / `--version` import neither boto3 nor pydantic.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Mapping, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from deploy_actions import __version__
-from deploy_actions.actions import ActionSpec, all_actions
-from deploy_actions.core.context import RunContext
-from deploy_actions.core.errors import DeployActionsError
-from deploy_actions.core.inputs import collect_raw, input_specs, parse_inputs
-from deploy_actions.core.outputs import publish
-from deploy_actions.core.platform import Reporter, detect_reporter
+from deploy_actions.actions import REGISTRY, ActionSpec, load_action
+
+if TYPE_CHECKING:
+    from deploy_actions.core.errors import DeployActionsError
+    from deploy_actions.core.platform import Reporter
 
 EPILOG = """\
 Every --<input> can also come from INPUT_<NAME> (e.g. --key-prefix from INPUT_KEY_PREFIX).
@@ -25,6 +27,7 @@ Outputs go to $GITHUB_OUTPUT, to the dotenv file named by $DEPLOY_ACTIONS_DOTENV
 
 
 def build_parser(actions: Mapping[str, ActionSpec]) -> argparse.ArgumentParser:
+    """Every registered command; those in `actions` with their inputs as flags, the others by title only."""
     parser = argparse.ArgumentParser(
         prog="deploy-actions",
         description="Ship containerized services to AWS with zero downtime, from any CI or a laptop.",
@@ -32,7 +35,13 @@ def build_parser(actions: Mapping[str, ActionSpec]) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"deploy-actions {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="<command>")
-    for spec in actions.values():
+    for name, entry in REGISTRY.items():
+        spec = actions.get(name)
+        if spec is None:  # listed for --help; never parsed, as main() loads the action it runs
+            commands.add_parser(name, help=entry.title)
+            continue
+        from deploy_actions.core.inputs import input_specs
+
         sub = commands.add_parser(
             spec.name, help=spec.title, description=spec.description, epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -63,16 +72,29 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return emulator_main(args_list[1:])
     env = dict(os.environ if environ is None else environ)
     out = stdout if stdout is not None else sys.stdout
-    actions = all_actions()
+    # The command is the first word that is not an option; only its module is imported.
+    chosen = next((arg for arg in args_list if not arg.startswith("-")), None)
+    actions = {chosen: load_action(chosen)} if chosen in REGISTRY else {}
     parser = build_parser(actions)
     args = parser.parse_args(args_list)
     if not args.command:
         parser.print_help(out)
         return 2
+    if args.command not in actions:  # not reached with the usual argument order; parse again, fully
+        actions = {args.command: load_action(args.command)}
+        args = build_parser(actions).parse_args(args_list)
     return run_action(actions[args.command], args, env, out, stderr if stderr is not None else sys.stderr)
 
 
 def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], out: TextIO, err: TextIO) -> int:
+    import traceback
+
+    from deploy_actions.core.context import RunContext
+    from deploy_actions.core.errors import DeployActionsError
+    from deploy_actions.core.inputs import collect_raw, input_specs, parse_inputs
+    from deploy_actions.core.outputs import publish
+    from deploy_actions.core.platform import detect_reporter
+
     as_json = bool(args.json)
     # With --json, stdout carries only the outputs object; the log goes to stderr.
     reporter = detect_reporter(env, err if as_json else out)

@@ -72,3 +72,39 @@ def test_an_unexpected_bug_is_reported_plainly_with_exit_1() -> None:
         assert "error: internal error in package-revision: RuntimeError: kaput" in out.getvalue()
     finally:
         object.__setattr__(spec, "run", package_revision.run)
+
+
+def test_the_registry_lists_every_action_module_with_its_spec_title() -> None:
+    import pkgutil
+
+    from deploy_actions import actions
+    from deploy_actions.actions import REGISTRY, all_actions
+
+    modules = {f"deploy_actions.actions.{m.name}" for m in pkgutil.iter_modules(actions.__path__)}
+    assert {entry.module for entry in REGISTRY.values()} == modules
+    for name, spec in all_actions().items():
+        assert spec.name == name and REGISTRY[name].title == spec.title
+
+
+def _imported_by(*argv: str) -> set[str]:
+    code = ("import sys; from deploy_actions.cli import main\n"
+            f"try:\n    main({list(argv)!r}, environ={{}})\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(done.stderr.split())
+
+
+def test_help_imports_no_action_no_boto3_no_pydantic() -> None:
+    loaded = _imported_by("--help")
+    assert not {"boto3", "botocore", "pydantic", "deploy_actions.actions.package_revision",
+                "deploy_actions.actions.codedeploy_deploy"} & loaded
+
+
+def test_one_command_imports_only_its_own_action_module() -> None:
+    loaded = _imported_by("package-revision", "--help")
+    assert "deploy_actions.actions.package_revision" in loaded
+    assert "deploy_actions.actions.codedeploy_deploy" not in loaded
+    assert "boto3" not in loaded and "s3transfer" not in loaded  # imported when an AWS client is made
+    loaded = _imported_by("codedeploy-deploy", "--help")
+    assert "deploy_actions.actions.codedeploy_deploy" in loaded
+    assert "deploy_actions.actions.package_revision" not in loaded

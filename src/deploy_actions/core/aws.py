@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from deploy_actions import __version__
@@ -21,12 +20,19 @@ from deploy_actions.core.errors import ConfigurationError, DeployActionsError, I
 from deploy_actions.core.inputs import AwsInputs
 from deploy_actions.core.platform import Reporter
 
-RETRY_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 10},
-    user_agent_extra=f"deploy-actions/{__version__}",
-    connect_timeout=10,
-    read_timeout=60,
-)
+
+@cache
+def retry_config() -> Any:
+    """Adaptive retries and our user agent. boto3 and botocore.config are imported on first use, not with
+    this module: an action that never calls AWS (package-revision without a bucket, any --help) skips them."""
+    from botocore.config import Config
+
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": 10},
+        user_agent_extra=f"deploy-actions/{__version__}",
+        connect_timeout=10,
+        read_timeout=60,
+    )
 
 
 class AwsClients:
@@ -41,7 +47,7 @@ class AwsClients:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            client = self.session.client(service, region_name=self.region, config=RETRY_CONFIG,
+            client = self.session.client(service, region_name=self.region, config=retry_config(),
                                          endpoint_url=self._endpoint(service))
             client.meta.events.register("before-call", self._count)
             self._clients[service] = client
@@ -77,6 +83,8 @@ def make_clients(
     environ: Mapping[str, str] | None = None,
     id_token: Callable[[], str] | None = None,
 ) -> AwsClients:
+    import boto3
+
     env = os.environ if environ is None else environ
     region = resolve_region(inputs, env)
     session = boto3.session.Session(
@@ -121,6 +129,8 @@ def _assume_role(
     reporter.mask(creds["SecretAccessKey"])
     reporter.mask(creds["SessionToken"])
     reporter.info(f"Assumed role {inputs.role_to_assume}")
+    import boto3
+
     return boto3.session.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],

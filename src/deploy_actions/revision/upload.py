@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from deploy_actions.core.aws import aws_failure, describe_client_error
@@ -63,6 +62,8 @@ def upload_if_changed(s3: Any, path: Path, bucket: str, key: str, sha256: str, b
     existing = _head(s3, bucket, key)
     if existing is not None and existing.get("Metadata", {}).get(SHA_METADATA) == sha256:
         return S3Object(bucket, key, _etag(existing), existing.get("VersionId"), uploaded=False)
+    from boto3.s3.transfer import TransferConfig  # s3transfer: imported only when something is uploaded
+
     try:
         s3.upload_file(
             str(path), bucket, key,
