@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from deploy_actions import __version__
 from deploy_actions.actions import REGISTRY, ActionSpec, load_action
+from deploy_actions.core.environment import Env
 
 if TYPE_CHECKING:
     from deploy_actions.core.errors import DeployActionsError
@@ -72,6 +73,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return emulator_main(args_list[1:])
     env = dict(os.environ if environ is None else environ)
     out = stdout if stdout is not None else sys.stdout
+    if env.get(Env.DOTENV):  # it must exist whatever the exit code, even after a usage error
+        _ensure_dotenv(env, stderr if stderr is not None else sys.stderr)
     # The command is the first word that is not an option; only its module is imported.
     chosen = next((arg for arg in args_list if not arg.startswith("-")), None)
     actions = {chosen: load_action(chosen)} if chosen in REGISTRY else {}
@@ -119,6 +122,15 @@ def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], 
         return 1
     publish(outputs, env, json_stream=out if as_json else None)
     return 0
+
+
+def _ensure_dotenv(env: Mapping[str, str], err: TextIO) -> None:
+    from deploy_actions.core.outputs import ensure_dotenv
+
+    try:
+        ensure_dotenv(env)
+    except OSError as exc:
+        err.write(f"warning: cannot create the dotenv file {env[Env.DOTENV]} ({Env.DOTENV}): {exc}\n")
 
 
 def _report_failure(spec: ActionSpec, exc: DeployActionsError, reporter: Reporter) -> None:

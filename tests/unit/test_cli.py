@@ -108,3 +108,41 @@ def test_one_command_imports_only_its_own_action_module() -> None:
     loaded = _imported_by("codedeploy-deploy", "--help")
     assert "deploy_actions.actions.codedeploy_deploy" in loaded
     assert "deploy_actions.actions.package_revision" not in loaded
+
+
+def test_bad_input_exit_2_still_leaves_the_gitlab_dotenv_file(tmp_path: Path) -> None:
+    dotenv = tmp_path / "job" / "deploy-actions.env"
+    env = {"GITLAB_CI": "true", "DEPLOY_ACTIONS_DOTENV": str(dotenv), "DEPLOY_ACTIONS_SUMMARY": str(tmp_path / "s"),
+           "INPUT_BUNDLE_TYPE": "rar"}
+    assert main(["package-revision"], environ=env, stdout=io.StringIO()) == 2
+    assert dotenv.is_file() and dotenv.read_text() == ""  # no outputs known, but artifacts:reports:dotenv finds it
+
+
+def test_a_usage_error_still_leaves_the_dotenv_file(tmp_path: Path) -> None:
+    dotenv = tmp_path / "deploy-actions.env"
+    with pytest.raises(SystemExit) as caught:
+        main(["package-revision", "--sauce", "x"], environ={"DEPLOY_ACTIONS_DOTENV": str(dotenv)},
+             stderr=io.StringIO())
+    assert caught.value.code == 2 and dotenv.is_file()
+
+
+def test_a_failure_exit_1_leaves_the_dotenv_file_and_a_success_fills_it(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from deploy_actions.actions import package_revision
+
+    dotenv = tmp_path / "deploy-actions.env"
+    env = {"DEPLOY_ACTIONS_DOTENV": str(dotenv), "DEPLOY_ACTIONS_SUMMARY": str(tmp_path / "s")}
+
+    def boom(*_: object) -> None:
+        raise RuntimeError("kaput")
+
+    spec = package_revision.SPEC
+    object.__setattr__(spec, "run", boom)
+    try:
+        assert main(["package-revision"], environ=env, stdout=io.StringIO()) == 1
+    finally:
+        object.__setattr__(spec, "run", package_revision.run)
+    assert dotenv.is_file() and dotenv.read_text() == ""
+    write_revision_tree(tmp_path / "app")
+    monkeypatch.chdir(tmp_path)
+    assert main(["package-revision", "--source", "app"], environ=env, stdout=io.StringIO()) == 0
+    assert "BUNDLE_PATH=" in dotenv.read_text() and "UPLOADED=false" in dotenv.read_text()

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict
@@ -71,6 +72,18 @@ def write_dotenv(path: str, values: Mapping[str, str]) -> None:
         for name, value in values.items():
             flat = value if "\n" not in value else json.dumps(value)
             handle.write(f"{name.replace('-', '_').upper()}={flat}\n")
+
+
+def ensure_dotenv(environ: Mapping[str, str]) -> None:
+    """Create the dotenv file (empty) when one is asked for, before anything can fail.
+
+    GitLab's `artifacts:reports:dotenv` fails the artifact upload when the file is missing, which
+    would hide the job's real failure; outputs are appended to it as they become known (`publish`).
+    """
+    path = environ.get(Env.DOTENV)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).touch()
 
 
 def publish(outputs: ActionOutputs, environ: Mapping[str, str], *, json_stream: TextIO | None) -> dict[str, str]:
