@@ -11,9 +11,10 @@ from deploy_actions.actions import ActionSpec
 from deploy_actions.codedeploy.deploy import Deployer, DeployOptions, Interrupted, Outcome
 from deploy_actions.codedeploy.report import deployment_summary
 from deploy_actions.codedeploy.revision import appspec_revision, parse_revision
+from deploy_actions.codedeploy.state import DeploymentState
 from deploy_actions.core.context import RunContext
 from deploy_actions.core.durations import parse_duration
-from deploy_actions.core.errors import DeploymentFailed, InputError, InputProblem
+from deploy_actions.core.errors import DeployActionsError, DeploymentFailed, InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, Flag
 from deploy_actions.core.outputs import ActionOutputs
 
@@ -52,10 +53,15 @@ class Inputs(AwsInputs):
     traffic_reroute: Literal["auto", "manual"] = Field(
         "auto", description="Blue/green deployments waiting in Ready: auto continues them; manual leaves them "
         "waiting and returns the deployment id.")
-    mode: Literal["deploy", "rollback", "stop"] = Field(
+    original_fleet: Literal["leave", "wait", "terminate-now"] = Field(
+        "leave", description="Blue/green, once traffic is on the replacement fleet: leave ends the step while "
+        "CodeDeploy waits to terminate the original fleet (status TrafficRerouted); wait follows that wait to "
+        "the end; terminate-now ends the wait.")
+    mode: Literal["deploy", "rollback", "stop", "continue"] = Field(
         "deploy", description="deploy a revision; rollback: redeploy the group's previous successful revision; "
-        "stop: stop deployment-id.")
-    deployment_id: str | None = Field(None, description="The deployment to stop (mode: stop).")
+        "stop: stop deployment-id; continue: reroute traffic of deployment-id waiting in Ready.")
+    deployment_id: str | None = Field(None, description="The deployment to stop or continue (mode: stop, "
+                                      "continue).")
     if_active: Literal["wait", "fail", "stop-previous"] = Field(
         "wait", description="When the group already has an active deployment: wait for it, fail, or stop it.")
     sequence_check: Flag = Field(False, description="Refuse to deploy over a newer run: the run number goes "
@@ -65,21 +71,19 @@ class Inputs(AwsInputs):
 
     def problems(self) -> list[InputProblem]:
         found: list[InputProblem] = []
-        try:
-            parse_duration(self.timeout)
-        except ValueError as exc:
-            found.append(InputProblem("timeout", self.timeout, str(exc)))
-        if self.mode == "stop":
+        found.extend(_timeout_problems(self.timeout))
+        if self.mode in ("stop", "continue"):
             if not self.deployment_id:
-                found.append(InputProblem("deployment-id", None, "mode: stop needs the deployment to stop"))
+                found.append(InputProblem("deployment-id", None, f"mode: {self.mode} needs the deployment to "
+                                          f"{self.mode}"))
             if self.revision or self.appspec:
-                found.append(InputProblem("revision", self.revision or self.appspec, "mode: stop deploys nothing; "
-                                          "remove revision/appspec"))
+                found.append(InputProblem("revision", self.revision or self.appspec, f"mode: {self.mode} deploys "
+                                          "nothing; remove revision/appspec"))
             return found
         if not self.deployment_group:
             found.append(InputProblem("deployment-group", None, f"mode: {self.mode} needs the deployment group"))
         if self.deployment_id:
-            found.append(InputProblem("deployment-id", self.deployment_id, "only used with mode: stop"))
+            found.append(InputProblem("deployment-id", self.deployment_id, "only used with mode: stop or continue"))
         if self.mode == "rollback" and (self.revision or self.appspec):
             found.append(InputProblem("revision", self.revision or self.appspec, "mode: rollback redeploys the "
                                       "previous successful revision; remove revision/appspec"))
@@ -97,10 +101,24 @@ class Inputs(AwsInputs):
         return found
 
 
+def _timeout_problems(text: str) -> list[InputProblem]:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        return [InputProblem("timeout", text, str(exc))]
+    if text.strip().replace(".", "").isdigit():
+        # 30 meant as minutes (aws-actions' wait-for-minutes) would stop production after 30 s.
+        return [InputProblem("timeout", text, f"give a unit: {text.strip()}m or {text.strip()}s")]
+    if seconds <= 0:
+        return [InputProblem("timeout", text, "must be longer than 0s")]
+    return []
+
+
 class Outputs(ActionOutputs):
     deployment_id: str = Field("", description="The deployment created (or stopped).")
     status: str = Field("", description="Final status: Succeeded, Failed, Stopped, Ready (manual reroute), "
-                        "Created (wait: false) or Skipped (sequence check).")
+                        "TrafficRerouted (blue/green, original-fleet: leave), Created (wait: false) or Skipped "
+                        "(sequence check).")
     rollback_deployment_id: str = Field("", description="The automatic rollback deployment, when one ran.")
     instances: list[dict[str, str]] = Field([], description="JSON list of targets: id, fleet, status, failed-hook.")
     console_url: str = Field("", description="Link to the deployment in the AWS console.")
@@ -112,11 +130,15 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     clients = ctx.aws(inputs)
     deployer = Deployer(clients.client("codedeploy"), clients.client("s3"), ctx.reporter, ctx.cancel)
     opts = _options(inputs, ctx)
+    deployer.start_clock(opts.timeout)
     failure: Interrupted | None = None
     try:
         if inputs.mode == "stop":
             assert inputs.deployment_id is not None
             outcome = deployer.stop(inputs.deployment_id, inputs.auto_rollback != "off", opts)
+        elif inputs.mode == "continue":
+            assert inputs.deployment_id is not None
+            outcome = deployer.continue_ready(inputs.deployment_id, opts)
         elif inputs.mode == "rollback":
             revision, source = deployer.previous_good_revision(opts)
             ctx.reporter.info(f"Rolling back to the revision deployed by {source}")
@@ -126,6 +148,12 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
             outcome = deployer.deploy(opts)
     except Interrupted as exc:
         failure, outcome = exc, exc.outcome
+    except DeployActionsError as exc:
+        # After CreateDeployment the outputs must name the deployment, whatever went wrong after it.
+        if exc.outputs is None and deployer.deployment_id:
+            exc.outputs = _outputs(Outcome("Unknown", DeploymentState(deployer.deployment_id, "Unknown", {})),
+                                   clients.region, time.monotonic() - started)
+        raise
     ctx.reporter.debug(f"AWS API calls: {clients.total_calls} {clients.calls}")
     outputs = _outputs(outcome, clients.region, time.monotonic() - started)
     if outcome.deployment is not None and outcome.deployment.info:
@@ -165,6 +193,7 @@ def _options(inputs: Inputs, ctx: RunContext) -> DeployOptions:
         ignore_application_stop_failures=inputs.ignore_application_stop_failures,
         auto_rollback=inputs.auto_rollback, wait=inputs.wait, timeout=parse_duration(inputs.timeout),
         on_timeout=inputs.on_timeout, on_cancel=inputs.on_cancel, traffic_reroute=inputs.traffic_reroute,
+        original_fleet=inputs.original_fleet,
         if_active=inputs.if_active, run_number=run_number,
     )
 

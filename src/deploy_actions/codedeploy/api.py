@@ -63,6 +63,18 @@ def active_deployments(cd: Any, application: str, group: str) -> list[str]:
     return ids
 
 
+# CreateDeployment's answers to bad input, by the input the user has to fix.
+_INPUT_OF_ERROR = {
+    "RevisionDoesNotExistException": "revision",
+    "InvalidRevisionException": "revision",
+    "InvalidDeploymentConfigNameException": "deployment-config",
+    "DeploymentConfigDoesNotExistException": "deployment-config",
+    "InvalidAutoRollbackConfigException": "auto-rollback",
+    "InvalidFileExistsBehaviorException": "file-exists-behavior",
+    "InvalidIgnoreApplicationStopFailuresValueException": "ignore-application-stop-failures",
+}
+
+
 def create_deployment(cd: Any, request: dict[str, Any]) -> str:
     try:
         return str(cd.create_deployment(**request)["deploymentId"])
@@ -70,11 +82,8 @@ def create_deployment(cd: Any, request: dict[str, Any]) -> str:
         code = _code(exc)
         if code == "DeploymentLimitExceededException":
             raise ActiveDeploymentExists(describe_client_error(exc)) from None
-        if code in ("RevisionDoesNotExistException", "InvalidRevisionException", "InvalidDeploymentConfigNameException",
-                    "DeploymentConfigDoesNotExistException", "InvalidAutoRollbackConfigException",
-                    "InvalidFileExistsBehaviorException", "InvalidIgnoreApplicationStopFailuresValueException"):
-            raise InputError.single("revision" if "Revision" in code else "deployment-config", None,
-                                    describe_client_error(exc)) from None
+        if code in _INPUT_OF_ERROR:
+            raise InputError.single(_INPUT_OF_ERROR[code], None, describe_client_error(exc)) from None
         raise aws_failure("creating the deployment", exc) from None
 
 
@@ -128,11 +137,23 @@ def stop_deployment(cd: Any, deployment_id: str, rollback: bool) -> str:
         raise aws_failure(f"stopping deployment {deployment_id}", exc) from None
 
 
-def continue_deployment(cd: Any, deployment_id: str) -> None:
+def continue_deployment(cd: Any, deployment_id: str, wait_type: str = "READY_WAIT") -> None:
+    """READY_WAIT reroutes traffic; TERMINATION_WAIT ends the wait before the original fleet goes."""
     try:
-        cd.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
+        cd.continue_deployment(deploymentId=deployment_id, deploymentWaitType=wait_type)
     except ClientError as exc:
         raise aws_failure(f"continuing deployment {deployment_id}", exc) from None
+
+
+def batch_get_deployments(cd: Any, ids: list[str]) -> list[dict[str, Any]]:
+    infos: list[dict[str, Any]] = []
+    for start in range(0, len(ids), _BATCH):
+        try:
+            answer = cd.batch_get_deployments(deploymentIds=ids[start:start + _BATCH])
+        except ClientError as exc:
+            raise aws_failure("reading deployments", exc) from None
+        infos.extend(answer.get("deploymentsInfo", []))
+    return infos
 
 
 def recent_deployments(cd: Any, application: str, group: str, statuses: list[str], limit: int = 50) -> list[str]:

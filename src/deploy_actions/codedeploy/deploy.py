@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from deploy_actions.codedeploy import api
 from deploy_actions.codedeploy.diagnostics import HookFailure, deployment_error, hook_failures
-from deploy_actions.codedeploy.follow import follow
+from deploy_actions.codedeploy.follow import DeploymentFollower, follow
 from deploy_actions.codedeploy.revision import describe
 from deploy_actions.codedeploy.state import DeploymentState
 from deploy_actions.core.errors import DeployActionsError, InputError
@@ -23,7 +24,12 @@ ROLLBACK_EVENTS = {
     "on-alarm": ["DEPLOYMENT_STOP_ON_ALARM"],
     "on-failure-and-alarm": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"],
 }
-_RUN_MARK = re.compile(r"\(run #(\d+)\)")
+_RUN_MARK = re.compile(r"\(run #(\d+)\)$")  # appended last by this action, so anchored at the end
+DESCRIPTION_LIMIT = 1024
+# After a timeout, how long to wait for the stop to take effect, and for CodeDeploy's rollback: the
+# user's deadline has passed, but leaving without knowing where the fleet stands helps nobody.
+STOP_GRACE = 120.0
+ROLLBACK_GRACE = 600.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class DeployOptions:
     on_timeout: str = "stop-and-rollback"
     on_cancel: str = "stop-and-rollback"
     traffic_reroute: str = "auto"
+    original_fleet: str = "leave"
     if_active: str = "wait"
     run_number: int | None = None  # set when the sequence check is on
 
@@ -52,10 +59,12 @@ class Outcome:
     rollback: DeploymentState | None = None
     failures: list[HookFailure] = field(default_factory=list)
     message: str = ""
+    stop_requested: bool = False  # mode: stop — Stopped is what was asked for
 
     @property
     def ok(self) -> bool:
-        return self.status in ("Succeeded", "Ready", "Created", "InProgress", "Skipped")
+        return self.status in ("Succeeded", "TrafficRerouted", "Ready", "Created", "Skipped") or (
+            self.stop_requested and self.status == "Stopped")
 
 
 class Interrupted(DeployActionsError):
@@ -75,6 +84,18 @@ class Deployer:
         self.reporter = reporter
         self.cancel = cancel
         self.policy = policy or (lambda timeout: WaitPolicy(timeout=timeout, initial_interval=2, max_interval=15))
+        self.deadline = float("inf")
+        self.deployment_id: str | None = None  # once created: the outputs name it whatever happens next
+
+    def start_clock(self, timeout: float) -> None:
+        """One deadline for the whole run: waiting for others, the deployment, Ready and the reroute."""
+        self.deadline = time.monotonic() + timeout
+
+    def _until_deadline(self) -> WaitPolicy:
+        return self.policy(max(0.0, self.deadline - time.monotonic()))
+
+    def _grace(self, seconds: float) -> WaitPolicy:
+        return self.policy(max(seconds, self.deadline - time.monotonic()))
 
     # -- preflight: everything checkable before CreateDeployment -----------------------------------
     def preflight(self, opts: DeployOptions) -> dict[str, Any]:
@@ -111,19 +132,28 @@ class Deployer:
         skipped = self._sequence_guard(opts, group)
         if skipped is not None:
             return skipped
-        self._clear_the_way(opts)
+        if self._clear_the_way(opts):
+            skipped = self._sequence_guard(opts, group)  # the run we waited for may be newer than this one
+            if skipped is not None:
+                return skipped
         request = self._request(opts)
+        self._check_cancelled("before creating the deployment")
         try:
             deployment_id = api.create_deployment(self.cd, request)
         except api.ActiveDeploymentExists:
             # Another run slipped in between our check and our create: apply if-active once more.
             self._clear_the_way(opts)
             deployment_id = api.create_deployment(self.cd, request)
+        self.deployment_id = deployment_id
         self.reporter.info(f"Created deployment {deployment_id} of {describe(opts.revision)} to "
                            f"{opts.application}/{opts.group}")
         if not opts.wait:
             return Outcome("Created", DeploymentState(deployment_id, "Created", {}))
         return self.follow_to_end(deployment_id, opts)
+
+    def _check_cancelled(self, when: str) -> None:
+        if self.cancel.cancelled:
+            raise Cancelled(f"cancelled ({self.cancel.signal_name}) {when}", self.cancel.signal_number)
 
     def _request(self, opts: DeployOptions) -> dict[str, Any]:
         request: dict[str, Any] = {"applicationName": opts.application, "deploymentGroupName": opts.group,
@@ -131,9 +161,10 @@ class Deployer:
                                    "ignoreApplicationStopFailures": opts.ignore_application_stop_failures}
         description = opts.description or ""
         if opts.run_number is not None:
-            description = f"{description} (run #{opts.run_number})".strip()
+            mark = f"(run #{opts.run_number})"
+            description = f"{description[:DESCRIPTION_LIMIT - len(mark) - 1]} {mark}".strip()
         if description:
-            request["description"] = description[:1024]
+            request["description"] = description[:DESCRIPTION_LIMIT]
         if opts.deployment_config:
             request["deploymentConfigName"] = opts.deployment_config
         if opts.file_exists_behavior:
@@ -145,41 +176,69 @@ class Deployer:
         return request
 
     def _sequence_guard(self, opts: DeployOptions, group: dict[str, Any]) -> Outcome | None:
-        last = (group.get("lastSuccessfulDeployment") or {}).get("deploymentId")
-        if opts.run_number is None or not last:
+        """Skip this run when the group's last successful or an active deployment comes from a newer run."""
+        if opts.run_number is None:
             return None
-        info = api.get_deployment(self.cd, last)
-        found = _RUN_MARK.search(str(info.get("description") or ""))
-        if found and int(found.group(1)) > opts.run_number:
-            message = (f"skipped: {last} from run #{found.group(1)} already succeeded, and this is run "
-                       f"#{opts.run_number}; an older run never overwrites a newer one")
-            self.reporter.warning(message, title="codedeploy-deploy: sequence check")
-            return Outcome("Skipped", message=message)
+        candidates = api.active_deployments(self.cd, opts.application, opts.group)
+        last = (group.get("lastSuccessfulDeployment") or {}).get("deploymentId")
+        if last:
+            candidates.append(str(last))
+        for info in api.batch_get_deployments(self.cd, candidates):
+            found = _RUN_MARK.search(str(info.get("description") or ""))
+            if found and int(found.group(1)) > opts.run_number:
+                message = (f"skipped: {info.get('deploymentId')} ({info.get('status')}) comes from run "
+                           f"#{found.group(1)}, and this is run #{opts.run_number}; an older run never "
+                           "overwrites a newer one")
+                self.reporter.warning(message, title="codedeploy-deploy: sequence check")
+                return Outcome("Skipped", message=message)
         return None
 
-    def _clear_the_way(self, opts: DeployOptions) -> None:
+    def _clear_the_way(self, opts: DeployOptions) -> bool:
+        """Apply if-active to a deployment already running in the group; True when there was one."""
         active = api.active_deployments(self.cd, opts.application, opts.group)
         if not active:
-            return
+            return False
         current = active[0]
+        state = api.fetch_state(self.cd, current, with_targets=False)
         if opts.if_active == "fail":
-            raise DeployActionsError(f"deployment group {opts.group} already has an active deployment {current}; "
-                                     "set if-active: wait or stop-previous to handle it")
+            raise DeployActionsError(f"deployment group {opts.group} already has an active deployment {current} "
+                                     f"({state.status}); set if-active: wait or stop-previous to handle it")
         if opts.if_active == "stop-previous":
             self.reporter.warning(f"stopping the active deployment {current} (if-active: stop-previous)")
             api.stop_deployment(self.cd, current, rollback=False)
+        elif state.status == "Ready":
+            raise self._blocked_by_ready(current, opts)
+        elif state.traffic_rerouted:
+            # Traffic is already on its replacement fleet; only the original fleet's termination is
+            # pending, and this deployment replaces that fleet anyway.
+            self.reporter.info(f"the active deployment {current} is waiting to terminate its original fleet; "
+                               "ending that wait (if-active: wait)")
+            api.continue_deployment(self.cd, current, wait_type="TERMINATION_WAIT")
         else:
             self.reporter.info(f"waiting for the active deployment {current} to finish (if-active: wait)")
         with self.reporter.group(f"Active deployment {current}"):
-            follow(self.cd, self.reporter, current, self.policy(opts.timeout), self.cancel)
+            state = follow(self.cd, self.reporter, current, self._until_deadline(), self.cancel,
+                           stop_when=lambda s: s.status == "Ready")
+        if state.status == "Ready":
+            raise self._blocked_by_ready(current, opts)
+        return True
 
-    # -- following, Ready, timeouts, cancellation, failure --------------------------------------
+    def _blocked_by_ready(self, current: str, opts: DeployOptions) -> DeployActionsError:
+        return DeployActionsError(
+            f"the active deployment {current} in {opts.group} is Ready: its replacement fleet waits for traffic to be "
+            f"rerouted. Continue it (mode: continue, deployment-id: {current}), stop it (mode: stop), or set "
+            "if-active: stop-previous")
+
+    # -- following, Ready, the reroute, timeouts, cancellation, failure ---------------------------
     def follow_to_end(self, deployment_id: str, opts: DeployOptions) -> Outcome:
-        policy = self.policy(opts.timeout)
+        follower = DeploymentFollower(self.cd, self.reporter, deployment_id)
+        # Blue/green: the step may end once traffic is on the replacement fleet (original-fleet: leave);
+        # CodeDeploy then waits up to days to terminate the original fleet, still InProgress.
+        leave_after_reroute = opts.original_fleet == "leave"
         try:
             with self.reporter.group(f"Deployment {deployment_id}"):
-                state = follow(self.cd, self.reporter, deployment_id, policy, self.cancel,
-                               stop_when=lambda s: s.status == "Ready")
+                state = follow(self.cd, self.reporter, deployment_id, self._until_deadline(), self.cancel,
+                               stop_when=lambda s: s.status == "Ready" or s.traffic_rerouted, follower=follower)
                 if state.status == "Ready":
                     if opts.traffic_reroute == "manual":
                         self.reporter.info(f"{deployment_id} is Ready: the replacement fleet is installed; "
@@ -187,17 +246,34 @@ class Deployer:
                         return Outcome("Ready", state)
                     self.reporter.info("Ready: rerouting traffic to the replacement fleet (traffic-reroute: auto)")
                     api.continue_deployment(self.cd, deployment_id)
-                    state = follow(self.cd, self.reporter, deployment_id, policy, self.cancel)
+                    state = follow(self.cd, self.reporter, deployment_id, self._until_deadline(), self.cancel,
+                                   stop_when=lambda s: s.traffic_rerouted, follower=follower)
+                if state.traffic_rerouted and not state.done:
+                    if leave_after_reroute and not hook_failures(state):
+                        self.reporter.info(f"{deployment_id}: traffic is on the replacement fleet; CodeDeploy ends "
+                                           "the original fleet after the group's wait (original-fleet: leave)")
+                        return Outcome("TrafficRerouted", state)
+                    if opts.original_fleet == "terminate-now":
+                        self.reporter.info("ending the wait before the original fleet is terminated "
+                                           "(original-fleet: terminate-now)")
+                        api.continue_deployment(self.cd, deployment_id, wait_type="TERMINATION_WAIT")
+                    state = follow(self.cd, self.reporter, deployment_id, self._until_deadline(), self.cancel,
+                                   follower=follower)
         except WaitTimeout as exc:
-            raise self._interrupt(deployment_id, opts.on_timeout, str(exc)) from None
+            return self._interrupted(deployment_id, opts, opts.on_timeout, str(exc), None)
         except Cancelled as exc:
-            raise self._interrupt(deployment_id, opts.on_cancel, str(exc), exc.exit_code) from None
+            return self._interrupted(deployment_id, opts, opts.on_cancel, str(exc), exc.exit_code)
         return self.conclude(state, opts)
 
     def conclude(self, state: DeploymentState, opts: DeployOptions) -> Outcome:
-        if state.status == "Succeeded":
-            return Outcome("Succeeded", state)
         failures = hook_failures(state)
+        if state.status == "Succeeded":
+            # CodeDeploy calls a deployment Succeeded while the minimum healthy hosts hold: say which
+            # instances failed anyway, they now run the old revision or nothing.
+            for failure in failures:
+                self.reporter.warning(failure.annotation(), title=f"{failure.event} failed on {failure.target} "
+                                      "(the deployment succeeded without it)")
+            return Outcome("Succeeded", state, failures=failures)
         for failure in failures:
             self.reporter.error(failure.annotation(), title=f"{failure.event} failed on {failure.target}")
             if failure.log_tail:
@@ -207,22 +283,31 @@ class Deployer:
             self.reporter.error(deployment_error(state), title="codedeploy-deploy")
         outcome = Outcome(state.status, state, failures=failures, message=deployment_error(state))
         if state.rollback_deployment_id:
-            outcome.rollback = self._follow_rollback(state.rollback_deployment_id, opts)
+            try:
+                outcome.rollback = self._follow_rollback(state.rollback_deployment_id)
+            except Cancelled as exc:
+                raise Interrupted(str(exc), outcome, exc.exit_code) from None
         return outcome
 
-    def _follow_rollback(self, rollback_id: str, opts: DeployOptions) -> DeploymentState | None:
+    def _follow_rollback(self, rollback_id: str) -> DeploymentState | None:
         self.reporter.info(f"CodeDeploy is rolling back with deployment {rollback_id}")
         try:
             with self.reporter.group(f"Rollback {rollback_id}"):
-                state = follow(self.cd, self.reporter, rollback_id, self.policy(opts.timeout), self.cancel)
-        except (WaitTimeout, Cancelled) as exc:
+                state = follow(self.cd, self.reporter, rollback_id, self._grace(ROLLBACK_GRACE), self.cancel)
+        except WaitTimeout as exc:
             self.reporter.warning(f"stopped following rollback {rollback_id}: {exc}")
             return api.fetch_state(self.cd, rollback_id)
-        verdict = "restored the last good revision" if state.status == "Succeeded" else f"ended {state.status}"
-        self.reporter.info(f"Rollback {rollback_id} {verdict}")
+        if state.status == "Succeeded":
+            self.reporter.info(f"Rollback {rollback_id} restored the last good revision")
+        else:
+            self.reporter.error(f"Rollback {rollback_id} ended {state.status}: {deployment_error(state)}",
+                                title="codedeploy-deploy: the automatic rollback failed too")
         return state
 
-    def _interrupt(self, deployment_id: str, choice: str, reason: str, exit_code: int = 1) -> Interrupted:
+    def _interrupted(self, deployment_id: str, opts: DeployOptions, choice: str, reason: str,
+                     signal_exit: int | None) -> Outcome:
+        """Carry out on-timeout / on-cancel. A deployment that finished meanwhile concludes as usual."""
+        cancelled = signal_exit is not None
         if choice == "leave":
             self.reporter.warning(f"{reason}; leaving {deployment_id} running (as chosen)")
         else:
@@ -230,36 +315,60 @@ class Deployer:
             self.reporter.warning(f"{reason}; stopping {deployment_id}" + (" and rolling back" if rollback else ""))
             api.stop_deployment(self.cd, deployment_id, rollback=rollback)
         state = api.fetch_state(self.cd, deployment_id)
+        if state.status == "Succeeded":
+            return self.conclude(state, opts)
         outcome = Outcome(state.status, state, message=reason)
-        outcome.rollback = api.fetch_state(self.cd, state.rollback_deployment_id) if state.rollback_deployment_id \
-            else None
-        return Interrupted(f"{reason} ({choice})", outcome, exit_code)
+        if choice != "leave" and not cancelled:
+            # A runner that cancels gives seconds before it kills the step; after a timeout there is
+            # time to see the stop take effect and follow CodeDeploy's rollback.
+            try:
+                state = follow(self.cd, self.reporter, deployment_id, self.policy(STOP_GRACE), self.cancel)
+                outcome = Outcome(state.status, state, message=reason)
+                if state.rollback_deployment_id:
+                    outcome.rollback = self._follow_rollback(state.rollback_deployment_id)
+            except (WaitTimeout, Cancelled) as exc:
+                self.reporter.warning(f"stopped waiting for {deployment_id} to stop: {exc}")
+        elif state.rollback_deployment_id:
+            outcome.rollback = api.fetch_state(self.cd, state.rollback_deployment_id)
+        raise Interrupted(f"{reason} ({choice})", outcome, signal_exit or 1)
 
-    # -- rollback mode and stop mode ----------------------------------------------------------
+    # -- rollback, stop and continue modes ----------------------------------------------------
     def previous_good_revision(self, opts: DeployOptions) -> tuple[dict[str, Any], str]:
+        """The newest successful deployment's revision that differs from what the group runs now."""
+        group = self.preflight(opts)
         ids = api.recent_deployments(self.cd, opts.application, opts.group, ["Succeeded"])
-        infos: list[dict[str, Any]] = []
-        for start in range(0, len(ids), 25):
-            infos += self.cd.batch_get_deployments(deploymentIds=ids[start:start + 25]).get("deploymentsInfo", [])
-        infos.sort(key=lambda i: i.get("createTime") or 0, reverse=True)
+        infos = sorted(api.batch_get_deployments(self.cd, ids), key=lambda i: i.get("createTime") or 0, reverse=True)
         if not infos:
             raise DeployActionsError(f"{opts.application}/{opts.group} has no successful deployment to roll back to")
-        current = infos[0].get("revision")
-        for info in infos[1:]:
+        current = group.get("targetRevision") or infos[0].get("revision")
+        for info in infos:
             if info.get("revision") != current:
                 return info["revision"], str(info["deploymentId"])
         raise DeployActionsError(f"{opts.application}/{opts.group} has no earlier successful revision than the "
-                                 f"one deployed by {infos[0]['deploymentId']}")
+                                 f"one it runs now ({describe(current) if current else 'unknown'})")
 
     def stop(self, deployment_id: str, rollback: bool, opts: DeployOptions) -> Outcome:
+        self.deployment_id = deployment_id
         message = api.stop_deployment(self.cd, deployment_id, rollback=rollback)
         self.reporter.info(f"Stop requested for {deployment_id}: {message}")
         try:
             with self.reporter.group(f"Deployment {deployment_id}"):
-                state = follow(self.cd, self.reporter, deployment_id, self.policy(opts.timeout), self.cancel)
+                state = follow(self.cd, self.reporter, deployment_id, self._until_deadline(), self.cancel)
         except (WaitTimeout, Cancelled) as exc:
             raise DeployActionsError(f"{deployment_id} did not stop: {exc}") from None
-        outcome = Outcome(state.status, state, message=deployment_error(state))
+        # Asked to stop and stopped: this mode's success. One that finished first reports how it ended.
+        outcome = Outcome(state.status, state, message=deployment_error(state), stop_requested=True)
         if state.rollback_deployment_id:
-            outcome.rollback = self._follow_rollback(state.rollback_deployment_id, opts)
+            outcome.rollback = self._follow_rollback(state.rollback_deployment_id)
         return outcome
+
+    def continue_ready(self, deployment_id: str, opts: DeployOptions) -> Outcome:
+        """mode: continue — reroute traffic of a blue/green deployment left in Ready, then follow it."""
+        self.deployment_id = deployment_id
+        state = api.fetch_state(self.cd, deployment_id, with_targets=False)
+        if state.status != "Ready":
+            raise InputError.single("deployment-id", deployment_id, f"it is {state.status}, not Ready: only a "
+                                    "blue/green deployment waiting in Ready can be continued")
+        self.reporter.info(f"Continuing {deployment_id}: rerouting traffic to the replacement fleet")
+        api.continue_deployment(self.cd, deployment_id)
+        return self.follow_to_end(deployment_id, opts)

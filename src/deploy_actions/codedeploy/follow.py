@@ -82,9 +82,13 @@ def follow(
     policy: WaitPolicy,
     cancel: CancellationToken,
     stop_when: Callable[[DeploymentState], bool] | None = None,
+    follower: DeploymentFollower | None = None,
 ) -> DeploymentState:
-    """Follow until the deployment ends (or ``stop_when`` says so); WaitTimeout / Cancelled propagate."""
-    follower = DeploymentFollower(cd, reporter, deployment_id)
+    """Follow until the deployment ends (or ``stop_when`` says so); WaitTimeout / Cancelled propagate.
+
+    Pass the same ``follower`` to follow one deployment in several stretches without repeating lines.
+    """
+    follower = follower or DeploymentFollower(cd, reporter, deployment_id)
 
     def check() -> Poll[DeploymentState]:
         state = follower.poll()

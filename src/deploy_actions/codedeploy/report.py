@@ -79,5 +79,9 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9 ._/-]", "_", text)
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]!|#~])")
+
+
 def _md(text: str) -> str:
-    return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    """Hook messages are text, not markdown: no links, images, code spans or table breaks."""
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")

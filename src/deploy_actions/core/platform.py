@@ -6,6 +6,7 @@ Action code talks to a ``Reporter`` and never checks which CI it runs on.
 from __future__ import annotations
 
 import os
+import re
 import secrets as _secrets
 import sys
 import time
@@ -19,6 +20,14 @@ from actions_toolkit.command import Command
 from deploy_actions.core.environment import Env
 
 DEFAULT_SUMMARY_FILE = "deploy-actions-summary.md"
+# Control characters other than tab and newline: in a hook log or a commit message they could move
+# the cursor, recolour a line or close a GitLab collapsible section (ESC [0K section_end).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text we do not control, its control characters shown as \\xNN escapes instead of acting."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class Reporter:
@@ -64,16 +73,16 @@ class Reporter:
 
     def warning(self, message: str, *, title: str | None = None, file: str | None = None,
                 line: int | None = None) -> None:
-        self._write(f"warning: {_located(message, title, file, line)}")
+        self._write(f"warning: {printable(_located(message, title, file, line))}")
 
     def error(self, message: str, *, title: str | None = None, file: str | None = None,
               line: int | None = None) -> None:
-        self._write(f"error: {_located(message, title, file, line)}")
+        self._write(f"error: {printable(_located(message, title, file, line))}")
 
     def untrusted(self, text: str) -> None:
         """Print text we do not control (hook logs, commit messages) so it cannot act as a command."""
         for line in text.splitlines():
-            self._write(f"  | {line}")
+            self._write(f"  | {printable(line)}")
 
     # -- groups --------------------------------------------------------------------------------
     @contextmanager
@@ -120,11 +129,11 @@ class GitHubReporter(Reporter):
 
     def warning(self, message: str, *, title: str | None = None, file: str | None = None,
                 line: int | None = None) -> None:
-        self._command("warning", message, title=title, file=file, line=line)
+        self._command("warning", printable(message), title=title, file=file, line=line)
 
     def error(self, message: str, *, title: str | None = None, file: str | None = None,
               line: int | None = None) -> None:
-        self._command("error", message, title=title, file=file, line=line)
+        self._command("error", printable(message), title=title, file=file, line=line)
 
     def untrusted(self, text: str) -> None:
         # Between stop-commands markers the runner ignores '::' lines, so a hostile log line or
@@ -162,11 +171,11 @@ class GitLabReporter(Reporter):
 
     def warning(self, message: str, *, title: str | None = None, file: str | None = None,
                 line: int | None = None) -> None:
-        self._write(f"{self._YELLOW}WARNING: {_located(message, title, file, line)}{self._RESET}")
+        self._write(f"{self._YELLOW}WARNING: {printable(_located(message, title, file, line))}{self._RESET}")
 
     def error(self, message: str, *, title: str | None = None, file: str | None = None,
               line: int | None = None) -> None:
-        self._write(f"{self._RED}ERROR: {_located(message, title, file, line)}{self._RESET}")
+        self._write(f"{self._RED}ERROR: {printable(_located(message, title, file, line))}{self._RESET}")
 
     def _start_group(self, title: str) -> None:
         name = f"deploy_actions_{len(self._sections)}_{int(time.time())}"

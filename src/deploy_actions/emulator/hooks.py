@@ -9,6 +9,7 @@ scriptName, message and logTail - the last 2048 characters of the hook's output,
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import selectors
 import signal
@@ -79,10 +80,23 @@ def run_script(script: HookScript, archive: Path, cwd: Path, env: dict[str, str]
     return HookOutcome(True, diagnostics("Success", script.location, "Succeeded", log))
 
 
+def _start(path: Path, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # ETXTBSY: another thread's fork can hold a just-written script open for writing until its exec;
+    # the agent on a real instance never races itself like this, so wait the moment out.
+    for attempt in range(50):
+        try:
+            return subprocess.Popen([str(path)], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as error:
+            if error.errno != errno.ETXTBSY or attempt == 49:
+                raise
+            time.sleep(0.02)
+    raise AssertionError("unreachable")
+
+
 def _run(path: Path, cwd: Path, env: dict[str, str], log: HookLog, timeout: float) -> int | None:
     """Exit code, or None on timeout (then the script's whole process group is killed)."""
-    process = subprocess.Popen([str(path)], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    process = _start(path, cwd, env)
     assert process.stdout is not None and process.stderr is not None
     selector = selectors.DefaultSelector()
     streams = {process.stdout.fileno(): "stdout", process.stderr.fileno(): "stderr"}

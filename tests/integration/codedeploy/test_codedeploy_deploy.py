@@ -37,10 +37,10 @@ def deployment_ids(env: Environment) -> list[str]:
     return list(found["deployments"])
 
 
-def hold(env: Environment, emulator: Any, revision: dict[str, Any]) -> str:
+def hold(env: Environment, emulator: Any, revision: dict[str, Any], **extra: Any) -> str:
     """A deployment created outside the action and kept InProgress for ~3 s (its BeforeInstall delayed once)."""
     emulator.faults.delay("BeforeInstall", 1800, times=1)
-    deployment_id = env.create(revision)
+    deployment_id = env.create(revision, **extra)
     env.wait(deployment_id, ("InProgress",))
     return deployment_id
 
@@ -109,11 +109,12 @@ def test_blue_green_ready_is_continued_automatically_or_left_waiting(environment
                                                                     run_cli: Any) -> None:
     env: Environment = environment("asg-blue-green", blue_green={"ready": "STOP_DEPLOYMENT",
                                                                  "ready_wait_minutes": 60})
-    auto = run_cli(*deploy_args(env, env.revision("1")), env=emulator.env())
+    auto = run_cli(*deploy_args(env, env.revision("1"), "--original-fleet", "wait"), env=emulator.env())
     assert auto.code == 0, auto.log
     assert auto.outputs["status"] == "Succeeded"
     assert "rerouting traffic to the replacement fleet (traffic-reroute: auto)" in auto.log
     assert "traffic rerouted to the replacement fleet" in auto.log
+    assert auto.log.count("ValidateService ✔") == 2  # one line per replacement instance, never repeated
     fleets = {i["fleet"] for i in json.loads(auto.outputs["instances"])}
     assert fleets == {"original", "replacement"}
     assert wait_for(lambda: answer(env.url()) == "version: 1")
@@ -125,8 +126,38 @@ def test_blue_green_ready_is_continued_automatically_or_left_waiting(environment
     assert env.info(deployment_id)["status"] == "Ready"
     assert answer(env.url()) == "version: 1"  # traffic stays on the original fleet
 
-    env.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
-    assert env.wait(deployment_id)["status"] == "Succeeded"
+    # A deployment left in Ready blocks the group: the next run says so at once instead of waiting.
+    blocked = run_cli(*deploy_args(env, env.revision("3")), env=emulator.env())
+    assert blocked.code == 1, blocked.log
+    assert f"the active deployment {deployment_id}" in blocked.log and "is Ready" in blocked.log
+    assert f"mode: continue, deployment-id: {deployment_id}" in blocked.log
+
+    resumed = run_cli("codedeploy-deploy", "--application", env["application"], "--mode", "continue",
+                      "--deployment-id", deployment_id, "--original-fleet", "wait", env=emulator.env())
+    assert resumed.code == 0, resumed.log
+    assert resumed.outputs["status"] == "Succeeded"
+    assert env.info(deployment_id)["status"] == "Succeeded"
+    assert wait_for(lambda: answer(env.url()) == "version: 2")
+
+
+def test_blue_green_step_ends_when_traffic_is_rerouted(environment: Any, emulator: Any, run_cli: Any) -> None:
+    # An hour's wait before the original fleet is terminated (6 s here): the step does not sit through it.
+    env: Environment = environment("asg-blue-green", blue_green={"termination_wait_minutes": 60})
+    first = run_cli(*deploy_args(env, env.revision("1")), env=emulator.env())
+    assert first.code == 0, first.log
+    assert first.outputs["status"] == "TrafficRerouted"
+    first_id = first.outputs["deployment-id"]
+    assert env.info(first_id)["status"] == "InProgress"  # CodeDeploy still waits to terminate blue
+    assert "original-fleet: leave" in first.log
+    assert wait_for(lambda: answer(env.url()) == "version: 1")
+
+    # The next run finds that wait in its way: it ends the wait instead of sitting through it.
+    second = run_cli(*deploy_args(env, env.revision("2"), "--original-fleet", "terminate-now"), env=emulator.env())
+    assert second.code == 0, second.log
+    assert f"the active deployment {first_id} is waiting to terminate its original fleet" in second.log
+    assert env.info(first_id)["status"] == "Succeeded"
+    assert second.outputs["status"] == "Succeeded"  # terminate-now: the original fleet is gone at the end
+    assert "(original-fleet: terminate-now)" in second.log
     assert wait_for(lambda: answer(env.url()) == "version: 2")
 
 
@@ -134,20 +165,36 @@ def test_timeout_stops_the_deployment_and_rolls_back(environment: Any, emulator:
     env: Environment = environment("ec2-rolling", instances=2)
     good = env.revision("1")
     assert env.deploy(good)["status"] == "Succeeded"
-    emulator.faults.delay("BeforeInstall", 3600)  # 6 s per instance at the test clock
+    emulator.faults.delay("BeforeInstall", 3600, times=1)  # 6 s on the first instance at the test clock
 
+    started = time.monotonic()
     result = run_cli(*deploy_args(env, env.revision("2"), "--timeout", "2s"), env=emulator.env())
-    emulator.faults.clear()
 
     assert result.code == 1, result.log
     out = result.outputs
     assert out["status"] == "Stopped"
-    assert "stopping" in result.log and "rolling back" in result.log
+    assert "timed out" in result.log and "stopping" in result.log and "rolling back" in result.log
     info = env.info(out["deployment-id"])
     assert info["status"] == "Stopped"
     rollback_id = out["rollback-deployment-id"]
     assert rollback_id == info["rollbackInfo"]["rollbackDeploymentId"]
-    assert env.wait(rollback_id)["revision"] == good
+    # After a timeout there is time to follow the rollback to its end: the step reports where the fleet is.
+    assert f"Rollback {rollback_id} restored the last good revision" in result.log
+    assert env.info(rollback_id)["revision"] == good
+    assert time.monotonic() - started < 15
+
+
+@pytest.mark.parametrize(("timeout", "message"), [
+    ("30", "give a unit: 30m or 30s"),
+    ("0s", "must be longer than 0s"),
+])
+def test_a_timeout_that_would_stop_production_at_once_is_refused(environment: Any, emulator: Any, run_cli: Any,
+                                                                timeout: str, message: str) -> None:
+    env: Environment = environment("ec2-rolling", instances=1)
+    result = run_cli(*deploy_args(env, env.revision("1"), "--timeout", timeout), env=emulator.env())
+    assert result.code == 2, result.log
+    assert f"input 'timeout' = '{timeout}': {message}" in result.log
+    assert deployment_ids(env) == []
 
 
 @pytest.mark.parametrize(("choice", "deployment_status", "code"), [
@@ -232,7 +279,7 @@ def test_mode_stop_stops_a_running_deployment(environment: Any, emulator: Any, r
     active = hold(env, emulator, env.revision("1"))
     result = run_cli("codedeploy-deploy", "--application", env["application"], "--mode", "stop",
                      "--deployment-id", active, "--auto-rollback", "off", env=emulator.env())
-    assert result.code == 1, result.log  # a stopped deployment did not deploy: the step fails
+    assert result.code == 0, result.log  # asked to stop, and stopped
     assert result.outputs["status"] == "Stopped"
     assert env.info(active)["status"] == "Stopped"
 
@@ -253,9 +300,17 @@ def test_sequence_check_never_deploys_an_older_run_over_a_newer_one(environment:
     assert deployment_ids(env) == [newer.outputs["deployment-id"]]
     assert answer(env.url()) == "version: 8"
 
+    # A newer run still in progress counts too: an older run waiting behind it never deploys after it.
+    active = hold(env, emulator, env.revision("10"), description="release (run #10)")
+    behind = run_cli(*deploy_args(env, env.revision("9"), "--sequence-check", "true", "--run-number", "9"),
+                     env=emulator.env())
+    assert behind.code == 0 and behind.outputs["status"] == "Skipped", behind.log
+    assert f"{active} (InProgress) comes from run #10" in behind.log
+    assert env.wait(active)["status"] == "Succeeded"
+
     # The run number comes from the CI when not given.
-    again = run_cli(*deploy_args(env, env.revision("9"), "--sequence-check", "true"),
-                    env={**emulator.env(), "GITHUB_RUN_NUMBER": "9"})
+    again = run_cli(*deploy_args(env, env.revision("11"), "--sequence-check", "true"),
+                    env={**emulator.env(), "GITHUB_RUN_NUMBER": "11"})
     assert again.code == 0 and again.outputs["status"] == "Succeeded", again.log
 
 
@@ -274,3 +329,18 @@ def test_throttled_api_calls_are_retried(environment: Any, emulator: Any, run_cl
     assert result.code == 0, result.log
     assert result.outputs["status"] == "Succeeded"
     assert "AWS API calls:" in result.log  # the call count, in the debug log
+
+
+def test_a_succeeded_deployment_still_names_the_instance_that_failed(environment: Any, emulator: Any,
+                                                                     run_cli: Any) -> None:
+    # HalfAtATime on 4 instances tolerates one failure: CodeDeploy says Succeeded, the step warns.
+    env: Environment = environment("ec2-rolling", instances=4, config="CodeDeployDefault.HalfAtATime",
+                                   group={"auto_rollback": []})
+    emulator.faults.fail_hook("AfterInstall", instance=1)
+    result = run_cli(*deploy_args(env, env.revision("1")), env={**emulator.env(), **GITHUB})
+    assert result.code == 0, result.log
+    assert result.outputs["status"] == "Succeeded"
+    failed = [i for i in json.loads(result.outputs["instances"]) if i["status"] == "Failed"]
+    assert [i["failed-hook"] for i in failed] == ["AfterInstall"]
+    assert f"::warning title=AfterInstall failed on {failed[0]['id']} (the deployment succeeded without it)::" \
+        in result.log

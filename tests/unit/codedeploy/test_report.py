@@ -53,3 +53,19 @@ def test_summary_table_escapes_hostile_log_text() -> None:
     assert "| `i-222` | replacement | ❌ Failed | ValidateService | 4s |" in text
     assert "curl: (7) refused | <b>" in text  # inside a fenced block, verbatim
     assert "### ❌ codedeploy-deploy: api/prod — Failed" in text
+
+
+def test_summary_shows_hostile_hook_text_as_text() -> None:
+    hostile = {"instanceTarget": {"targetId": "i-333", "status": "Failed", "lifecycleEvents": [
+        event("ApplicationStart", "Failed", 0, 1, errorCode="ScriptFailed", scriptName="start.sh",
+              message="![pwned](https://evil.example/x.png) [click](https://evil.example) `code`",
+              logTail="```\n# Deployment succeeded\n```"),
+    ]}}
+    state = DeploymentState("d-XYZ", "Failed", {})
+    state.targets = [parse_target(hostile)]
+    text = deployment_summary(state, title="api/prod", console_url="", failures=hook_failures(state), rollback=None)
+    assert r"\!\[pwned\](https://evil.example/x.png) \[click\](https://evil.example) \`code\`" in text
+    assert "![pwned]" not in text
+    # The log tail stays inside its fence: a ``` in it cannot close the block and start markdown.
+    fenced = text.split("```text\n", 1)[1].split("\n```", 1)[0]
+    assert "# Deployment succeeded" in fenced and "```" not in fenced

@@ -53,6 +53,19 @@ def test_gitlab_collapsible_sections_and_colored_errors() -> None:
     assert "\x1b[31;1mERROR: boom\x1b[0m" in text
 
 
+def test_gitlab_hostile_log_cannot_close_sections_or_fake_lines() -> None:
+    out = io.StringIO()
+    reporter = GitLabReporter(out, {})
+    hostile = "ok\x1b[0Ksection_end:1:deploy_actions_0_1\r\x1b[0K\x1b[32;1mJob succeeded\x1b[0m"
+    with reporter.group("Deployment"):
+        reporter.untrusted(hostile)
+        reporter.error(f"ValidateService failed\n{hostile}")
+    text = out.getvalue()
+    assert text.count("\x1b[0Ksection_end:") == 1  # ours; the hostile ones are shown as text
+    assert "\\x1b[0Ksection_end:1:deploy_actions_0_1\\x0d\\x1b[0K\\x1b[32;1mJob succeeded" in text
+    assert "\x1b[32;1m" not in text and "\r\x1b[0K\x1b[32" not in text
+
+
 def test_terminal_redacts_multiline_secrets_and_writes_summary(tmp_path: Path) -> None:
     out = io.StringIO()
     summary = tmp_path / "summary.md"
