@@ -57,6 +57,8 @@ class DeploymentConfig:
 
     def tolerates(self, fleet: int, failed: int, failed_last_of_one_at_a_time: bool = False) -> bool:
         """Whether the deployment may go on (and succeed) with `failed` failed instances."""
+        if failed >= fleet > 0:
+            return False  # AWS: deployment to at least one instance must succeed, whatever the config
         if self.name == ONE_AT_A_TIME:
             return failed == 0 or (failed == 1 and failed_last_of_one_at_a_time)
         if self.min_healthy_type == "HOST_COUNT" and self.min_healthy_value == 0:

@@ -205,3 +205,12 @@ def test_application_stop_runs_the_previous_revisions_script(environment: Any) -
                                                        revision=third["revision"])["revisionInfo"]
     assert revision["deploymentGroups"] == [env["deployment_group"]]
     assert revision["firstUsedTime"] <= revision["lastUsedTime"]
+
+
+def test_a_single_instance_that_fails_fails_the_deployment(environment: Any, emulator: Any) -> None:
+    # OneAtATime lets the last instance fail, but AWS needs at least one instance to succeed.
+    env: Environment = environment("ec2-rolling", instances=1, group={"auto_rollback": []})
+    emulator.faults.fail_hook("ValidateService", instance=1)
+    info = env.deploy(env.revision("1"))
+    assert info["status"] == "Failed", env.failure(info)
+    assert info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS"
