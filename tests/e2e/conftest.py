@@ -13,18 +13,24 @@ import shutil
 import subprocess
 import sysconfig
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
+from deploy_actions.emulator import Emulator
+from deploy_actions.emulator.bundle import upload_revision, zip_revision
+from deploy_actions.emulator.faults import Faults
+from deploy_actions.emulator.seed import load_scenario, seed
 from tests.conftest import AwsEndpoint, write_revision_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "workflows-examples"
+EXAMPLE_APP = ROOT / "examples" / "app"  # a static site with real CodeDeploy hooks
 SCRIPTS = Path(sysconfig.get_path("scripts"))  # .venv/bin: act, deploy-actions
 ON_CI = os.environ.get("CI", "").lower() in {"true", "1", "yes"}
 
@@ -197,6 +203,107 @@ def registered_keys(aws: AwsEndpoint, application: str, bucket: str) -> list[str
     """Keys of this bucket's revisions registered with the application (what a deployment can pick)."""
     listed = aws.client("codedeploy").list_application_revisions(applicationName=application)["revisions"]
     return [r["s3Location"]["key"] for r in listed if r["s3Location"]["bucket"] == bucket]
+
+
+# -- CodeDeploy on the emulator: a fleet behind a load balancer, the example app, faults -----------------
+
+
+class Fleet:
+    """The `ec2-rolling` scenario seeded under a unique prefix: an ALB, an ASG, a CodeDeploy app and group."""
+
+    def __init__(self, emulator: Emulator, instances: int) -> None:
+        self.emulator = emulator
+        scenario = load_scenario("ec2-rolling")
+        scenario["auto_scaling_group"]["instances"] = instances
+        self.out = seed(emulator.client, scenario, prefix=f"e2e{uuid.uuid4().hex[:8]}-")
+        self.codedeploy = emulator.client("codedeploy")
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """The CI variables the codedeploy-deploy examples read."""
+        return {"DEPLOY_BUCKET": self.out["bucket"], "CODEDEPLOY_APPLICATION": self.out["application"],
+                "CODEDEPLOY_DEPLOYMENT_GROUP": self.out["deployment_group"]}
+
+    def info(self, deployment_id: str) -> dict[str, Any]:
+        return dict(self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"])
+
+    def wait(self, deployment_id: str, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while (info := self.info(deployment_id))["status"] not in ("Succeeded", "Failed", "Stopped"):
+            assert time.monotonic() < deadline, f"{deployment_id} still {info['status']} after {timeout} s"
+            time.sleep(0.1)
+        return info
+
+    def deploy_version(self, version: str) -> dict[str, Any]:
+        """Deploy the example app at `version` through the API (what the fleet ran before this pipeline)."""
+        revision = upload_revision(self.emulator.client("s3"), self.out["bucket"],
+                                   zip_revision(EXAMPLE_APP, {"www/version": f"version: {version}\n"}))
+        created = self.codedeploy.create_deployment(applicationName=self.out["application"],
+                                                    deploymentGroupName=self.out["deployment_group"],
+                                                    revision=revision)
+        info = self.wait(created["deploymentId"])
+        assert info["status"] == "Succeeded", info
+        return revision
+
+    def failed_events(self, deployment_id: str) -> dict[str, str]:
+        """Instance id -> the lifecycle event that failed on it, as CodeDeploy reports it."""
+        ids = self.codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
+        found = self.codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=ids)
+        return {t["instanceTarget"]["targetId"]: e["lifecycleEventName"]
+                for t in found["deploymentTargets"] for e in t["instanceTarget"]["lifecycleEvents"]
+                if e["status"] == "Failed"}
+
+    def serves(self, path: str = "/version", timeout: float = 10) -> str:
+        """What the load balancer answers once it answers at all (the body, stripped)."""
+        url = self.emulator.listener_url(self.out["listener_arn"]) + path
+        return answer(url, timeout)
+
+
+def answer(url: str, timeout: float = 0) -> str:
+    """The body of a GET of `url`, retried for up to `timeout` seconds while nothing answers with 200."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return str(response.read().decode().strip())
+        except OSError:
+            if time.monotonic() >= deadline:
+                return ""
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def fleet(aws_emulator: Emulator) -> Fleet:
+    """Three instances deployed one at a time: a hook failing on the second one leaves one to roll back."""
+    return Fleet(aws_emulator, instances=3)
+
+
+@pytest.fixture
+def faults(aws_emulator: Emulator) -> Iterator[Faults]:
+    """The session emulator's faults; whatever a test injects is gone after it."""
+    yield aws_emulator.faults
+    aws_emulator.faults.clear()
+
+
+@pytest.fixture
+def app_repo(tmp_path: Path) -> Path:
+    """A service repository whose deploy/ is the example app at version 2 (the fleet may run version 1)."""
+    repo = tmp_path / "web"
+    shutil.copytree(EXAMPLE_APP, repo / "deploy")
+    (repo / "deploy" / "www" / "version").write_text("version: 2\n")
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "remote", "add", "origin", USER_REMOTE)
+    return repo
+
+
+def summary_table_rows(markdown: str) -> dict[str, list[str]]:
+    """The per-instance table of a codedeploy-deploy summary: instance id -> the other cells of its row."""
+    rows: dict[str, list[str]] = {}
+    for line in markdown.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| `i-") and len(cells) == 5:
+            rows.setdefault(cells[0].strip("`"), cells[1:])
+    return rows
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,13 +1,16 @@
 """The GitHub front doors under act: workflows-examples/github run as a user's repository would run them.
 
 `uses: org/deploy-actions/package-revision@v1` stays as written; act's --local-repository serves that
-repository and ref from a copy of this tree, the way a runner would fetch the tag.
+repository and ref from a copy of this tree, the way a runner would fetch the tag. The codedeploy-deploy
+example deploys to a fleet the test seeds in the emulator (an ALB, an Auto Scaling group, a CodeDeploy
+group); the emulator runs the example app's hooks and serves the load balancer on loopback.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import uuid
 import zipfile
@@ -16,9 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from deploy_actions.emulator.faults import Faults
 from tests.conftest import AwsEndpoint
 from tests.e2e.conftest import (
     EXAMPLES,
+    Fleet,
     Run,
     commit_all,
     host_env,
@@ -27,6 +32,7 @@ from tests.e2e.conftest import (
     revision_lines,
     run,
     stored_revision,
+    summary_table_rows,
 )
 
 pytestmark = pytest.mark.e2e
@@ -82,6 +88,23 @@ def step_outputs(log: str, action: str) -> dict[str, str]:
             name, _, value = line.split("::set-output:: ", 1)[1].partition("=")
             outputs[name] = value
     return outputs
+
+
+def step_summary(log: str, action: str) -> str:
+    """What the step wrote to GITHUB_STEP_SUMMARY: act prints it (`⚙  Summary - …`) after the step's end line."""
+    lines = log.splitlines()
+    end = next(i for i, line in enumerate(lines) if f"Main {action} [" in line)
+    start = next((i for i in range(end + 1, len(lines)) if "⚙  Summary - " in lines[i] or "⭐ Run " in lines[i]), None)
+    if start is None or "⚙  Summary - " not in lines[start]:
+        return ""  # the next step started: this one wrote no summary
+    job, _, first = lines[start].partition("⚙  Summary - ")
+    prefix = job.split("]", 1)[0] + "] "  # `[workflow/job] `: act's next line; the summary's own lines have none
+    block = [first]
+    for line in lines[start + 1:]:
+        if line.startswith(prefix):
+            break
+        block.append(line)
+    return "\n".join(block)
 
 
 def test_composite_then_root_action_package_upload_once_and_report_outputs(
@@ -169,3 +192,99 @@ def test_a_broken_appspec_fails_the_step_with_an_annotation_on_its_line_and_uplo
     assert "exit status 2" in result.output
     assert revision_lines(result.output) == []  # the report step never ran
     assert keys_in(aws, bucket) == []
+
+
+# -- codedeploy-deploy: package, deploy to the emulator's fleet, follow it, explain a failure --------------
+
+DEPLOY_ACTION = "org/deploy-actions/codedeploy-deploy@v1"
+SECRETS = {"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": "e2e-codedeploy"}
+
+
+def report_line(log: str) -> dict[str, str]:
+    """The `deployment: … status=… rollback=…` line the example's report step prints."""
+    found = re.search(r"deployment: (?P<id>d-[A-Z0-9]{9}) status=(?P<status>\w+) rollback=(?P<rollback>\S+)", log)
+    assert found, log
+    return found.groupdict()
+
+
+def test_codedeploy_rolling_deployment_is_followed_reported_and_served(
+        runner: Act, fleet: Fleet, app_repo: Path) -> None:
+    add_workflows(app_repo, "codedeploy-deploy.yml")
+    commit_all(app_repo)
+    assert fleet.serves(timeout=0) != "version: 2"
+
+    result = runner.push(app_repo, "codedeploy-deploy.yml", secrets=SECRETS, variables=fleet.variables)
+    print(f"act, package + rolling deployment to 3 instances: {result.seconds:.1f}s")
+    assert result.code == 0, result.output
+    assert "🏁  Job succeeded" in result.output
+
+    package = step_outputs(result.output, "org/deploy-actions/package-revision@v1")
+    outputs = step_outputs(result.output, DEPLOY_ACTION)
+    assert re.fullmatch(r"d-[A-Z0-9]{9}", outputs["deployment-id"]), outputs
+    assert outputs["status"] == "Succeeded"
+    assert outputs["rollback-deployment-id"] == ""
+    instances = json.loads(outputs["instances"])
+    assert len(instances) == 3
+    assert {i["status"] for i in instances} == {"Succeeded"} and {i["failed-hook"] for i in instances} == {""}
+    assert outputs["console-url"].endswith(f"/deployments/{outputs['deployment-id']}?region=us-east-1")
+    for instance in instances:  # followed live, instance by instance
+        assert f"{instance['id']} ValidateService ✔ Succeeded" in result.output
+    assert report_line(result.output) == {"id": outputs["deployment-id"], "status": "Succeeded", "rollback": "none"}
+
+    # What CodeDeploy and the load balancer say: the packaged revision runs everywhere and is served.
+    info = fleet.info(outputs["deployment-id"])
+    assert info["status"] == "Succeeded"
+    assert info["revision"]["s3Location"]["key"] == package["s3-key"]
+    assert fleet.serves() == "version: 2"
+
+    summary = step_summary(result.output, DEPLOY_ACTION)
+    assert "| target | fleet | status | failed hook | duration |" in summary, result.output
+    rows = summary_table_rows(summary)
+    assert set(rows) == {i["id"] for i in instances}
+    assert all(row[1] == "✅ Succeeded" and row[2] == "—" for row in rows.values()), summary
+
+
+def test_codedeploy_failing_hook_on_instance_2_of_3_fails_the_job_and_the_rollback_is_followed(
+        runner: Act, fleet: Fleet, faults: Faults, app_repo: Path) -> None:
+    good = fleet.deploy_version("1")
+    assert fleet.serves() == "version: 1"
+    faults.fail_hook("ValidateService", instance=2)
+    add_workflows(app_repo, "codedeploy-deploy.yml")
+    commit_all(app_repo)
+
+    result = runner.push(app_repo, "codedeploy-deploy.yml", secrets=SECRETS, variables=fleet.variables)
+    print(f"act, failing deployment and its rollback: {result.seconds:.1f}s")
+    assert result.code != 0, result.output
+    assert "🏁  Job failed" in result.output
+    assert f"❌  Failure - Main {DEPLOY_ACTION}" in result.output
+
+    outputs = step_outputs(result.output, DEPLOY_ACTION)
+    assert outputs["status"] == "Failed", result.output
+    instances = json.loads(outputs["instances"])
+    assert [i["status"] for i in instances] == ["Succeeded", "Failed", "Skipped"]
+    failed = instances[1]["id"]
+    assert instances[1]["failed-hook"] == "ValidateService"
+    assert fleet.failed_events(outputs["deployment-id"]) == {failed: "ValidateService"}
+
+    # The annotation names the instance and the hook and carries the hook's own log tail.
+    (annotation,) = [line.split("::error ", 1)[1] for line in result.output.splitlines()
+                     if f"::error title=ValidateService failed on {failed}::" in line]
+    assert "running scripts/validate.sh [ScriptFailed]" in annotation
+    assert "last lines of the log:" in annotation.replace("%0A", "\n")
+    assert "[stdout]health: ok" in annotation  # validate.sh's own output: the app answered, the hook still failed
+    assert "LifecycleEvent - ValidateService" in result.output  # the longer tail, in the log
+
+    # CodeDeploy rolled back on its own; the action followed that rollback to its end.
+    rollback = outputs["rollback-deployment-id"]
+    assert re.fullmatch(r"d-[A-Z0-9]{9}", rollback), outputs
+    assert f"Rollback {rollback} restored the last good revision" in result.output
+    assert report_line(result.output) == {"id": outputs["deployment-id"], "status": "Failed", "rollback": rollback}
+    info = fleet.info(rollback)
+    assert info["status"] == "Succeeded" and info["revision"] == good
+    assert fleet.serves() == "version: 1"
+
+    summary = step_summary(result.output, DEPLOY_ACTION)
+    rows = summary_table_rows(summary)
+    assert set(rows) == {i["id"] for i in instances}, summary
+    assert rows[failed][1:3] == ["❌ Failed", "ValidateService"], summary
+    assert f"Automatic rollback [`{rollback}`] ended **Succeeded**" in summary

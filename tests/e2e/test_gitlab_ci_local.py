@@ -3,13 +3,16 @@
 The example includes `project: org/deploy-actions, ref: v1, file: gitlab-templates/package-revision.yml`
 as a user would. gitlab-ci-local reads project includes from its include cache before it tries to
 fetch them; the test puts this tree's template there, the way a GitLab instance would serve the tag.
-Jobs run on this host (`--force-shell-executor`: the template names an image, which a shell runner
-ignores) with `.venv/bin` on PATH, so the job finds `deploy-actions` without installing it.
+The codedeploy-deploy example includes `gitlab-templates/codedeploy-deploy.yml` the same way and deploys
+to a fleet the test seeds in the emulator. Jobs run on this host (`--force-shell-executor`: the template
+names an image, which a shell runner ignores) with `.venv/bin` on PATH, so the job finds `deploy-actions`
+without installing it.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import uuid
@@ -18,12 +21,14 @@ from pathlib import Path
 
 import pytest
 
+from deploy_actions.emulator.faults import Faults
 from tests.conftest import AwsEndpoint
 from tests.e2e.conftest import (
     EXAMPLES,
     ROOT,
     SCRIPTS,
     USER_REMOTE,
+    Fleet,
     Run,
     commit_all,
     host_env,
@@ -31,6 +36,7 @@ from tests.e2e.conftest import (
     revision_lines,
     run,
     stored_revision,
+    summary_table_rows,
 )
 
 pytestmark = pytest.mark.e2e
@@ -105,3 +111,103 @@ def test_a_missing_bucket_fails_the_job_with_exit_2_and_stops_the_pipeline(
     assert f"input 'bucket' = '{absent}': no such bucket" in result.output
     assert re.search(r"package-revision finished in .*FAIL 2\b", result.output), "exit code 2: configuration error"
     assert revision_lines(result.output) == []
+
+
+# -- codedeploy-deploy: the package job's dotenv REVISION becomes the deploy job's revision input -----------
+
+DEPLOY_TEMPLATE = "gitlab-templates/codedeploy-deploy.yml"
+
+
+def deploy_pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, fleet: Fleet) -> Run:
+    shutil.copy(EXAMPLES / "gitlab" / "codedeploy-deploy.yml", repo / ".gitlab-ci.yml")
+    commit_all(repo)
+    for template in (TEMPLATE, DEPLOY_TEMPLATE):
+        serve_project_include(repo, "org/deploy-actions", "v1", template)
+    return pipeline(gitlab_ci_local, repo, aws, fleet.variables)
+
+
+def job_lines(log: str, job: str) -> list[str]:
+    """What one job printed (gitlab-ci-local prefixes each of its lines with the job's name)."""
+    return [line.split(" > ", 1)[1] for line in log.splitlines() if line.startswith(f"{job} ") and " > " in line]
+
+
+def published_summary(repo: Path, job: str) -> str:
+    """The job's summary artifact (deploy-actions-summary.md), as gitlab-ci-local saved it."""
+    return (repo / ".gitlab-ci-local" / "artifacts" / job / "deploy-actions-summary.md").read_text()
+
+
+def deployment_report(log: str) -> dict[str, str]:
+    """What the example's deployment-report job printed from codedeploy-deploy's dotenv variables."""
+    lines = "\n".join(job_lines(log, "deployment-report"))
+    found = re.search(r"deployment: (?P<id>d-[A-Z0-9]{9}) status=(?P<status>\w+) rollback=(?P<rollback>\S+)", lines)
+    instances = re.search(r"instances: (\[.*\])", lines)
+    assert found and instances, log
+    return {**found.groupdict(), "instances": instances.group(1)}
+
+
+def test_component_deploys_the_packaged_revision_rolling_and_the_load_balancer_serves_it(
+        gitlab_ci_local: str, aws: AwsEndpoint, fleet: Fleet, app_repo: Path) -> None:
+    result = deploy_pipeline(gitlab_ci_local, app_repo, aws, fleet)
+    print(f"gitlab-ci-local, package + rolling deployment to 3 instances: {result.seconds:.1f}s")
+    assert result.code == 0, result.output
+    for job in ("package-revision", "codedeploy-deploy", "deployment-report"):
+        assert f"PASS  {job}" in result.output, result.output
+
+    report = deployment_report(result.output)
+    assert report["status"] == "Succeeded" and report["rollback"] == "none"
+    instances = json.loads(report["instances"])
+    assert len(instances) == 3 and {i["status"] for i in instances} == {"Succeeded"}
+    deploy_log = "\n".join(job_lines(result.output, "codedeploy-deploy"))
+    for instance in instances:
+        assert f"{instance['id']} ValidateService ✔ Succeeded" in deploy_log
+
+    info = fleet.info(report["id"])
+    assert info["status"] == "Succeeded"
+    key = info["revision"]["s3Location"]["key"]  # the one package-revision uploaded and registered
+    assert key.startswith("releases/web/")
+    assert registered_keys(aws, fleet.out["application"], fleet.out["bucket"]) == [key]
+    assert f"s3://{fleet.out['bucket']}/{key}` — uploaded" in published_summary(app_repo, "package-revision")
+    assert fleet.serves() == "version: 2"
+
+    summary = published_summary(app_repo, "codedeploy-deploy")
+    assert "| target | fleet | status | failed hook | duration |" in summary, summary
+    rows = summary_table_rows(summary)
+    assert set(rows) == {i["id"] for i in instances}
+    assert all(row[1] == "✅ Succeeded" for row in rows.values()), summary
+
+
+def test_a_failing_hook_fails_the_deploy_job_with_the_hook_and_its_log_and_the_rollback_is_reported(
+        gitlab_ci_local: str, aws: AwsEndpoint, fleet: Fleet, faults: Faults, app_repo: Path) -> None:
+    good = fleet.deploy_version("1")
+    faults.fail_hook("ValidateService", instance=2)
+
+    result = deploy_pipeline(gitlab_ci_local, app_repo, aws, fleet)
+    print(f"gitlab-ci-local, failing deployment and its rollback: {result.seconds:.1f}s")
+    assert result.code != 0, result.output
+    assert "PASS  package-revision" in result.output and "FAIL  codedeploy-deploy" in result.output, result.output
+    assert re.search(r"codedeploy-deploy finished in .*FAIL 1\b", result.output), "exit code 1: the deployment failed"
+
+    deploy_log = "\n".join(job_lines(result.output, "codedeploy-deploy"))
+    # gitlab-ci-local sets GITLAB_CI=false, so the job prints plain `error:` lines (`ERROR:` on GitLab itself).
+    (error,) = re.findall(r"(?i:error): ValidateService failed on (i-[0-9a-f]+): ValidateService failed on \1 "
+                          r"running scripts/validate.sh \[ScriptFailed\]", deploy_log)
+    created = re.search(r"Created deployment (d-[A-Z0-9]{9})", deploy_log)
+    assert created, deploy_log
+    assert fleet.failed_events(created.group(1)) == {error: "ValidateService"}
+    assert f"last lines of the ValidateService log on {error}:" in deploy_log
+    assert "[stdout]health: ok" in deploy_log  # the hook's own output
+
+    # The rollback was followed to its end and reported; the fleet serves the last good version again.
+    rollback = re.search(r"Rollback (d-[A-Z0-9]{9}) restored the last good revision", deploy_log)
+    assert rollback, deploy_log
+    info = fleet.info(rollback.group(1))
+    assert info["status"] == "Succeeded" and info["revision"] == good
+    assert fleet.serves() == "version: 1"
+    assert "PASS  deployment-report" in result.output  # when: always, with the failed job's dotenv outputs
+    report = deployment_report(result.output)
+    assert (report["id"], report["status"], report["rollback"]) == (created.group(1), "Failed", rollback.group(1))
+    assert [i["status"] for i in json.loads(report["instances"])] == ["Succeeded", "Failed", "Skipped"]
+
+    summary = published_summary(app_repo, "codedeploy-deploy")
+    rows = summary_table_rows(summary)
+    assert rows[error][1:3] == ["❌ Failed", "ValidateService"], summary
