@@ -88,7 +88,7 @@ def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
     assert "REPOSITORY='acme/api'" in info
 
     artifacts = user_repo / ".gitlab-ci-local" / "artifacts" / "package-revision"
-    summary = (artifacts / "deploy-actions-summary.md").read_text()
+    summary = (artifacts / "deploy-actions-summary-package-revision.md").read_text()
     assert report["key"] in summary
     published = [p for p in artifacts.rglob("*") if p.is_file()]
     assert published, "the job publishes its summary and dotenv report"
@@ -132,8 +132,8 @@ def job_lines(log: str, job: str) -> list[str]:
 
 
 def published_summary(repo: Path, job: str) -> str:
-    """The job's summary artifact (deploy-actions-summary.md), as gitlab-ci-local saved it."""
-    return (repo / ".gitlab-ci-local" / "artifacts" / job / "deploy-actions-summary.md").read_text()
+    """The job's own summary artifact (deploy-actions-summary-<job>.md), as gitlab-ci-local saved it."""
+    return (repo / ".gitlab-ci-local" / "artifacts" / job / f"deploy-actions-summary-{job}.md").read_text()
 
 
 def deployment_report(log: str) -> dict[str, str]:
@@ -170,6 +170,7 @@ def test_component_deploys_the_packaged_revision_rolling_and_the_load_balancer_s
     assert fleet.serves() == "version: 2"
 
     summary = published_summary(app_repo, "codedeploy-deploy")
+    assert "— uploaded" not in summary  # the package job's summary stays in its own file
     assert "| target | fleet | status | failed hook | duration |" in summary, summary
     rows = summary_table_rows(summary)
     assert set(rows) == {i["id"] for i in instances}
