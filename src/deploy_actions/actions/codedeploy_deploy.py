@@ -179,6 +179,8 @@ def _options(inputs: Inputs, ctx: RunContext) -> DeployOptions:
             revision = appspec_revision(inputs.appspec)
         except OSError as exc:
             raise InputError.single("appspec", inputs.appspec, f"cannot read it: {exc}") from None
+        except ValueError as exc:
+            raise InputError.single("appspec", inputs.appspec, str(exc)) from None
     run_number = None
     if inputs.sequence_check:
         raw = inputs.run_number or ctx.environ.get("GITHUB_RUN_NUMBER") or ctx.environ.get("CI_PIPELINE_IID")

@@ -14,6 +14,11 @@ def parse_revision(text: str, bundle_type: str | None, etag: str | None, version
     """Return a CodeDeploy RevisionLocation, or raise ValueError explaining the accepted forms."""
     text = text.strip()
     if text.startswith("{"):
+        given = [name for name, value in (("bundle-type", bundle_type), ("s3-etag", etag), ("s3-version", version))
+                 if value]
+        if given:
+            raise ValueError(f"the JSON revision already says where and what it is; {', '.join(given)} only "
+                             "apply to an s3:// revision: remove them")
         return _from_json(text)
     if text.startswith("s3://"):
         return _from_url(text, bundle_type, etag, version)
@@ -68,6 +73,9 @@ def appspec_revision(content_or_path: str) -> dict[str, Any]:
     """An AppSpecContent revision (ECS, Lambda) from inline YAML/JSON or a file path."""
     path = Path(content_or_path)
     content = path.read_text(encoding="utf-8") if "\n" not in content_or_path and path.is_file() else content_or_path
+    if "Resources" not in content:
+        # A mistyped path would otherwise be sent to CodeDeploy as the appspec itself.
+        raise ValueError("expected an ECS or Lambda appspec (with Resources:) or the path of a file holding one")
     return {"revisionType": "AppSpecContent", "appSpecContent": {"content": content}}
 
 

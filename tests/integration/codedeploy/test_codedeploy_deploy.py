@@ -344,3 +344,32 @@ def test_a_succeeded_deployment_still_names_the_instance_that_failed(environment
     assert [i["failed-hook"] for i in failed] == ["AfterInstall"]
     assert f"::warning title=AfterInstall failed on {failed[0]['id']} (the deployment succeeded without it)::" \
         in result.log
+
+
+ECS_APPSPEC = """version: 0.0
+Resources:
+  - TargetService:
+      Type: AWS::ECS::Service
+      Properties:
+        TaskDefinition: arn:aws:ecs:us-east-1:123456789012:task-definition/web:3
+        LoadBalancerInfo: {ContainerName: web, ContainerPort: 80}
+"""
+
+
+def test_an_ecs_appspec_is_sent_as_appspec_content(emulator: Any, run_cli: Any, unique: str, tmp_path: Path) -> None:
+    # The emulator does not run ECS deployments yet (ecs-deploy's work); the request reaching CodeDeploy is the point.
+    cd = emulator.client("codedeploy")
+    app = f"svc-{unique}"
+    cd.create_application(applicationName=app, computePlatform="ECS")
+    cd.create_deployment_group(
+        applicationName=app, deploymentGroupName="prod", serviceRoleArn="arn:aws:iam::123456789012:role/cd",
+        deploymentConfigName="CodeDeployDefault.ECSAllAtOnce",
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        ecsServices=[{"serviceName": "web", "clusterName": "main"}])
+    (tmp_path / "appspec.yaml").write_text(ECS_APPSPEC)
+    result = run_cli("codedeploy-deploy", "--application", app, "--deployment-group", "prod",
+                     "--appspec", str(tmp_path / "appspec.yaml"), "--wait", "false", env=emulator.env())
+    assert result.code == 0, result.log
+    revision = cd.get_deployment(deploymentId=result.outputs["deployment-id"])["deploymentInfo"]["revision"]
+    assert revision["revisionType"] == "AppSpecContent"
+    assert revision["appSpecContent"]["content"].strip() == ECS_APPSPEC.strip()

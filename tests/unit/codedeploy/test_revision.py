@@ -41,3 +41,14 @@ def test_appspec_content_inline_or_from_a_file(tmp_path: Path) -> None:
     path = tmp_path / "appspec.yaml"
     path.write_text(inline)
     assert appspec_revision(str(path))["appSpecContent"]["content"] == inline
+
+
+def test_a_mistyped_appspec_path_is_not_sent_as_the_appspec(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="with Resources:"):
+        appspec_revision(str(tmp_path / "apspec.yaml"))
+
+
+def test_s3_options_next_to_a_json_revision_are_refused() -> None:
+    revision = '{"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k.zip"}}'
+    with pytest.raises(ValueError, match="bundle-type, s3-etag only apply to an s3:// revision"):
+        parse_revision(revision, "tgz", "abc", None)
