@@ -199,6 +199,7 @@ def test_a_timeout_that_would_stop_production_at_once_is_refused(environment: An
 
 @pytest.mark.parametrize(("choice", "deployment_status", "code"), [
     ("stop-and-rollback", "Stopped", 143),
+    ("stop", "Stopped", 143),
     ("leave", "Succeeded", 143),
 ])
 def test_sigterm_while_following_carries_out_on_cancel(environment: Any, emulator: Any, choice: str,
@@ -232,6 +233,10 @@ def test_sigterm_while_following_carries_out_on_cancel(environment: Any, emulato
     deployment_id = log.split("Created deployment ", 1)[1].split()[0]
     assert "cancelled (SIGTERM)" in log
     assert env.wait(deployment_id)["status"] == deployment_status
+    rollback = env.info(deployment_id).get("rollbackInfo", {}).get("rollbackDeploymentId")
+    assert bool(rollback) == (choice == "stop-and-rollback")
+    if rollback:
+        assert env.wait(rollback)["status"] == "Succeeded"  # and nothing of this test runs on into the next
     if choice == "leave":
         assert f"leaving {deployment_id} running" in log
 
@@ -247,6 +252,7 @@ def test_an_active_deployment_in_the_way(environment: Any, emulator: Any, run_cl
         assert result.code == 1, result.log
         assert f"already has an active deployment {active}" in result.log
         assert deployment_ids(env) == [active]
+        assert env.wait(active)["status"] == "Succeeded"  # left alone
         return
     assert result.code == 0, result.log
     assert result.outputs["status"] == "Succeeded"
@@ -373,3 +379,15 @@ def test_an_ecs_appspec_is_sent_as_appspec_content(emulator: Any, run_cli: Any, 
     revision = cd.get_deployment(deploymentId=result.outputs["deployment-id"])["deploymentInfo"]["revision"]
     assert revision["revisionType"] == "AppSpecContent"
     assert revision["appSpecContent"]["content"].strip() == ECS_APPSPEC.strip()
+
+
+def test_auto_rollback_off_overrides_the_group(environment: Any, emulator: Any, run_cli: Any) -> None:
+    env: Environment = environment("ec2-rolling", instances=1)  # the group rolls back on failure
+    assert env.deploy(env.revision("1"))["status"] == "Succeeded"
+    emulator.faults.fail_hook("ValidateService", instance=1)
+    result = run_cli(*deploy_args(env, env.revision("2"), "--auto-rollback", "off"), env=emulator.env())
+    assert result.code == 1, result.log
+    assert result.outputs["status"] == "Failed" and result.outputs["rollback-deployment-id"] == ""
+    info = env.info(result.outputs["deployment-id"])
+    assert info["autoRollbackConfiguration"]["enabled"] is False
+    assert "rollbackDeploymentId" not in info.get("rollbackInfo", {})
