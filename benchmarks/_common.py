@@ -7,6 +7,7 @@ import hashlib
 import os
 import platform
 import shlex
+import shutil
 import signal
 import stat
 import statistics
@@ -165,6 +166,15 @@ def write_appspec_and_hooks(root: Path) -> None:
         script = root / "scripts" / f"{hook}.sh"
         script.write_text(f"#!/bin/sh\nset -eu\necho {hook}\n")
         script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def aws_cli() -> list[str]:
+    """The real aws v1 executable (not the pyenv shim, whose bash wrapper would only add time to theirs)."""
+    if shutil.which("pyenv"):
+        found = subprocess.run(["pyenv", "which", "aws"], capture_output=True, text=True, check=False).stdout.strip()
+        if found:
+            return [found]
+    return [shutil.which("aws") or sys.exit("aws CLI v1 not found")]
 
 
 def exit_cleanly_on_sigterm() -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from _common import (
     CLI,
     S3Server,
+    aws_cli,
     command_line,
     exit_cleanly_on_sigterm,
     load,
@@ -92,15 +93,6 @@ class Side:
 
     def median(self, key: str) -> float:
         return median(self.times[key])
-
-
-def aws_cli() -> list[str]:
-    """The real aws v1 executable (not the pyenv shim, whose bash wrapper would only add time to theirs)."""
-    if shutil.which("pyenv"):
-        found = subprocess.run(["pyenv", "which", "aws"], capture_output=True, text=True, check=False).stdout.strip()
-        if found:
-            return [found]
-    return [shutil.which("aws") or sys.exit("aws CLI v1 not found")]
 
 
 def bench_case(name: str, tree: Path, work: Path, server: S3Server, env: dict[str, str], bucket: str,
