@@ -271,11 +271,10 @@ class Deployer:
             # CodeDeploy calls a deployment Succeeded while the minimum healthy hosts hold: say which
             # instances failed anyway, they now run the old revision or nothing.
             for failure in failures:
-                self.reporter.warning(failure.annotation(), title=f"{failure.event} failed on {failure.target} "
-                                      "(the deployment succeeded without it)")
+                self._report_failure(failure, "warning", " (the deployment succeeded without it)")
             return Outcome("Succeeded", state, failures=failures)
         for failure in failures:
-            self.reporter.error(failure.annotation(), title=f"{failure.event} failed on {failure.target}")
+            self._report_failure(failure, "error")
             if failure.log_tail:
                 self.reporter.info(f"last lines of the {failure.event} log on {failure.target}:")
                 self.reporter.untrusted(failure.log_tail)
@@ -288,6 +287,17 @@ class Deployer:
             except Cancelled as exc:
                 raise Interrupted(str(exc), outcome, exc.exit_code) from None
         return outcome
+
+    def _report_failure(self, failure: HookFailure, level: str, note: str = "") -> None:
+        # An annotation stands apart from the log: it carries its own title and the log's last lines.
+        # In a plain log the headline says it all, and the tail follows as untrusted text.
+        if self.reporter.annotations:
+            message, title = failure.annotation(), f"{failure.event} failed on {failure.target}{note}"
+        else:
+            message, title = failure.headline() + note, None
+        (self.reporter.error if level == "error" else self.reporter.warning)(message, title=title)
+        if level == "warning" and failure.log_tail and not self.reporter.annotations:
+            self.reporter.untrusted(failure.log_tail)
 
     def _follow_rollback(self, rollback_id: str) -> DeploymentState | None:
         self.reporter.info(f"CodeDeploy is rolling back with deployment {rollback_id}")

@@ -34,6 +34,7 @@ class Reporter:
     """Plain terminal output; the base the CI adapters refine."""
 
     name = "terminal"
+    annotations = False  # whether error()/warning() become annotations shown apart from the log
 
     def __init__(self, stream: TextIO | None = None, environ: Mapping[str, str] | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
@@ -113,6 +114,7 @@ class Reporter:
 
 class GitHubReporter(Reporter):
     name = "github"
+    annotations = True
 
     def _command(self, command: str, message: str, **properties: object) -> None:
         props = {k: v for k, v in properties.items() if v is not None}

@@ -391,3 +391,7 @@ def test_auto_rollback_off_overrides_the_group(environment: Any, emulator: Any, 
     info = env.info(result.outputs["deployment-id"])
     assert info["autoRollbackConfiguration"]["enabled"] is False
     assert "rollbackDeploymentId" not in info.get("rollbackInfo", {})
+    # In a plain log: the failure once, then the hook's lines once, each behind a guard.
+    errors = [line for line in result.log.splitlines() if line.startswith("error: ValidateService failed on")]
+    assert len(errors) == 1 and errors[0].count("ValidateService failed") == 1 and "[stdout]" not in errors[0]
+    assert result.log.count("[stdout]health: ok") == 1 and "  | [stdout]health: ok" in result.log
