@@ -190,13 +190,14 @@ def test_a_failing_hook_fails_the_deploy_job_with_the_hook_and_its_log_and_the_r
 
     deploy_log = "\n".join(job_lines(result.output, "codedeploy-deploy"))
     # gitlab-ci-local sets GITLAB_CI=false, so the job prints plain `error:` lines (`ERROR:` on GitLab itself).
-    (error,) = re.findall(r"(?i:error): ValidateService failed on (i-[0-9a-f]+): ValidateService failed on \1 "
+    (error,) = re.findall(r"(?i:error): ValidateService failed on (i-[0-9a-f]+) "
                           r"running scripts/validate.sh \[ScriptFailed\]", deploy_log)
     created = re.search(r"Created deployment (d-[A-Z0-9]{9})", deploy_log)
     assert created, deploy_log
     assert fleet.failed_events(created.group(1)) == {error: "ValidateService"}
     assert f"last lines of the ValidateService log on {error}:" in deploy_log
-    assert "[stdout]health: ok" in deploy_log  # the hook's own output
+    assert deploy_log.count("[stdout]health: ok") == 1  # the hook's own output, once, behind the `  | ` guard
+    assert "  | [stdout]health: ok" in deploy_log
 
     # The rollback was followed to its end and reported; the fleet serves the last good version again.
     rollback = re.search(r"Rollback (d-[A-Z0-9]{9}) restored the last good revision", deploy_log)
