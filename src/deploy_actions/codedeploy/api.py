@@ -97,19 +97,24 @@ def get_deployment(cd: Any, deployment_id: str) -> dict[str, Any]:
         raise aws_failure(f"reading deployment {deployment_id}", exc) from None
 
 
-def fetch_state(cd: Any, deployment_id: str, with_targets: bool = True) -> DeploymentState:
+def fetch_state(cd: Any, deployment_id: str, with_targets: bool = True,
+                known_target_ids: list[str] | None = None) -> DeploymentState:
+    """The deployment and its targets; `known_target_ids` saves the listing when the count still matches."""
     info = get_deployment(cd, deployment_id)
     state = DeploymentState(id=deployment_id, status=str(info.get("status", "Unknown")), info=info)
     if with_targets:
-        state.targets = list_targets(cd, deployment_id)
+        total = sum((info.get("deploymentOverview") or {}).values())
+        ids = known_target_ids if known_target_ids and len(known_target_ids) == total else None
+        state.targets = list_targets(cd, deployment_id, ids)
     return state
 
 
-def list_targets(cd: Any, deployment_id: str) -> list[TargetState]:
+def list_targets(cd: Any, deployment_id: str, ids: list[str] | None = None) -> list[TargetState]:
     try:
-        ids: list[str] = []
-        for page in cd.get_paginator("list_deployment_targets").paginate(deploymentId=deployment_id):
-            ids.extend(page.get("targetIds", []))
+        if ids is None:
+            ids = []
+            for page in cd.get_paginator("list_deployment_targets").paginate(deploymentId=deployment_id):
+                ids.extend(page.get("targetIds", []))
         targets: list[TargetState] = []
         for start in range(0, len(ids), _BATCH):
             answer = cd.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=ids[start:start + _BATCH])

@@ -31,7 +31,10 @@ class DeploymentFollower:
         self.changed = False
 
     def poll(self) -> DeploymentState:
-        state = api.fetch_state(self.cd, self.deployment_id)
+        # Target ids only change when targets are added (blue/green's replacement fleet), which the
+        # overview's total shows: list them again only then.
+        known = [t.id for t in self.state.targets] if self.state else None
+        state = api.fetch_state(self.cd, self.deployment_id, known_target_ids=known)
         changed = self._report(state)
         self.state = state
         self.changed = changed
