@@ -13,6 +13,7 @@ from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import CancellationToken, Poll, WaitPolicy, wait_for
 
 _MARK = {"Succeeded": "✔", "Failed": "✖", "Skipped": "↷", "InProgress": "…"}
+_LAST_EVENTS = ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
 
 
 class DeploymentFollower:
@@ -71,6 +72,18 @@ class DeploymentFollower:
                                "terminated after the group's wait")
         return changed
 
+    @property
+    def near_the_end(self) -> bool:
+        """The last instance is taking traffic again: the deployment ends when its health checks pass.
+
+        AllowTraffic can last minutes (health checks 30 s × 5), and the end would otherwise land inside
+        a backed-off sleep of up to 15 s; polling stays fast for this last stretch only.
+        """
+        state = self.state
+        if state is None or state.done or state.overview.get("Pending", 0) or state.overview.get("InProgress", 0) > 1:
+            return False
+        return any(e.status == "InProgress" and e.name in _LAST_EVENTS for t in state.targets for e in t.events)
+
     def progress(self, elapsed: float) -> None:
         """A heartbeat line at most every 30 s while nothing visible changes."""
         if elapsed - self._last_progress >= 30:
@@ -97,7 +110,7 @@ def follow(
         state = follower.poll()
         if state.done or (stop_when is not None and stop_when(state)):
             return Poll.finished(state)
-        return Poll.pending(changed=follower.changed)
+        return Poll.pending(changed=follower.changed or follower.near_the_end)
 
     started = time.monotonic()
     result = wait_for(check, policy, cancel=cancel, on_progress=follower.progress,

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from deploy_actions.codedeploy.follow import DeploymentFollower
+from deploy_actions.codedeploy.state import DeploymentState, parse_target
+from deploy_actions.core.platform import Reporter
+
+
+def state(overview: dict[str, int], events: list[tuple[str, str]]) -> DeploymentState:
+    target = {"instanceTarget": {"targetId": "i-1", "status": "InProgress", "lifecycleEvents": [
+        {"lifecycleEventName": name, "status": status} for name, status in events]}}
+    result = DeploymentState("d-1", "InProgress", {"deploymentOverview": overview})
+    result.targets = [parse_target(target)]
+    return result
+
+
+def follower_at(current: DeploymentState) -> DeploymentFollower:
+    follower = DeploymentFollower(None, Reporter(), "d-1")
+    follower.state = current
+    return follower
+
+
+def test_polling_stays_fast_while_the_last_instance_takes_traffic_again() -> None:
+    last = state({"Succeeded": 2, "InProgress": 1, "Pending": 0},
+                 [("ValidateService", "Succeeded"), ("AllowTraffic", "InProgress")])
+    assert follower_at(last).near_the_end
+
+
+def test_backing_off_is_kept_while_instances_still_wait_or_install() -> None:
+    more_to_come = state({"Succeeded": 1, "InProgress": 1, "Pending": 1}, [("AllowTraffic", "InProgress")])
+    installing = state({"Succeeded": 2, "InProgress": 1, "Pending": 0}, [("ApplicationStart", "InProgress")])
+    assert not follower_at(more_to_come).near_the_end
+    assert not follower_at(installing).near_the_end
