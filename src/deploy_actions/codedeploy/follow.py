@@ -13,7 +13,7 @@ from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import CancellationToken, Poll, WaitPolicy, wait_for
 
 _MARK = {"Succeeded": "✔", "Failed": "✖", "Skipped": "↷", "InProgress": "…"}
-_LAST_EVENTS = ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
+LAST_STRETCH_INTERVAL = 3.0  # seconds between polls while the last instance finishes
 
 
 class DeploymentFollower:
@@ -74,15 +74,17 @@ class DeploymentFollower:
 
     @property
     def near_the_end(self) -> bool:
-        """The last instance is taking traffic again: the deployment ends when its health checks pass.
+        """Only the last instance is still in progress: the deployment ends with it.
 
-        AllowTraffic can last minutes (health checks 30 s × 5), and the end would otherwise land inside
-        a backed-off sleep of up to 15 s; polling stays fast for this last stretch only.
+        Its stretch can pass unseen between two backed-off polls (BlockTraffic waits out the
+        deregistration delay, then the rest takes seconds), so the end would land inside a sleep of
+        up to 15 s; the follower polls at most every LAST_STRETCH_INTERVAL seconds until it ends.
         """
         state = self.state
-        if state is None or state.done or state.overview.get("Pending", 0) or state.overview.get("InProgress", 0) > 1:
+        if state is None or state.done or not state.targets:
             return False
-        return any(e.status == "InProgress" and e.name in _LAST_EVENTS for t in state.targets for e in t.events)
+        overview = state.overview
+        return not overview.get("Pending", 0) and overview.get("InProgress", 0) == 1 and not overview.get("Ready", 0)
 
     def progress(self, elapsed: float) -> None:
         """A heartbeat line at most every 30 s while nothing visible changes."""
@@ -110,7 +112,8 @@ def follow(
         state = follower.poll()
         if state.done or (stop_when is not None and stop_when(state)):
             return Poll.finished(state)
-        return Poll.pending(changed=follower.changed or follower.near_the_end)
+        return Poll.pending(changed=follower.changed,
+                            max_interval=LAST_STRETCH_INTERVAL if follower.near_the_end else None)
 
     started = time.monotonic()
     result = wait_for(check, policy, cancel=cancel, on_progress=follower.progress,

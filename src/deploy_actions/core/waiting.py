@@ -77,14 +77,15 @@ class Poll(Generic[T]):
     done: bool
     value: T | None = None
     changed: bool = False
+    max_interval: float | None = None  # the check knows the end is near: never back off past this
 
     @classmethod
     def finished(cls, value: T) -> Poll[T]:
         return cls(True, value, True)
 
     @classmethod
-    def pending(cls, changed: bool = False) -> Poll[T]:
-        return cls(False, None, changed)
+    def pending(cls, changed: bool = False, max_interval: float | None = None) -> Poll[T]:
+        return cls(False, None, changed, max_interval)
 
 
 @dataclass
@@ -123,5 +124,7 @@ def wait_for(
             raise WaitTimeout(f"timed out after {policy.timeout:.0f}s waiting for {what}")
         interval = policy.initial_interval if result.changed else min(interval * policy.backoff,
                                                                      policy.max_interval)
+        if result.max_interval is not None:
+            interval = min(interval, max(result.max_interval, policy.initial_interval))
         if token.sleep(min(interval, deadline - now)):
             raise Cancelled(f"cancelled ({token.signal_name}) while waiting for {what}", token.signal_number)

@@ -19,14 +19,13 @@ def follower_at(current: DeploymentState) -> DeploymentFollower:
     return follower
 
 
-def test_polling_stays_fast_while_the_last_instance_takes_traffic_again() -> None:
-    last = state({"Succeeded": 2, "InProgress": 1, "Pending": 0},
-                 [("ValidateService", "Succeeded"), ("AllowTraffic", "InProgress")])
+def test_polling_stays_fast_while_the_last_instance_finishes() -> None:
+    last = state({"Succeeded": 2, "InProgress": 1, "Pending": 0}, [("BlockTraffic", "InProgress")])
     assert follower_at(last).near_the_end
 
 
-def test_backing_off_is_kept_while_instances_still_wait_or_install() -> None:
+def test_backing_off_is_kept_while_instances_still_wait() -> None:
     more_to_come = state({"Succeeded": 1, "InProgress": 1, "Pending": 1}, [("AllowTraffic", "InProgress")])
-    installing = state({"Succeeded": 2, "InProgress": 1, "Pending": 0}, [("ApplicationStart", "InProgress")])
+    ready = state({"Succeeded": 0, "InProgress": 1, "Pending": 0, "Ready": 2}, [("AllowTraffic", "InProgress")])
     assert not follower_at(more_to_come).near_the_end
-    assert not follower_at(installing).near_the_end
+    assert not follower_at(ready).near_the_end

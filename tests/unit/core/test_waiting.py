@@ -42,6 +42,17 @@ def test_backs_off_while_nothing_changes_and_resets_on_change() -> None:
     assert token.sleeps == [2, 2, 1, 2]
 
 
+def test_a_check_that_sees_the_end_coming_caps_the_backoff() -> None:
+    clock = FakeClock()
+    token = RecordingToken(clock)
+    answers = iter([Poll.pending(), Poll.pending(), Poll.pending(max_interval=3), Poll.pending(max_interval=3),
+                    Poll.finished("done")])
+    result = wait_for(lambda: next(answers), WaitPolicy(timeout=100, initial_interval=2, max_interval=15, backoff=3),
+                      cancel=token, clock=clock)
+    assert result == "done"
+    assert token.sleeps == [6, 15, 3, 3]
+
+
 def test_never_sleeps_past_the_deadline_and_times_out() -> None:
     clock = FakeClock()
     token = RecordingToken(clock)
