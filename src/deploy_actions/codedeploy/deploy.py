@@ -216,9 +216,12 @@ class Deployer:
             api.continue_deployment(self.cd, current, wait_type="TERMINATION_WAIT")
         else:
             self.reporter.info(f"waiting for the active deployment {current} to finish (if-active: wait)")
+        # While waiting, a deployment that turns Ready would block us until the deadline; a stopped
+        # one may still say Ready for a poll or two.
+        waiting = opts.if_active == "wait"
         with self.reporter.group(f"Active deployment {current}"):
             state = follow(self.cd, self.reporter, current, self._until_deadline(), self.cancel,
-                           stop_when=lambda s: s.status == "Ready")
+                           stop_when=lambda s: waiting and s.status == "Ready")
         if state.status == "Ready":
             raise self._blocked_by_ready(current, opts)
         return True

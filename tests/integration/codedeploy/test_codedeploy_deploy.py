@@ -395,3 +395,15 @@ def test_auto_rollback_off_overrides_the_group(environment: Any, emulator: Any, 
     errors = [line for line in result.log.splitlines() if line.startswith("error: ValidateService failed on")]
     assert len(errors) == 1 and errors[0].count("ValidateService failed") == 1 and "[stdout]" not in errors[0]
     assert result.log.count("[stdout]health: ok") == 1 and "  | [stdout]health: ok" in result.log
+
+
+def test_stop_previous_clears_a_deployment_left_in_ready(environment: Any, emulator: Any, run_cli: Any) -> None:
+    env: Environment = environment("asg-blue-green", blue_green={"ready": "STOP_DEPLOYMENT",
+                                                                 "ready_wait_minutes": 60})
+    manual = run_cli(*deploy_args(env, env.revision("1"), "--traffic-reroute", "manual"), env=emulator.env())
+    assert manual.code == 0 and manual.outputs["status"] == "Ready", manual.log
+    result = run_cli(*deploy_args(env, env.revision("2"), "--if-active", "stop-previous"), env=emulator.env())
+    assert result.code == 0, result.log
+    assert env.info(manual.outputs["deployment-id"])["status"] == "Stopped"
+    assert result.outputs["status"] in ("TrafficRerouted", "Succeeded")
+    assert wait_for(lambda: answer(env.url()) == "version: 2")
