@@ -26,6 +26,7 @@ ROLLBACK_EVENTS = {
 }
 _RUN_MARK = re.compile(r"\(run #(\d+)\)$")  # appended last by this action, so anchored at the end
 DESCRIPTION_LIMIT = 1024
+RECENT_SUCCESSES = 10  # successful deployments the sequence check reads for run marks
 # After a timeout, how long to wait for the stop to take effect, and for CodeDeploy's rollback: the
 # user's deadline has passed, but leaving without knowing where the fleet stands helps nobody.
 STOP_GRACE = 120.0
@@ -128,12 +129,12 @@ class Deployer:
     # -- deploy ------------------------------------------------------------------------------------
     def deploy(self, opts: DeployOptions) -> Outcome:
         assert opts.revision is not None
-        group = self.preflight(opts)
-        skipped = self._sequence_guard(opts, group)
+        self.preflight(opts)
+        skipped = self._sequence_guard(opts)
         if skipped is not None:
             return skipped
         if self._clear_the_way(opts):
-            skipped = self._sequence_guard(opts, group)  # the run we waited for may be newer than this one
+            skipped = self._sequence_guard(opts)  # the run we waited for may be newer than this one
             if skipped is not None:
                 return skipped
         request = self._request(opts)
@@ -175,14 +176,17 @@ class Deployer:
             request["autoRollbackConfiguration"] = {"enabled": True, "events": ROLLBACK_EVENTS[opts.auto_rollback]}
         return request
 
-    def _sequence_guard(self, opts: DeployOptions, group: dict[str, Any]) -> Outcome | None:
-        """Skip this run when the group's last successful or an active deployment comes from a newer run."""
+    def _sequence_guard(self, opts: DeployOptions) -> Outcome | None:
+        """Skip this run when a recent successful or an active deployment comes from a newer run.
+
+        Recent successes, not only the last: an automatic rollback carries no run mark, yet the code
+        it restored came from a marked run before it.
+        """
         if opts.run_number is None:
             return None
         candidates = api.active_deployments(self.cd, opts.application, opts.group)
-        last = (group.get("lastSuccessfulDeployment") or {}).get("deploymentId")
-        if last:
-            candidates.append(str(last))
+        candidates += api.recent_deployments(self.cd, opts.application, opts.group, ["Succeeded"],
+                                             limit=RECENT_SUCCESSES)
         for info in api.batch_get_deployments(self.cd, candidates):
             found = _RUN_MARK.search(str(info.get("description") or ""))
             if found and int(found.group(1)) > opts.run_number:

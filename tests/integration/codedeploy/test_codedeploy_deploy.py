@@ -314,9 +314,19 @@ def test_sequence_check_never_deploys_an_older_run_over_a_newer_one(environment:
     assert f"{active} (InProgress) comes from run #10" in behind.log
     assert env.wait(active)["status"] == "Succeeded"
 
+    # Run #11 fails and CodeDeploy rolls back to #10's code: the rollback has no mark, #10's still counts.
+    emulator.faults.fail_hook("ValidateService", instance=1)
+    failed = run_cli(*deploy_args(env, env.revision("11"), "--sequence-check", "true", "--run-number", "11"),
+                     env=emulator.env())
+    assert failed.code == 1 and failed.outputs["rollback-deployment-id"], failed.log
+    stale = run_cli(*deploy_args(env, env.revision("9"), "--sequence-check", "true", "--run-number", "9"),
+                    env=emulator.env())
+    assert stale.code == 0 and stale.outputs["status"] == "Skipped", stale.log
+    assert "comes from run #10" in stale.log
+
     # The run number comes from the CI when not given.
-    again = run_cli(*deploy_args(env, env.revision("11"), "--sequence-check", "true"),
-                    env={**emulator.env(), "GITHUB_RUN_NUMBER": "11"})
+    again = run_cli(*deploy_args(env, env.revision("12"), "--sequence-check", "true"),
+                    env={**emulator.env(), "GITHUB_RUN_NUMBER": "12"})
     assert again.code == 0 and again.outputs["status"] == "Succeeded", again.log
 
 
