@@ -5,7 +5,9 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-key="$(cat "$root/uv.lock" "$root/pyproject.toml" "$root/src/deploy_actions/__init__.py" | sha256sum | cut -c1-16)"
+# This script is part of the key too: how it builds the environment (e.g. bytecode) is part of it.
+key="$(cat "$root/uv.lock" "$root/pyproject.toml" "$root/src/deploy_actions/__init__.py" "${BASH_SOURCE[0]}" \
+  | sha256sum | cut -c1-16)"
 cache="${DEPLOY_ACTIONS_CACHE:-${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}}/deploy-actions}"
 venv="$cache/venv-$key"
 
