@@ -138,7 +138,7 @@ class Deployer:
             if skipped is not None:
                 return skipped
         request = self._request(opts)
-        self._check_cancelled("before creating the deployment")
+        self.cancel.raise_if_cancelled("before creating the deployment")
         try:
             deployment_id = api.create_deployment(self.cd, request)
         except api.ActiveDeploymentExists:
@@ -151,10 +151,6 @@ class Deployer:
         if not opts.wait:
             return Outcome("Created", DeploymentState(deployment_id, "Created", {}))
         return self.follow_to_end(deployment_id, opts)
-
-    def _check_cancelled(self, when: str) -> None:
-        if self.cancel.cancelled:
-            raise Cancelled(f"cancelled ({self.cancel.signal_name}) {when}", self.cancel.signal_number)
 
     def _request(self, opts: DeployOptions) -> dict[str, Any]:
         request: dict[str, Any] = {"applicationName": opts.application, "deploymentGroupName": opts.group,

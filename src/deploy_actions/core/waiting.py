@@ -48,6 +48,11 @@ class CancellationToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def raise_if_cancelled(self, when: str) -> None:
+        """Cancelled (exit 128 + the signal) when the run was cancelled; `when` completes the message."""
+        if self.cancelled:
+            raise Cancelled(f"cancelled ({self.signal_name}) {when}", self.signal_number)
+
     def sleep(self, seconds: float) -> bool:
         """Sleep up to ``seconds``; True when woken by cancellation."""
         return self._event.wait(max(0.0, seconds))
@@ -112,8 +117,7 @@ def wait_for(
     deadline = started + policy.timeout
     interval = policy.initial_interval
     while True:
-        if token.cancelled:
-            raise Cancelled(f"cancelled ({token.signal_name}) while waiting for {what}", token.signal_number)
+        token.raise_if_cancelled(f"while waiting for {what}")
         result = check()
         if result.done:
             return result.value  # type: ignore[return-value]
@@ -126,5 +130,5 @@ def wait_for(
                                                                      policy.max_interval)
         if result.max_interval is not None:
             interval = min(interval, max(result.max_interval, policy.initial_interval))
-        if token.sleep(min(interval, deadline - now)):
-            raise Cancelled(f"cancelled ({token.signal_name}) while waiting for {what}", token.signal_number)
+        token.sleep(min(interval, deadline - now))
+        token.raise_if_cancelled(f"while waiting for {what}")
