@@ -13,10 +13,10 @@ from deploy_actions.core.errors import InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, KeyValues, MultiLine
 from deploy_actions.core.outputs import ActionOutputs
 from deploy_actions.core.summary import markdown_table
-from deploy_actions.revision import appspec as appspec_rules
-from deploy_actions.revision import deployment_info
-from deploy_actions.revision.archive import EXTENSIONS, BundleEntry, collect_files, write_archive
-from deploy_actions.revision.upload import (
+from deploy_actions.bundle import appspec as appspec_rules
+from deploy_actions.bundle import deployment_info
+from deploy_actions.bundle.archive import EXTENSIONS, BundleEntry, collect_files, write_archive
+from deploy_actions.bundle.upload import (
     S3Object,
     check_application,
     check_bucket,

@@ -1,0 +1,1 @@
+"""package-revision's work: collect files, validate the appspec, write deployment-info.env, archive, upload."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_actions.revision.archive import BundleEntry, collect_files, write_archive
+from deploy_actions.bundle.archive import BundleEntry, collect_files, write_archive
 
 FILES = {"appspec.yml": b"version: 0.0\n", "scripts/start.sh": b"#!/bin/sh\necho start\n",
          "app/static/index.html": b"<h1>hi</h1>\n" * 50, "app/data.bin": bytes(range(256)) * 40}

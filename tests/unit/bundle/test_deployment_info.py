@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deploy_actions.core.errors import InputError
-from deploy_actions.revision.deployment_info import render, standard_facts
+from deploy_actions.bundle.deployment_info import render, standard_facts
 
 HOSTILE = [
     "fix: it's \"quoted\" and 'single'",
