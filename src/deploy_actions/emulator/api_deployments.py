@@ -12,7 +12,8 @@ from typing import Any, cast
 from moto.codedeploy import responses as moto_responses
 from moto.core.responses import ActionResult, EmptyResult
 
-from deploy_actions.emulator import extensions, state
+from deploy_actions.emulator import runtime, state
+from deploy_actions.emulator.engine import Engine
 from deploy_actions.emulator.errors import AwsError, no_application, no_deployment, no_deployment_group, required
 
 Handler = Any
@@ -21,11 +22,11 @@ _moto_get_deployment_group = moto_responses.CodeDeployResponse.get_deployment_gr
 COMPLETED = ("Succeeded", "Failed", "Stopped")
 
 
-def _runtime() -> extensions.Runtime:
-    runtime = extensions.current()
-    if runtime is None:
+def _engine() -> Engine:
+    engine = runtime.current(Engine)
+    if engine is None:
         raise AwsError("InternalFailure", "This operation needs the deploy-actions emulator.")
-    return runtime
+    return engine
 
 
 def deployment_info(backend: Any, deployment: Any) -> dict[str, Any]:
@@ -55,8 +56,8 @@ def deployment_info(backend: Any, deployment: Any) -> dict[str, Any]:
 
 
 def create_deployment(self: Handler) -> ActionResult:
-    runtime = extensions.current()
-    if runtime is None:  # moto used directly in this process (mock_aws): moto's own behaviour
+    engine = runtime.current(Engine)
+    if engine is None:  # moto used directly in this process (mock_aws): moto's own behaviour
         return _moto_create_deployment(self)
     backend = state.backend(self.current_account, self.region)
     application = self._get_param("applicationName")
@@ -75,12 +76,12 @@ def create_deployment(self: Handler) -> ActionResult:
     config = self._get_param("deploymentConfigName")
     if config and config not in state.extras(backend).configs:
         raise AwsError("DeploymentConfigDoesNotExistException", f"No deployment configuration found for name: {config}")
-    active = runtime.engine.active_deployment(application, group)
+    active = engine.active_deployment(application, group)
     if active is not None:
         raise AwsError("DeploymentLimitExceededException",
                        f"The Deployment Group '{group}' already has an active Deployment '{active}'")
     created = cast(dict[str, Any], _moto_create_deployment(self).result)
-    return ActionResult({"deploymentId": runtime.engine.adopt(created["deploymentId"])})
+    return ActionResult({"deploymentId": engine.adopt(created["deploymentId"])})
 
 
 def _deployment(self: Handler) -> tuple[Any, Any]:
@@ -122,18 +123,18 @@ def list_deployments(self: Handler) -> ActionResult:
 
 
 def stop_deployment(self: Handler) -> ActionResult:
-    runtime = _runtime()
+    engine = _engine()
     backend, deployment = _deployment(self)
     if deployment.status in COMPLETED:
         raise AwsError("DeploymentAlreadyCompletedException", "The deployment is already complete.")
     run = state.extras(backend).runs[deployment.deployment_id]
     rollback = self._get_param("autoRollbackEnabled")
-    runtime.engine.request_stop(run, None if rollback is None else bool(rollback))
+    engine.request_stop(run, None if rollback is None else bool(rollback))
     return ActionResult({"status": "Pending", "statusMessage": "Stopping deployment."})
 
 
 def continue_deployment(self: Handler) -> EmptyResult:
-    runtime = _runtime()
+    engine = _engine()
     backend, deployment = _deployment(self)
     wait_type = self._get_param("deploymentWaitType") or "READY_WAIT"
     if deployment.status in COMPLETED:
@@ -144,7 +145,7 @@ def continue_deployment(self: Handler) -> EmptyResult:
     if wait_type == "TERMINATION_WAIT" and not run.termination_wait_started:
         raise AwsError("InvalidDeploymentWaitTypeException",
                        "The deployment is not waiting to terminate the original instances.")
-    runtime.engine.request_continue(run, wait_type)
+    engine.request_continue(run, wait_type)
     return EmptyResult()
 
 

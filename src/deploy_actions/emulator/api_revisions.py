@@ -6,7 +6,6 @@ response object, so parameters come from `self._get_param` exactly as moto's own
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -18,11 +17,6 @@ from deploy_actions.emulator.configs import DeploymentConfig
 from deploy_actions.emulator.errors import AwsError, no_application, required
 
 Handler = Any  # moto's CodeDeployResponse; untyped upstream
-
-
-def revision_key(revision: dict[str, Any]) -> str:
-    """Revisions are equal when their locations are: compare the normalized JSON."""
-    return json.dumps(revision, sort_keys=True, default=str)
 
 
 def _extras_and_app(self: Handler) -> tuple[state.CodeDeployExtras, str]:
@@ -57,40 +51,18 @@ def _checked_revision(self: Handler) -> dict[str, Any]:
     return dict(revision)
 
 
-def record_revision(extras: state.CodeDeployExtras, application: str, revision: dict[str, Any],
-                    description: str = "", deployment_group: str | None = None) -> state.RevisionRecord:
-    """Register (or find) a revision; CreateDeployment also registers the revision it deploys."""
-    key = revision_key(revision)
-    with state.LOCK:
-        for record in extras.revisions:
-            if record.application == application and revision_key(record.revision) == key:
-                if description:
-                    record.description = description
-                break
-        else:
-            record = state.RevisionRecord(application, revision, description, utcnow())
-            extras.revisions.append(record)
-        if deployment_group is not None:
-            now = utcnow()
-            record.first_used_time = record.first_used_time or now
-            record.last_used_time = now
-            if deployment_group not in record.deployment_groups:
-                record.deployment_groups.append(deployment_group)
-        return record
-
-
 def register_application_revision(self: Handler) -> EmptyResult:
     extras, application = _extras_and_app(self)
-    record_revision(extras, application, _checked_revision(self), self._get_param("description") or "")
+    state.record_revision(extras, application, _checked_revision(self), self._get_param("description") or "")
     return EmptyResult()
 
 
 def get_application_revision(self: Handler) -> ActionResult:
     extras, application = _extras_and_app(self)
-    key = revision_key(_checked_revision(self))
+    key = state.revision_key(_checked_revision(self))
     with state.LOCK:
         record = next((r for r in extras.revisions
-                       if r.application == application and revision_key(r.revision) == key), None)
+                       if r.application == application and state.revision_key(r.revision) == key), None)
         if record is None:
             raise AwsError("RevisionDoesNotExistException", "No application revision found for revision.")
         info: dict[str, Any] = {"description": record.description, "deploymentGroups": list(record.deployment_groups),

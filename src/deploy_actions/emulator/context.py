@@ -13,7 +13,7 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.codedeploy.models import DeploymentGroup, DeploymentInfo
@@ -23,7 +23,6 @@ from deploy_actions.emulator import state
 from deploy_actions.emulator.clock import Clock
 from deploy_actions.emulator.faults import Faults
 from deploy_actions.emulator.sandbox import Fleet
-from deploy_actions.emulator.target_health import HealthTracker
 
 
 class Interrupted(Exception):
@@ -38,13 +37,19 @@ class RevisionError(Exception):
     pass
 
 
+class TargetStates(Protocol):
+    """What traffic control reads of target health (the ELBv2 health tracker): a target's state now."""
+
+    def state_of(self, arn: str, target_id: str) -> str | None: ...
+
+
 @dataclass
 class Services:
     account: str
     region: str
     clock: Clock
     fleet: Fleet
-    health: HealthTracker
+    health: TargetStates
     faults: Faults
     clients: Any  # Callable[[str], boto3 client] - internal clients, never throttled
     workdir: Path

@@ -6,12 +6,27 @@ GET /_emulator/status, POST /_emulator/faults (one fault as JSON: {"kind": "hook
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import threading
+from typing import Any, Protocol
 
+from deploy_actions.emulator.clock import Clock
+from deploy_actions.emulator.faults import Faults
 from deploy_actions.emulator.http_layer import StartResponse, json_response, read_json
 
-if TYPE_CHECKING:
-    from deploy_actions.emulator.server import Emulator
+
+class Emulator(Protocol):
+    """What these endpoints use of the running emulator (`server.Emulator`)."""
+
+    @property
+    def faults(self) -> Faults: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def shutdown_requested(self) -> threading.Event: ...
+
+    def status(self) -> dict[str, Any]: ...
 
 
 def add_fault(emulator: Emulator, fault: dict[str, Any]) -> None:

@@ -15,7 +15,6 @@ from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo
 from moto.core.utils import utcnow
 
 from deploy_actions.emulator import state
-from deploy_actions.emulator.api_revisions import record_revision
 from deploy_actions.emulator.bluegreen import asg_instances, deploy_blue_green, roll_back_blue_green
 from deploy_actions.emulator.configs import ONE_AT_A_TIME
 from deploy_actions.emulator.context import DeploymentContext, Interrupted, Services
@@ -55,7 +54,7 @@ class Engine:
             last = extras.last_successful.get((info.application_name, info.deployment_group_name))
             run.previous_revision = last[1] if last else None
             extras.runs[info.deployment_id] = run
-        record_revision(extras, info.application_name, info.revision, deployment_group=info.deployment_group_name)
+        state.record_revision(extras, info.application_name, info.revision, deployment_group=info.deployment_group_name)
         thread = threading.Thread(target=self._drive, args=(info, run), name=f"deployment-{info.deployment_id}",
                                   daemon=True)
         self._threads[info.deployment_id] = thread

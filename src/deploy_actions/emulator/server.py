@@ -23,7 +23,7 @@ from moto.ec2.models import ec2_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from deploy_actions.emulator import extensions, http_layer
+from deploy_actions.emulator import extensions, http_layer, runtime
 from deploy_actions.emulator.alb import DataPlane
 from deploy_actions.emulator.clock import Clock
 from deploy_actions.emulator.context import Services
@@ -231,11 +231,11 @@ class Emulator:
             service, operation, _ = http_layer.service_and_operation(environ)
             if self.faults.throttled(service, operation):
                 return http_layer.throttling_response(environ, service, start_response)
-        extensions.set_current(self)
+        runtime.set_current((self.engine, self.health))
         try:
             return self._moto(environ, start_response)
         finally:
-            extensions.set_current(None)
+            runtime.set_current(None)
 
     # -- the control loop ----------------------------------------------------------------------
 

@@ -6,12 +6,14 @@ moto's own state does (a `/moto-api/reset` clears both), and every emulator in t
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from moto.codedeploy.models import CodeDeployBackend, codedeploy_backends
+from moto.core.utils import utcnow
 
 from deploy_actions.emulator.configs import DeploymentConfig, builtin_configs
 
@@ -107,3 +109,30 @@ def extras(codedeploy: CodeDeployBackend) -> CodeDeployExtras:
             found = CodeDeployExtras()
             codedeploy.__dict__["_deploy_actions_extras"] = found
         return found
+
+
+def revision_key(revision: dict[str, Any]) -> str:
+    """Revisions are equal when their locations are: compare the normalized JSON."""
+    return json.dumps(revision, sort_keys=True, default=str)
+
+
+def record_revision(extras: CodeDeployExtras, application: str, revision: dict[str, Any],
+                    description: str = "", deployment_group: str | None = None) -> RevisionRecord:
+    """Register (or find) a revision; CreateDeployment also registers the revision it deploys."""
+    key = revision_key(revision)
+    with LOCK:
+        for record in extras.revisions:
+            if record.application == application and revision_key(record.revision) == key:
+                if description:
+                    record.description = description
+                break
+        else:
+            record = RevisionRecord(application, revision, description, utcnow())
+            extras.revisions.append(record)
+        if deployment_group is not None:
+            now = utcnow()
+            record.first_used_time = record.first_used_time or now
+            record.last_used_time = now
+            if deployment_group not in record.deployment_groups:
+                record.deployment_groups.append(deployment_group)
+        return record

@@ -20,7 +20,7 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.elbv2.models import FakeTargetGroup, elbv2_backends
 
-from deploy_actions.emulator import extensions
+from deploy_actions.emulator import runtime
 from deploy_actions.emulator.clock import Clock
 from deploy_actions.emulator.errors import AwsError
 
@@ -195,12 +195,12 @@ class HealthTracker:
 
 
 def describe_target_health(self: Any) -> ActionResult:
-    runtime = extensions.current()
+    health = runtime.current(HealthTracker)
     arn = self._get_param("TargetGroupArn")
     targets = self._get_param("Targets", [])
-    if runtime is None:  # not served by an emulator: moto's answer
+    if health is None:  # not served by an emulator: moto's answer
         return ActionResult({"TargetHealthDescriptions": self.elbv2_backend.describe_target_health(arn, targets)})
-    return ActionResult({"TargetHealthDescriptions": runtime.health.describe(arn, targets)})
+    return ActionResult({"TargetHealthDescriptions": health.describe(arn, targets)})
 
 
 HANDLERS = {"describe_target_health": describe_target_health}
