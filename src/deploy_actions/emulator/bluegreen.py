@@ -13,8 +13,8 @@ from typing import Any
 
 from deploy_actions.emulator import events, state
 from deploy_actions.emulator.configs import DeploymentConfig
-from deploy_actions.emulator.context import DeploymentContext
-from deploy_actions.emulator.inplace import DeploymentFailed, run_batch, run_in_batches
+from deploy_actions.emulator.context import DeploymentContext, RunFailed
+from deploy_actions.emulator.inplace import run_batch, run_in_batches
 from deploy_actions.emulator.instance import InstanceRunner
 
 MINUTE = 60.0
@@ -32,7 +32,7 @@ def copy_auto_scaling_group(ctx: DeploymentContext, source: str) -> str:
     autoscaling = ctx.services.clients("autoscaling")
     found = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[source])["AutoScalingGroups"]
     if not found:
-        raise DeploymentFailed("AUTO_SCALING_CONFIGURATION", f"The Auto Scaling group {source} was not found.")
+        raise RunFailed("AUTO_SCALING_CONFIGURATION", f"The Auto Scaling group {source} was not found.")
     original = found[0]
     name = f"CodeDeploy_{ctx.info.deployment_group_name}_{ctx.deployment_id}"
     request: dict[str, Any] = {
@@ -57,11 +57,11 @@ def deploy_blue_green(ctx: DeploymentContext, config: DeploymentConfig, aws_env:
     settings = ctx.group.blue_green_deployment_configuration or {}
     provisioning = (settings.get("greenFleetProvisioningOption") or {}).get("action", "DISCOVER_EXISTING")
     if provisioning != "COPY_AUTO_SCALING_GROUP":
-        raise DeploymentFailed("MISSING_BLUE_GREEN_DEPLOYMENT_CONFIGURATION",
+        raise RunFailed("MISSING_BLUE_GREEN_DEPLOYMENT_CONFIGURATION",
                                "The emulator provisions green fleets with COPY_AUTO_SCALING_GROUP only.")
     originals = list(ctx.group.auto_scaling_groups)
     if len(originals) != 1:
-        raise DeploymentFailed("AUTO_SCALING_CONFIGURATION",
+        raise RunFailed("AUTO_SCALING_CONFIGURATION",
                                "A blue/green deployment that copies an Auto Scaling group needs exactly one group.")
     blue_ids = asg_instances(ctx, originals[0])
     green_asg = copy_auto_scaling_group(ctx, originals[0])
@@ -69,7 +69,7 @@ def deploy_blue_green(ctx: DeploymentContext, config: DeploymentConfig, aws_env:
         ctx.run.blue_green = {"original_asg": originals[0], "green_asg": green_asg, "blue": blue_ids}
     green_ids = asg_instances(ctx, green_asg)
     if not green_ids:
-        raise DeploymentFailed("NO_INSTANCES", "The copied Auto Scaling group has no instances.")
+        raise RunFailed("NO_INSTANCES", "The copied Auto Scaling group has no instances.")
     green_events, blue_events = events.replacement(), events.original()
     green = [InstanceRunner(ctx, ctx.add_target(i, green_events, "Green"), n, aws_env)
              for n, i in enumerate(green_ids, start=1)]
@@ -82,9 +82,9 @@ def deploy_blue_green(ctx: DeploymentContext, config: DeploymentConfig, aws_env:
     _wait_until_ready(ctx, settings, green)
 
     if not all(run_batch(green, lambda r: r.run(events.ALLOW_TRAFFIC))):
-        raise DeploymentFailed("HEALTH_CONSTRAINTS", "The green fleet did not pass the target group's health checks.")
+        raise RunFailed("HEALTH_CONSTRAINTS", "The green fleet did not pass the target group's health checks.")
     if not all(run_batch(blue, lambda r: r.run(events.BLOCK_TRAFFIC))):
-        raise DeploymentFailed("HEALTH_CONSTRAINTS", "Traffic could not be blocked on the original instances.")
+        raise RunFailed("HEALTH_CONSTRAINTS", "Traffic could not be blocked on the original instances.")
     with state.LOCK:
         ctx.group.auto_scaling_groups = [green_asg]
         ctx.run.blue_green["rerouted"] = True
@@ -103,7 +103,7 @@ def _wait_until_ready(ctx: DeploymentContext, settings: dict[str, Any], green: l
     while not ctx.run.continue_requested:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise DeploymentFailed("TIMEOUT", "The deployment was not continued before the ready wait expired; "
+            raise RunFailed("TIMEOUT", "The deployment was not continued before the ready wait expired; "
                                    "traffic was not rerouted.")
         ctx.sleep(min(left, ctx.clock.real(1.0)) * ctx.clock.factor)
     with state.LOCK:
@@ -141,7 +141,7 @@ def roll_back_blue_green(ctx: DeploymentContext, failed: state.DeploymentRun, aw
         green = [InstanceRunner(ctx, ctx.add_target(i, events.BLOCK_TRAFFIC, "Green"), n, aws_env)
                  for n, i in enumerate(green_ids, start=len(blue) + 1)]
         if not all(run_batch(blue, lambda r: r.run(events.ALLOW_TRAFFIC))):
-            raise DeploymentFailed("HEALTH_CONSTRAINTS", "The original fleet did not pass the health checks.")
+            raise RunFailed("HEALTH_CONSTRAINTS", "The original fleet did not pass the health checks.")
         run_batch(green, lambda r: r.run(events.BLOCK_TRAFFIC))
     with state.LOCK:
         ctx.group.auto_scaling_groups = [plan["original_asg"]]

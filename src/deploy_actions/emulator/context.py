@@ -2,7 +2,7 @@
 
 The lifecycle engine's threads (one per deployment, one per instance in a batch) share a
 `DeploymentContext`; every wait goes through `sleep`, which wakes up at once on StopDeployment
-or ContinueDeployment and raises `Interrupted` when the deployment must stop.
+or ContinueDeployment and raises `RunInterrupted` when the deployment must stop.
 """
 
 from __future__ import annotations
@@ -25,12 +25,20 @@ from deploy_actions.emulator.faults import Faults
 from deploy_actions.emulator.sandbox import Fleet
 
 
-class Interrupted(Exception):
-    """The deployment must stop: by request (StopDeployment) or because an alarm is in ALARM."""
+class RunInterrupted(Exception):
+    """The deployment run must stop: by request (StopDeployment) or because an alarm is in ALARM."""
 
     def __init__(self, code: str, message: str, rollback_event: str) -> None:
         super().__init__(message)
         self.code, self.message, self.rollback_event = code, message, rollback_event
+
+
+class RunFailed(Exception):
+    """The deployment run fails with this errorInformation code (HEALTH_CONSTRAINTS, NO_INSTANCES, …)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
 
 
 class RevisionError(Exception):
@@ -91,13 +99,13 @@ class DeploymentContext:
     def check(self) -> None:
         request = self.run.stop_requested
         if request is not None:
-            raise Interrupted("MANUAL_STOP" if request != "alarm" else "ALARM_ACTIVE",
+            raise RunInterrupted("MANUAL_STOP" if request != "alarm" else "ALARM_ACTIVE",
                               "The deployment was stopped by the user." if request != "alarm"
                               else "The deployment was stopped because an alarm was in ALARM.",
                               "DEPLOYMENT_STOP_ON_REQUEST" if request != "alarm" else "DEPLOYMENT_STOP_ON_ALARM")
         alarm = self.alarm_in_alarm()
         if alarm is not None:
-            raise Interrupted("ALARM_ACTIVE", f"One or more alarms have been activated according to the "
+            raise RunInterrupted("ALARM_ACTIVE", f"One or more alarms have been activated according to the "
                               f"Amazon CloudWatch metrics you selected: {alarm}", "DEPLOYMENT_STOP_ON_ALARM")
 
     def alarm_in_alarm(self) -> str | None:

@@ -17,8 +17,8 @@ from moto.core.utils import utcnow
 from deploy_actions.emulator import state
 from deploy_actions.emulator.bluegreen import asg_instances, deploy_blue_green, roll_back_blue_green
 from deploy_actions.emulator.configs import ONE_AT_A_TIME
-from deploy_actions.emulator.context import DeploymentContext, Interrupted, Services
-from deploy_actions.emulator.inplace import DeploymentFailed, deploy_in_place
+from deploy_actions.emulator.context import DeploymentContext, RunFailed, RunInterrupted, Services
+from deploy_actions.emulator.inplace import deploy_in_place
 
 ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
 ROLLBACK_CREATOR = "codeDeployRollback"
@@ -110,9 +110,9 @@ class Engine:
             with state.LOCK:
                 info.status, info.start_time = "InProgress", utcnow()
             self._deploy(ctx)
-        except DeploymentFailed as failure:
+        except RunFailed as failure:
             self._finish(ctx, "Failed", {"code": failure.code, "message": failure.message}, "DEPLOYMENT_FAILURE")
-        except Interrupted as stop:
+        except RunInterrupted as stop:
             self._finish(ctx, "Stopped", {"code": stop.code, "message": stop.message}, stop.rollback_event)
         except Exception as error:  # an emulator bug must still end the deployment, visibly
             self._finish(ctx, "Failed", {"code": "INTERNAL_ERROR", "message": f"emulator error: {error!r}"},
@@ -135,7 +135,7 @@ class Engine:
             return
         instances = self._instances(ctx)
         if not instances:
-            raise DeploymentFailed("NO_INSTANCES", "The deployment failed because no instances were found for "
+            raise RunFailed("NO_INSTANCES", "The deployment failed because no instances were found for "
                                    "your deployment group. Check your deployment group settings to make sure "
                                    "the tags for your Amazon EC2 instances or Auto Scaling groups correctly "
                                    "identify the instances you want to deploy to, and then try again.")

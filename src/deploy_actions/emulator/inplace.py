@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from deploy_actions.emulator import events
 from deploy_actions.emulator.configs import DeploymentConfig
-from deploy_actions.emulator.context import DeploymentContext, Interrupted
+from deploy_actions.emulator.context import DeploymentContext, RunFailed, RunInterrupted
 from deploy_actions.emulator.instance import InstanceRunner
 
 HEALTH_CONSTRAINTS_MESSAGE = (
@@ -15,21 +15,15 @@ HEALTH_CONSTRAINTS_MESSAGE = (
     "instances are available for deployment, or some instances in your deployment group are experiencing problems.")
 
 
-class DeploymentFailed(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
 def run_batch(runners: list[InstanceRunner], work: Callable[[InstanceRunner], bool]) -> list[bool]:
     """Run instances of one batch side by side; an interruption in any is raised after all stopped."""
     results: list[bool] = [False] * len(runners)
-    interrupted: list[Interrupted] = []
+    interrupted: list[RunInterrupted] = []
 
     def one(index: int, runner: InstanceRunner) -> None:
         try:
             results[index] = work(runner)
-        except Interrupted as stop:
+        except RunInterrupted as stop:
             interrupted.append(stop)
 
     if len(runners) == 1:
@@ -52,7 +46,7 @@ def run_in_batches(ctx: DeploymentContext, config: DeploymentConfig, runners: li
     fleet = len(runners)
     size = config.batch_size(fleet)
     if size == 0:
-        raise DeploymentFailed("HEALTH_CONSTRAINTS_INVALID", (
+        raise RunFailed("HEALTH_CONSTRAINTS_INVALID", (
             f"The deployment configuration {config.name} requires {config.minimum_healthy(fleet)} healthy "
             f"instances, but the deployment group has {fleet}."))
     failed = 0
@@ -61,7 +55,7 @@ def run_in_batches(ctx: DeploymentContext, config: DeploymentConfig, runners: li
         try:
             ctx.check()
             failed += run_batch(batch, work).count(False)
-        except Interrupted:
+        except RunInterrupted:
             for runner in runners[start + size:]:
                 runner.skip_all(skipped_events)
             raise
@@ -69,7 +63,7 @@ def run_in_batches(ctx: DeploymentContext, config: DeploymentConfig, runners: li
         if not config.tolerates(fleet, failed, last_of_one_at_a_time):
             for runner in runners[start + size:]:
                 runner.skip_all(skipped_events)
-            raise DeploymentFailed("HEALTH_CONSTRAINTS", HEALTH_CONSTRAINTS_MESSAGE)
+            raise RunFailed("HEALTH_CONSTRAINTS", HEALTH_CONSTRAINTS_MESSAGE)
 
 
 def deploy_in_place(ctx: DeploymentContext, config: DeploymentConfig, instance_ids: list[str],

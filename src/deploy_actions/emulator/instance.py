@@ -16,7 +16,7 @@ from moto.core.utils import utcnow
 
 from deploy_actions.emulator import state, traffic
 from deploy_actions.emulator.appspec import AppSpecError, apply_permissions, install_files, read_appspec
-from deploy_actions.emulator.context import DeploymentContext, Interrupted, RevisionError
+from deploy_actions.emulator.context import DeploymentContext, RevisionError, RunInterrupted
 from deploy_actions.emulator.events import FROM_PREVIOUS_REVISION
 from deploy_actions.emulator.hooks import HookLog, run_script
 from deploy_actions.emulator.sandbox import Sandbox
@@ -48,7 +48,7 @@ class InstanceRunner:
                 if delay:
                     self.ctx.sleep(delay)
                 ok = self._event(name)
-            except Interrupted:
+            except RunInterrupted:
                 self._skip(events[index:])
                 self.ctx.set_status(self.target, "Failed")
                 raise
@@ -81,7 +81,7 @@ class InstanceRunner:
         log.add(f"LifecycleEvent - {name}")
         try:
             diagnostics = self._execute(name, log)
-        except Interrupted:
+        except RunInterrupted:
             with state.LOCK:
                 event.status, event.end_time = "Failed", utcnow()
             raise
