@@ -37,8 +37,9 @@ from typing import Any, NamedTuple
 
 from _common import CLI, REPO, aws_cli, command_line, exit_cleanly_on_sigterm, load, machine, median
 
-from deploy_actions.emulator import http_layer, state
 from deploy_actions.emulator.bundle import upload_revision, zip_revision
+from deploy_actions.emulator.codedeploy import state
+from deploy_actions.emulator.core import http_layer
 from deploy_actions.emulator.seed import load_scenario, seed
 from deploy_actions.emulator.server import Emulator
 

@@ -24,7 +24,7 @@ import pytest
 
 from deploy_actions.emulator import Emulator
 from deploy_actions.emulator.bundle import upload_revision, zip_revision
-from deploy_actions.emulator.faults import Faults
+from deploy_actions.emulator.core.faults import Faults
 from deploy_actions.emulator.seed import load_scenario, seed
 from tests.conftest import AwsEndpoint, write_revision_tree
 

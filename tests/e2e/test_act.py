@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_actions.emulator.faults import Faults
+from deploy_actions.emulator.core.faults import Faults
 from tests.conftest import AwsEndpoint
 from tests.e2e.conftest import (
     EXAMPLES,

@@ -9,7 +9,7 @@ import pytest
 
 from deploy_actions.emulator import cli as emulator_cli
 from deploy_actions.emulator import demo
-from deploy_actions.emulator.defaults import missing_server_modules
+from deploy_actions.emulator.core.defaults import missing_server_modules
 
 
 @pytest.fixture

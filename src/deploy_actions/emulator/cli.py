@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from deploy_actions.emulator.defaults import server_missing_message
+from deploy_actions.emulator.core.defaults import server_missing_message
 
 STATE_FILE = "emulator.json"
 
@@ -226,7 +226,7 @@ def _wait_gone(endpoint: str) -> None:
 def _seed(running: dict[str, Any], scenario: str, prefix: str) -> dict[str, Any]:
     import boto3
 
-    from deploy_actions.emulator.defaults import DUMMY_CREDENTIALS
+    from deploy_actions.emulator.core.defaults import DUMMY_CREDENTIALS
     from deploy_actions.emulator.seed import load_scenario, seed
 
     session = boto3.session.Session(region_name=running["region"], **DUMMY_CREDENTIALS)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
-from deploy_actions.emulator.clock import Clock
-from deploy_actions.emulator.faults import Faults
-from deploy_actions.emulator.http_layer import StartResponse, json_response, read_json
+from deploy_actions.emulator.core.clock import Clock
+from deploy_actions.emulator.core.faults import Faults
+from deploy_actions.emulator.core.http_layer import StartResponse, json_response, read_json
 
 
 class Emulator(Protocol):

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy_actions.emulator.defaults import server_missing_message
+from deploy_actions.emulator.core.defaults import server_missing_message
 from deploy_actions.emulator.seed import load_scenario, seed
 
 if TYPE_CHECKING:

@@ -1,10 +1,10 @@
-"""Install the emulator's operations on moto's response classes.
+"""Install the emulator's operations on moto's response classes: each service's `HANDLERS`.
 
 moto dispatches `X-Amz-Target: CodeDeploy_20141006.StopDeployment` to a method named
 `stop_deployment` when the class has one (`method_names_from_class`), so adding a function to the
 class is all it takes; the patch is process-wide and idempotent. Handlers that need the running
-emulator (its lifecycle engine, its health tracker) find it through `runtime.current()`, set per
-request by the server's WSGI wrapper.
+emulator (its lifecycle engine, its health tracker) find it through `core.runtime.current()`, set
+per request by the server's WSGI wrapper.
 """
 
 from __future__ import annotations
@@ -16,15 +16,17 @@ from typing import Any
 from moto.codedeploy.responses import CodeDeployResponse
 from moto.elbv2.responses import ELBV2Response
 
-from deploy_actions.emulator import api_deployments, api_revisions, api_targets, target_health
+from deploy_actions.emulator.codedeploy import api_deployments, api_revisions, api_targets
+from deploy_actions.emulator.elbv2 import api_target_health
+
+# moto's response class per service, and the handler modules that extend it.
+SERVICES: list[tuple[type, list[dict[str, Callable[..., Any]]]]] = [
+    (CodeDeployResponse, [api_revisions.HANDLERS, api_deployments.HANDLERS, api_targets.HANDLERS]),
+    (ELBV2Response, [api_target_health.HANDLERS]),
+]
 
 _installed = False
 _install_lock = threading.Lock()
-
-
-def _install(cls: type, handlers: dict[str, Callable[..., Any]]) -> None:
-    for name, handler in handlers.items():
-        setattr(cls, name, handler)
 
 
 def install() -> None:
@@ -32,8 +34,8 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        _install(CodeDeployResponse, api_revisions.HANDLERS)
-        _install(CodeDeployResponse, api_deployments.HANDLERS)
-        _install(CodeDeployResponse, api_targets.HANDLERS)
-        _install(ELBV2Response, target_health.HANDLERS)
+        for cls, handler_sets in SERVICES:
+            for handlers in handler_sets:
+                for name, handler in handlers.items():
+                    setattr(cls, name, handler)
         _installed = True

@@ -23,15 +23,16 @@ from moto.ec2.models import ec2_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from deploy_actions.emulator import extensions, http_layer, runtime
-from deploy_actions.emulator.alb import DataPlane
-from deploy_actions.emulator.clock import Clock
-from deploy_actions.emulator.context import Services
-from deploy_actions.emulator.defaults import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS, LOOPBACK
-from deploy_actions.emulator.engine import Engine
-from deploy_actions.emulator.faults import Faults
-from deploy_actions.emulator.sandbox import Fleet
-from deploy_actions.emulator.target_health import HealthTracker
+from deploy_actions.emulator import extensions
+from deploy_actions.emulator.codedeploy.context import Services
+from deploy_actions.emulator.codedeploy.engine import Engine
+from deploy_actions.emulator.core import http_layer, runtime
+from deploy_actions.emulator.core.clock import Clock
+from deploy_actions.emulator.core.defaults import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS, LOOPBACK
+from deploy_actions.emulator.core.faults import Faults
+from deploy_actions.emulator.core.sandbox import Fleet
+from deploy_actions.emulator.elbv2.alb import DataPlane
+from deploy_actions.emulator.elbv2.target_health import HealthTracker
 
 TICK = 0.05  # control loop period, real seconds
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from moto.core.utils import utcnow
 
-from deploy_actions.emulator import state, traffic
-from deploy_actions.emulator.appspec import AppSpecError, apply_permissions, install_files, read_appspec
-from deploy_actions.emulator.context import DeploymentContext, RevisionError, RunInterrupted
-from deploy_actions.emulator.events import FROM_PREVIOUS_REVISION
-from deploy_actions.emulator.hooks import HookLog, run_script
-from deploy_actions.emulator.sandbox import Sandbox
+from deploy_actions.emulator.codedeploy import state, traffic
+from deploy_actions.emulator.codedeploy.appspec import AppSpecError, apply_permissions, install_files, read_appspec
+from deploy_actions.emulator.codedeploy.context import DeploymentContext, RevisionError, RunInterrupted
+from deploy_actions.emulator.codedeploy.events import FROM_PREVIOUS_REVISION
+from deploy_actions.emulator.codedeploy.hooks import HookLog, run_script
+from deploy_actions.emulator.core.sandbox import Sandbox
 
 
 class InstanceRunner:

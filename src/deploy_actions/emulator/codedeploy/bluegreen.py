@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from deploy_actions.emulator import events, state
-from deploy_actions.emulator.configs import DeploymentConfig
-from deploy_actions.emulator.context import DeploymentContext, RunFailed
-from deploy_actions.emulator.inplace import run_batch, run_in_batches
-from deploy_actions.emulator.instance import InstanceRunner
+from deploy_actions.emulator.codedeploy import events, state
+from deploy_actions.emulator.codedeploy.configs import DeploymentConfig
+from deploy_actions.emulator.codedeploy.context import DeploymentContext, RunFailed
+from deploy_actions.emulator.codedeploy.inplace import run_batch, run_in_batches
+from deploy_actions.emulator.codedeploy.instance import InstanceRunner
 
 MINUTE = 60.0
 

@@ -12,9 +12,11 @@ from typing import Any, cast
 from moto.codedeploy import responses as moto_responses
 from moto.core.responses import ActionResult, EmptyResult
 
-from deploy_actions.emulator import runtime, state
-from deploy_actions.emulator.engine import Engine
-from deploy_actions.emulator.errors import AwsError, no_application, no_deployment, no_deployment_group, required
+from deploy_actions.emulator.codedeploy import state
+from deploy_actions.emulator.codedeploy.engine import Engine
+from deploy_actions.emulator.codedeploy.errors import no_application, no_deployment, no_deployment_group, required
+from deploy_actions.emulator.core import runtime
+from deploy_actions.emulator.core.errors import AwsError
 
 Handler = Any
 _moto_create_deployment = moto_responses.CodeDeployResponse.create_deployment

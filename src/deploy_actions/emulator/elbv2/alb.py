@@ -22,7 +22,7 @@ from typing import Any
 
 from moto.elbv2.models import FakeListener, elbv2_backends
 
-from deploy_actions.emulator.target_health import HealthTracker
+from deploy_actions.emulator.elbv2.target_health import HealthTracker
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host"}

@@ -19,10 +19,10 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.codedeploy.models import DeploymentGroup, DeploymentInfo
 from moto.core.utils import utcnow
 
-from deploy_actions.emulator import state
-from deploy_actions.emulator.clock import Clock
-from deploy_actions.emulator.faults import Faults
-from deploy_actions.emulator.sandbox import Fleet
+from deploy_actions.emulator.codedeploy import state
+from deploy_actions.emulator.core.clock import Clock
+from deploy_actions.emulator.core.faults import Faults
+from deploy_actions.emulator.core.sandbox import Fleet
 
 
 class RunInterrupted(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from deploy_actions.emulator.context import DeploymentContext
+from deploy_actions.emulator.codedeploy.context import DeploymentContext
 
 # AWS waits up to an hour for a healthy target; the emulator gives up sooner: 5 emulated minutes,
 # and never under 5 real seconds, since the app behind the target runs in real time.

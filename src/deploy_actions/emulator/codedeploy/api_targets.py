@@ -11,8 +11,9 @@ from typing import Any
 
 from moto.core.responses import ActionResult
 
-from deploy_actions.emulator import state
-from deploy_actions.emulator.errors import AwsError, no_deployment, required
+from deploy_actions.emulator.codedeploy import state
+from deploy_actions.emulator.codedeploy.errors import no_deployment, required
+from deploy_actions.emulator.core.errors import AwsError
 
 Handler = Any
 

@@ -15,7 +15,7 @@ from typing import Any
 from moto.codedeploy.models import CodeDeployBackend, codedeploy_backends
 from moto.core.utils import utcnow
 
-from deploy_actions.emulator.configs import DeploymentConfig, builtin_configs
+from deploy_actions.emulator.codedeploy.configs import DeploymentConfig, builtin_configs
 
 # One lock for all emulator-side CodeDeploy records: API handlers (werkzeug threads) read what the
 # lifecycle engine threads write, and the records are small.

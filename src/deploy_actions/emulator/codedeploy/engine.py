@@ -14,11 +14,11 @@ from typing import Any
 from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo
 from moto.core.utils import utcnow
 
-from deploy_actions.emulator import state
-from deploy_actions.emulator.bluegreen import asg_instances, deploy_blue_green, roll_back_blue_green
-from deploy_actions.emulator.configs import ONE_AT_A_TIME
-from deploy_actions.emulator.context import DeploymentContext, RunFailed, RunInterrupted, Services
-from deploy_actions.emulator.inplace import deploy_in_place
+from deploy_actions.emulator.codedeploy import state
+from deploy_actions.emulator.codedeploy.bluegreen import asg_instances, deploy_blue_green, roll_back_blue_green
+from deploy_actions.emulator.codedeploy.configs import ONE_AT_A_TIME
+from deploy_actions.emulator.codedeploy.context import DeploymentContext, RunFailed, RunInterrupted, Services
+from deploy_actions.emulator.codedeploy.inplace import deploy_in_place
 
 ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
 ROLLBACK_CREATOR = "codeDeployRollback"

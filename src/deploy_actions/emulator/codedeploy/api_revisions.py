@@ -12,9 +12,10 @@ from typing import Any
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 
-from deploy_actions.emulator import state
-from deploy_actions.emulator.configs import DeploymentConfig
-from deploy_actions.emulator.errors import AwsError, no_application, required
+from deploy_actions.emulator.codedeploy import state
+from deploy_actions.emulator.codedeploy.configs import DeploymentConfig
+from deploy_actions.emulator.codedeploy.errors import no_application, required
+from deploy_actions.emulator.core.errors import AwsError
 
 Handler = Any  # moto's CodeDeployResponse; untyped upstream
 

@@ -1,4 +1,4 @@
-"""Target health from real HTTP probes, served by DescribeTargetHealth.
+"""Target health from real HTTP probes, served by DescribeTargetHealth (`api_target_health`).
 
 moto calls every registered target `healthy`. Here each registered target starts `initial`, and a
 probe loop requests the target group's health-check path on the target's real address (an
@@ -17,12 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from moto.core.responses import ActionResult
 from moto.elbv2.models import FakeTargetGroup, elbv2_backends
 
-from deploy_actions.emulator import runtime
-from deploy_actions.emulator.clock import Clock
-from deploy_actions.emulator.errors import AwsError
+from deploy_actions.emulator.core.clock import Clock
+from deploy_actions.emulator.core.errors import AwsError
 
 MIN_PROBE_INTERVAL = 0.1  # real seconds: enough probes to notice a change, few enough for 2 cores
 MIN_PROBE_TIMEOUT = 0.5
@@ -193,14 +191,3 @@ class HealthTracker:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-
-def describe_target_health(self: Any) -> ActionResult:
-    health = runtime.current(HealthTracker)
-    arn = self._get_param("TargetGroupArn")
-    targets = self._get_param("Targets", [])
-    if health is None:  # not served by an emulator: moto's answer
-        return ActionResult({"TargetHealthDescriptions": self.elbv2_backend.describe_target_health(arn, targets)})
-    return ActionResult({"TargetHealthDescriptions": health.describe(arn, targets)})
-
-
-HANDLERS = {"describe_target_health": describe_target_health}

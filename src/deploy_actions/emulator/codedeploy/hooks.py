@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy_actions.emulator.appspec import HookScript
+from deploy_actions.emulator.codedeploy.appspec import HookScript
 
 LOG_TAIL_CHARS = 2048  # what the agent keeps of a script's output
 

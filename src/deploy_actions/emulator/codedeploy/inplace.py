@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from deploy_actions.emulator import events
-from deploy_actions.emulator.configs import DeploymentConfig
-from deploy_actions.emulator.context import DeploymentContext, RunFailed, RunInterrupted
-from deploy_actions.emulator.instance import InstanceRunner
+from deploy_actions.emulator.codedeploy import events
+from deploy_actions.emulator.codedeploy.configs import DeploymentConfig
+from deploy_actions.emulator.codedeploy.context import DeploymentContext, RunFailed, RunInterrupted
+from deploy_actions.emulator.codedeploy.instance import InstanceRunner
 
 HEALTH_CONSTRAINTS_MESSAGE = (
     "The overall deployment failed because too many individual instances failed deployment, too few healthy "
