@@ -1,4 +1,4 @@
-"""codedeploy-deploy: create a deployment, follow every target live, roll back, explain failures."""
+"""Deploy with CodeDeploy and follow it live."""
 
 from __future__ import annotations
 
@@ -11,17 +11,14 @@ from deploy_actions.actions import ActionSpec
 from deploy_actions.codedeploy.deploy import Deployer, DeployOptions, Interrupted, Outcome
 from deploy_actions.codedeploy.report import deployment_summary
 from deploy_actions.codedeploy.revision import appspec_revision, parse_revision
-from deploy_actions.codedeploy.state import DeploymentState
 from deploy_actions.core.context import RunContext
-from deploy_actions.core.durations import parse_duration
-from deploy_actions.core.errors import DeployActionsError, DeploymentFailed, InputError, InputProblem
+from deploy_actions.core.errors import DeploymentFailed, InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, Flag
+from deploy_actions.core.operation import WaitingInputs
 from deploy_actions.core.outputs import ActionOutputs
 
-OnInterrupt = Literal["stop-and-rollback", "stop", "leave"]
 
-
-class Inputs(AwsInputs):
+class Inputs(WaitingInputs, AwsInputs):
     application: str = Field(description="CodeDeploy application name.")
     deployment_group: str | None = Field(None, description="Deployment group name (required for deploy and "
                                          "rollback).")
@@ -45,11 +42,6 @@ class Inputs(AwsInputs):
     auto_rollback: Literal["group", "on-failure", "on-alarm", "on-failure-and-alarm", "off"] = Field(
         "group", description="Automatic rollback, sent as the deployment's override. group: use the "
         "deployment group's setting.")
-    wait: Flag = Field(True, description="Follow the deployment to its end. false: create it and return its id.")
-    timeout: str = Field("30m", description="How long to follow the deployment (e.g. 90s, 30m, 1h30m).")
-    on_timeout: OnInterrupt = Field("stop-and-rollback", description="What to do when timeout passes.")
-    on_cancel: OnInterrupt = Field("stop-and-rollback", description="What to do when the workflow is cancelled "
-                                   "(SIGTERM/SIGINT) while following.")
     traffic_reroute: Literal["auto", "manual"] = Field(
         "auto", description="Blue/green deployments waiting in Ready: auto continues them; manual leaves them "
         "waiting and returns the deployment id.")
@@ -71,7 +63,6 @@ class Inputs(AwsInputs):
 
     def problems(self) -> list[InputProblem]:
         found: list[InputProblem] = []
-        found.extend(_timeout_problems(self.timeout))
         if self.mode in ("stop", "continue"):
             if not self.deployment_id:
                 found.append(InputProblem("deployment-id", None, f"mode: {self.mode} needs the deployment to "
@@ -101,19 +92,6 @@ class Inputs(AwsInputs):
         return found
 
 
-def _timeout_problems(text: str) -> list[InputProblem]:
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        return [InputProblem("timeout", text, str(exc))]
-    if text.strip().replace(".", "").isdigit():
-        # 30 meant as minutes (aws-actions' wait-for-minutes) would stop production after 30 s.
-        return [InputProblem("timeout", text, f"give a unit: {text.strip()}m or {text.strip()}s")]
-    if seconds <= 0:
-        return [InputProblem("timeout", text, "must be longer than 0s")]
-    return []
-
-
 class Outputs(ActionOutputs):
     deployment_id: str = Field("", description="The deployment created (or stopped).")
     status: str = Field("", description="Final status: Succeeded, Failed, Stopped, Ready (manual reroute), "
@@ -126,11 +104,15 @@ class Outputs(ActionOutputs):
 
 
 def run(inputs: Inputs, ctx: RunContext) -> Outputs:
-    started = time.monotonic()
     clients = ctx.aws(inputs)
-    deployer = Deployer(clients.client("codedeploy"), clients.client("s3"), ctx.reporter, ctx.cancel)
+    region = clients.region
+
+    def known(deployment_id: str) -> None:
+        ctx.outputs.set(deployment_id=deployment_id, console_url=console_url(region, deployment_id))
+
+    deployer = Deployer(clients.client("codedeploy"), clients.client("s3"), ctx.reporter, ctx.operation(inputs),
+                        on_deployment=known)
     opts = _options(inputs, ctx)
-    deployer.start_clock(opts.timeout)
     failure: Interrupted | None = None
     try:
         if inputs.mode == "stop":
@@ -148,25 +130,17 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
             outcome = deployer.deploy(opts)
     except Interrupted as exc:
         failure, outcome = exc, exc.outcome
-    except DeployActionsError as exc:
-        # After CreateDeployment the outputs must name the deployment, whatever went wrong after it.
-        if exc.outputs is None and deployer.deployment_id:
-            exc.outputs = _outputs(Outcome("Unknown", DeploymentState(deployer.deployment_id, "Unknown", {})),
-                                   clients.region, time.monotonic() - started)
-        raise
     ctx.reporter.debug(f"AWS API calls: {clients.total_calls} {clients.calls}")
-    outputs = _outputs(outcome, clients.region, time.monotonic() - started)
+    outputs = _outputs(outcome, region, time.monotonic() - ctx.started)
+    ctx.outputs.merge(outputs)
     if outcome.deployment is not None and outcome.deployment.info:
         title = f"{inputs.application}/{inputs.deployment_group or ''}"
         ctx.reporter.summary(deployment_summary(outcome.deployment, title=title, console_url=outputs.console_url,
                                                 failures=outcome.failures, rollback=outcome.rollback))
     if failure is not None:
-        failure.outputs = outputs
         raise failure
     if not outcome.ok:
-        error = DeploymentFailed(outcome.message or f"deployment ended {outcome.status}")
-        error.outputs = outputs
-        raise error
+        raise DeploymentFailed(outcome.message or f"deployment ended {outcome.status}")
     return outputs
 
 
@@ -183,18 +157,16 @@ def _options(inputs: Inputs, ctx: RunContext) -> DeployOptions:
             raise InputError.single("appspec", inputs.appspec, str(exc)) from None
     run_number = None
     if inputs.sequence_check:
-        raw = inputs.run_number or ctx.environ.get("GITHUB_RUN_NUMBER") or ctx.environ.get("CI_PIPELINE_IID")
-        if not raw or not str(raw).isdigit():
-            raise InputError.single("run-number", None, "sequence-check needs a run number: set run-number or "
-                                    "run on GitHub/GitLab")
-        run_number = int(raw)
+        run_number = inputs.run_number if inputs.run_number is not None else ctx.facts.run_number
+        if run_number is None or run_number < 0:
+            raise InputError.single("run-number", None if inputs.run_number is None else str(inputs.run_number),
+                                    "sequence-check needs a run number: set run-number or run on GitHub/GitLab")
     return DeployOptions(
         application=inputs.application, group=inputs.deployment_group or "", revision=revision,
         deployment_config=inputs.deployment_config, description=inputs.description,
         file_exists_behavior=inputs.file_exists_behavior,
         ignore_application_stop_failures=inputs.ignore_application_stop_failures,
-        auto_rollback=inputs.auto_rollback, wait=inputs.wait, timeout=parse_duration(inputs.timeout),
-        on_timeout=inputs.on_timeout, on_cancel=inputs.on_cancel, traffic_reroute=inputs.traffic_reroute,
+        auto_rollback=inputs.auto_rollback, wait=inputs.wait, traffic_reroute=inputs.traffic_reroute,
         original_fleet=inputs.original_fleet,
         if_active=inputs.if_active, run_number=run_number,
     )
@@ -214,16 +186,22 @@ def _outputs(outcome: Outcome, region: str, seconds: float) -> Outputs:
          "failed-hook": t.failed_event.name if t.failed_event else ""}
         for t in (deployment.targets if deployment else [])
     ]
-    console = (f"https://{region}.console.aws.amazon.com/codesuite/codedeploy/deployments/{deployment_id}"
-               f"?region={region}") if deployment_id else ""
     return Outputs(deployment_id=deployment_id, status=outcome.status,
                    rollback_deployment_id=outcome.rollback.id if outcome.rollback else "",
-                   instances=instances, console_url=console, duration_seconds=round(seconds))
+                   instances=instances, console_url=console_url(region, deployment_id),
+                   duration_seconds=round(seconds))
+
+
+def console_url(region: str, deployment_id: str) -> str:
+    if not deployment_id:
+        return ""
+    return (f"https://{region}.console.aws.amazon.com/codesuite/codedeploy/deployments/{deployment_id}"
+            f"?region={region}")
 
 
 SPEC = ActionSpec(
     name="codedeploy-deploy",
-    title="Deploy with CodeDeploy and follow it live",
+    title=ActionSpec.title_from(__doc__),
     description="Create a CodeDeploy deployment (EC2/on-prem in-place or blue/green, ECS, Lambda), follow every "
     "instance and lifecycle hook live, continue blue/green deployments waiting in Ready, stop and roll back on "
     "timeout or cancel, and explain failures with the failing hook's log tail.",

@@ -1,4 +1,4 @@
-"""package-revision: validate the appspec, build a reproducible bundle, upload it content-addressed."""
+"""Package a CodeDeploy revision."""
 
 from __future__ import annotations
 
@@ -8,22 +8,17 @@ from typing import Literal
 from pydantic import Field
 
 from deploy_actions.actions import ActionSpec
+from deploy_actions.aws import codedeploy as cd_api
+from deploy_actions.aws import s3 as s3_api
+from deploy_actions.bundle import appspec as appspec_rules
+from deploy_actions.bundle import deployment_info
+from deploy_actions.bundle.archive import EXTENSIONS, BundleEntry, collect_files, write_archive
+from deploy_actions.bundle.upload import S3Object, content_addressed_key, upload_if_changed
 from deploy_actions.core.context import RunContext
 from deploy_actions.core.errors import InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, KeyValues, MultiLine
 from deploy_actions.core.outputs import ActionOutputs
 from deploy_actions.core.summary import markdown_table
-from deploy_actions.bundle import appspec as appspec_rules
-from deploy_actions.bundle import deployment_info
-from deploy_actions.bundle.archive import EXTENSIONS, BundleEntry, collect_files, write_archive
-from deploy_actions.bundle.upload import (
-    S3Object,
-    check_application,
-    check_bucket,
-    content_addressed_key,
-    register,
-    upload_if_changed,
-)
 
 
 class Inputs(AwsInputs):
@@ -85,7 +80,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     with report.group("Collect files and validate appspec"):
         contents = collect_files(source, inputs.include, inputs.exclude, skip=[target])
         contents.add(BundleEntry("appspec.yml", None, content=appspec_path.read_bytes()))
-        facts = deployment_info.standard_facts(ctx.environ, inputs.image)
+        facts = deployment_info.standard_facts(ctx.facts, inputs.image, ctx.environ)
         env_text = deployment_info.render(facts, inputs.deployment_info)
         contents.add(BundleEntry(deployment_info.FILE_NAME, None, content=env_text.encode()))
         shown_path = _display_path(appspec_path)
@@ -99,10 +94,10 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     if inputs.bucket:
         clients = ctx.aws(inputs)
         s3 = clients.client("s3")
-        check_bucket(s3, inputs.bucket)
+        s3_api.check_bucket(s3, inputs.bucket)
         if inputs.application:
             codedeploy = clients.client("codedeploy")
-            check_application(codedeploy, inputs.application)
+            cd_api.check_application(codedeploy, inputs.application)
 
     with report.group(f"Build {inputs.bundle_type} archive"):
         epoch = deployment_info.source_date_epoch(ctx.environ)
@@ -119,7 +114,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
             report.info("uploaded" if stored.uploaded else "unchanged: the same content is already there")
         revision = _revision(stored, inputs.bundle_type)
         if codedeploy is not None and inputs.application:
-            register(codedeploy, inputs.application, revision, inputs.description)
+            cd_api.register_revision(codedeploy, inputs.application, revision, inputs.description)
             report.info(f"registered with CodeDeploy application {inputs.application}")
 
     outputs = Outputs(
@@ -165,7 +160,7 @@ def _summary(outputs: Outputs, files: int) -> str:
 
 SPEC = ActionSpec(
     name="package-revision",
-    title="Package a CodeDeploy revision",
+    title=ActionSpec.title_from(__doc__),
     description="Validate appspec.yml, add a safely quoted deployment-info.env, write a byte-reproducible "
     "zip/tgz/tar, upload it to S3 under a content-addressed key (skipped when unchanged) and register it.",
     icon="package",

@@ -6,15 +6,14 @@ embedded quotes closed and reopened ('\\''), so the shell expands nothing and ru
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 
 from deploy_actions.core.environment import Env
 from deploy_actions.core.errors import InputError
+from deploy_actions.core.runfacts import RunFacts
 
 FILE_NAME = "deployment-info.env"
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -24,40 +23,22 @@ def shell_quote(value: str) -> str:
     return "'" + value.replace("'", "'\\''") + "'"
 
 
-def standard_facts(environ: Mapping[str, str], image: str | None) -> dict[str, str]:
-    """What the CI knows about this build, on GitHub or GitLab, in one vocabulary."""
-    run_url = ""
-    if environ.get(Env.GITHUB_RUN_ID):
-        server = environ.get(Env.GITHUB_SERVER_URL, "https://github.com")
-        run_url = f"{server}/{environ.get(Env.GITHUB_REPOSITORY, '')}/actions/runs/{environ[Env.GITHUB_RUN_ID]}"
-    else:
-        run_url = environ.get(Env.CI_JOB_URL, "") or environ.get(Env.CI_PIPELINE_URL, "")
+def standard_facts(facts: RunFacts, image: str | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """What the CI knows about this build, on GitHub, GitLab or a laptop, in one vocabulary.
+
+    The commit message is read from the CI (or the checkout), so nobody pastes
+    ${{ github.event.head_commit.message }} into YAML or shell.
+    """
     return {
-        "COMMIT_SHA": environ.get(Env.GITHUB_SHA) or environ.get(Env.CI_COMMIT_SHA, ""),
-        "REF": environ.get(Env.GITHUB_REF) or environ.get(Env.CI_COMMIT_REF_NAME, ""),
-        "REPOSITORY": environ.get(Env.GITHUB_REPOSITORY) or environ.get(Env.CI_PROJECT_PATH, ""),
-        "ACTOR": environ.get(Env.GITHUB_ACTOR) or environ.get(Env.GITLAB_USER_LOGIN, ""),
-        "RUN_URL": run_url,
+        "COMMIT_SHA": facts.sha,
+        "REF": facts.ref,
+        "REPOSITORY": facts.repository,
+        "ACTOR": facts.actor,
+        "RUN_URL": facts.run_url,
         "IMAGE": image or "",
         "DEPLOYED_AT": deployed_at(environ),
-        "COMMIT_MESSAGE": commit_message(environ),
+        "COMMIT_MESSAGE": facts.commit_message,
     }
-
-
-def commit_message(environ: Mapping[str, str]) -> str:
-    """Read from the CI itself, so nobody pastes ${{ ...head_commit.message }} into YAML or shell."""
-    if environ.get(Env.CI_COMMIT_MESSAGE):
-        return environ[Env.CI_COMMIT_MESSAGE].rstrip("\n")
-    event_path = environ.get(Env.GITHUB_EVENT_PATH)
-    if not event_path:
-        return ""
-    try:
-        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
-    head = event.get("head_commit") if isinstance(event, dict) else None
-    message = head.get("message") if isinstance(head, dict) else None
-    return message if isinstance(message, str) else ""
 
 
 def deployed_at(environ: Mapping[str, str]) -> str:

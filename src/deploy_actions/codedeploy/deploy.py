@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from deploy_actions.codedeploy import api
+from deploy_actions.aws import codedeploy as cd_api
+from deploy_actions.aws import s3 as s3_api
 from deploy_actions.codedeploy.diagnostics import HookFailure, deployment_error, hook_failures
+from deploy_actions.codedeploy.fetch import fetch_state
 from deploy_actions.codedeploy.follow import DeploymentFollower, follow
 from deploy_actions.codedeploy.revision import describe
 from deploy_actions.codedeploy.state import DeploymentState
+from deploy_actions.core import operation
+from deploy_actions.core.aws import AwsCallFailed
 from deploy_actions.core.errors import DeployActionsError, InputError
+from deploy_actions.core.operation import Operation
 from deploy_actions.core.platform import Reporter
-from deploy_actions.core.waiting import CancellationToken, Cancelled, WaitPolicy, WaitTimeout
+from deploy_actions.core.waiting import Cancelled, WaitPolicy, WaitTimeout
 
 ROLLBACK_EVENTS = {
     "on-failure": ["DEPLOYMENT_FAILURE"],
@@ -44,9 +46,6 @@ class DeployOptions:
     ignore_application_stop_failures: bool = False
     auto_rollback: str = "group"
     wait: bool = True
-    timeout: float = 1800
-    on_timeout: str = "stop-and-rollback"
-    on_cancel: str = "stop-and-rollback"
     traffic_reroute: str = "auto"
     original_fleet: str = "leave"
     if_active: str = "wait"
@@ -68,60 +67,58 @@ class Outcome:
             self.stop_requested and self.status == "Stopped")
 
 
-class Interrupted(DeployActionsError):
-    """Timeout or cancellation, after the chosen on-timeout / on-cancel action was carried out."""
+class Interrupted(operation.Interrupted):
+    """Timeout or cancellation, after the chosen on-timeout / on-cancel was carried out; with where it left
+    the deployment."""
 
     def __init__(self, message: str, outcome: Outcome, exit_code: int = 1) -> None:
-        super().__init__(message)
+        super().__init__(message, exit_code)
         self.outcome = outcome
-        self.exit_code = exit_code  # 130 when cancelled, as a shell reports an interrupted command
 
 
 class Deployer:
-    def __init__(self, cd: Any, s3: Any, reporter: Reporter, cancel: CancellationToken,
-                 policy: Callable[[float], WaitPolicy] | None = None) -> None:
+    """The verbs, on one run's Operation (its deadline, cancellation and on-timeout / on-cancel)."""
+
+    def __init__(self, cd: Any, s3: Any, reporter: Reporter, op: Operation,
+                 on_deployment: Callable[[str], None] | None = None) -> None:
         self.cd = cd
         self.s3 = s3
         self.reporter = reporter
-        self.cancel = cancel
-        self.policy = policy or (lambda timeout: WaitPolicy(timeout=timeout, initial_interval=2, max_interval=15))
-        self.deadline = float("inf")
-        self.deployment_id: str | None = None  # once created: the outputs name it whatever happens next
+        self.op = op
+        self.cancel = op.cancel
+        self.on_deployment = on_deployment  # the outputs name the deployment the moment it is known
+        self.deployment_id: str | None = None
 
-    def start_clock(self, timeout: float) -> None:
-        """One deadline for the whole run: waiting for others, the deployment, Ready and the reroute."""
-        self.deadline = time.monotonic() + timeout
+    def _follow(self, deployment_id: str, stop_when: Callable[[DeploymentState], bool] | None = None,
+                follower: DeploymentFollower | None = None, policy: WaitPolicy | None = None) -> DeploymentState:
+        follower = follower or DeploymentFollower(self.cd, self.reporter, deployment_id)
+        return follow(self.op, follower, stop_when=stop_when, policy=policy)
 
-    def _until_deadline(self) -> WaitPolicy:
-        return self.policy(max(0.0, self.deadline - time.monotonic()))
-
-    def _grace(self, seconds: float) -> WaitPolicy:
-        return self.policy(max(seconds, self.deadline - time.monotonic()))
+    def _track(self, deployment_id: str) -> None:
+        self.deployment_id = deployment_id
+        if self.on_deployment is not None:
+            self.on_deployment(deployment_id)
 
     # -- preflight: everything checkable before CreateDeployment -----------------------------------
     def preflight(self, opts: DeployOptions) -> dict[str, Any]:
-        api.check_application(self.cd, opts.application)
-        group = api.deployment_group(self.cd, opts.application, opts.group)
+        cd_api.check_application(self.cd, opts.application)
+        group = cd_api.deployment_group(self.cd, opts.application, opts.group)
         if opts.deployment_config:
-            api.check_deployment_config(self.cd, opts.deployment_config)
+            cd_api.check_deployment_config(self.cd, opts.deployment_config)
         if opts.revision and opts.revision.get("revisionType") == "S3":
             self._check_bundle(opts.revision["s3Location"])
         return group
 
     def _check_bundle(self, location: dict[str, Any]) -> None:
-        args = {"Bucket": location["bucket"], "Key": location["key"]}
-        if location.get("version"):
-            args["VersionId"] = location["version"]
         try:
-            head = self.s3.head_object(**args)
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code"))
-            if code in ("404", "NoSuchKey", "NotFound", "NoSuchBucket", "NoSuchVersion"):
-                raise InputError.single("revision", f"s3://{location['bucket']}/{location['key']}",
-                                        "no such object in S3; run package-revision first or fix the key") from None
-            self.reporter.warning(f"could not check the revision in S3 ({code}); CodeDeploy will")
+            head = s3_api.head_object(self.s3, location["bucket"], location["key"], location.get("version"))
+        except AwsCallFailed as exc:
+            self.reporter.warning(f"could not check the revision in S3 ({exc.code or exc}); CodeDeploy will")
             return
-        etag = str(head.get("ETag", "")).strip('"')
+        if head is None:
+            raise InputError.single("revision", f"s3://{location['bucket']}/{location['key']}",
+                                    "no such object in S3; run package-revision first or fix the key")
+        etag = s3_api.etag(head)
         if location.get("eTag") and location["eTag"] != etag:
             raise InputError.single("s3-etag", location["eTag"], f"the object's ETag is {etag}: the revision "
                                     "was replaced after it was packaged")
@@ -140,12 +137,12 @@ class Deployer:
         request = self._request(opts)
         self.cancel.raise_if_cancelled("before creating the deployment")
         try:
-            deployment_id = api.create_deployment(self.cd, request)
-        except api.ActiveDeploymentExists:
+            deployment_id = cd_api.create_deployment(self.cd, request)
+        except cd_api.ActiveDeploymentExists:
             # Another run slipped in between our check and our create: apply if-active once more.
             self._clear_the_way(opts)
-            deployment_id = api.create_deployment(self.cd, request)
-        self.deployment_id = deployment_id
+            deployment_id = cd_api.create_deployment(self.cd, request)
+        self._track(deployment_id)
         self.reporter.info(f"Created deployment {deployment_id} of {describe(opts.revision)} to "
                            f"{opts.application}/{opts.group}")
         if not opts.wait:
@@ -180,10 +177,10 @@ class Deployer:
         """
         if opts.run_number is None:
             return None
-        candidates = api.active_deployments(self.cd, opts.application, opts.group)
-        candidates += api.recent_deployments(self.cd, opts.application, opts.group, ["Succeeded"],
-                                             limit=RECENT_SUCCESSES)
-        for info in api.batch_get_deployments(self.cd, candidates):
+        candidates = cd_api.list_deployments(self.cd, opts.application, opts.group, cd_api.ACTIVE_STATUSES)
+        candidates += cd_api.list_deployments(self.cd, opts.application, opts.group, ["Succeeded"],
+                                              limit=RECENT_SUCCESSES)
+        for info in cd_api.batch_get_deployments(self.cd, candidates):
             found = _RUN_MARK.search(str(info.get("description") or ""))
             if found and int(found.group(1)) > opts.run_number:
                 message = (f"skipped: {info.get('deploymentId')} ({info.get('status')}) comes from run "
@@ -195,17 +192,17 @@ class Deployer:
 
     def _clear_the_way(self, opts: DeployOptions) -> bool:
         """Apply if-active to a deployment already running in the group; True when there was one."""
-        active = api.active_deployments(self.cd, opts.application, opts.group)
+        active = cd_api.list_deployments(self.cd, opts.application, opts.group, cd_api.ACTIVE_STATUSES)
         if not active:
             return False
         current = active[0]
-        state = api.fetch_state(self.cd, current, with_targets=False)
+        state = fetch_state(self.cd, current, with_targets=False)
         if opts.if_active == "fail":
             raise DeployActionsError(f"deployment group {opts.group} already has an active deployment {current} "
                                      f"({state.status}); set if-active: wait or stop-previous to handle it")
         if opts.if_active == "stop-previous":
             self.reporter.warning(f"stopping the active deployment {current} (if-active: stop-previous)")
-            api.stop_deployment(self.cd, current, rollback=False)
+            cd_api.stop_deployment(self.cd, current, rollback=False)
         elif state.status == "Ready":
             raise self._blocked_by_ready(current, opts)
         elif state.traffic_rerouted:
@@ -213,15 +210,14 @@ class Deployer:
             # pending, and this deployment replaces that fleet anyway.
             self.reporter.info(f"the active deployment {current} is waiting to terminate its original fleet; "
                                "ending that wait (if-active: wait)")
-            api.continue_deployment(self.cd, current, wait_type="TERMINATION_WAIT")
+            cd_api.continue_deployment(self.cd, current, wait_type="TERMINATION_WAIT")
         else:
             self.reporter.info(f"waiting for the active deployment {current} to finish (if-active: wait)")
         # While waiting, a deployment that turns Ready would block us until the deadline; a stopped
         # one may still say Ready for a poll or two.
         waiting = opts.if_active == "wait"
         with self.reporter.group(f"Active deployment {current}"):
-            state = follow(self.cd, self.reporter, current, self._until_deadline(), self.cancel,
-                           stop_when=lambda s: waiting and s.status == "Ready")
+            state = self._follow(current, stop_when=lambda s: waiting and s.status == "Ready")
         if state.status == "Ready":
             raise self._blocked_by_ready(current, opts)
         return True
@@ -240,17 +236,15 @@ class Deployer:
         leave_after_reroute = opts.original_fleet == "leave"
         try:
             with self.reporter.group(f"Deployment {deployment_id}"):
-                state = follow(self.cd, self.reporter, deployment_id, self._until_deadline(), self.cancel,
-                               stop_when=lambda s: s.status == "Ready" or s.traffic_rerouted, follower=follower)
+                state = self._follow(deployment_id, lambda s: s.status == "Ready" or s.traffic_rerouted, follower)
                 if state.status == "Ready":
                     if opts.traffic_reroute == "manual":
                         self.reporter.info(f"{deployment_id} is Ready: the replacement fleet is installed; "
                                            "traffic stays on the original fleet until the deployment is continued")
                         return Outcome("Ready", state)
                     self.reporter.info("Ready: rerouting traffic to the replacement fleet (traffic-reroute: auto)")
-                    api.continue_deployment(self.cd, deployment_id)
-                    state = follow(self.cd, self.reporter, deployment_id, self._until_deadline(), self.cancel,
-                                   stop_when=lambda s: s.traffic_rerouted, follower=follower)
+                    cd_api.continue_deployment(self.cd, deployment_id)
+                    state = self._follow(deployment_id, lambda s: s.traffic_rerouted, follower)
                 if state.traffic_rerouted and not state.done:
                     if leave_after_reroute and not hook_failures(state):
                         self.reporter.info(f"{deployment_id}: traffic is on the replacement fleet; CodeDeploy ends "
@@ -259,13 +253,10 @@ class Deployer:
                     if opts.original_fleet == "terminate-now":
                         self.reporter.info("ending the wait before the original fleet is terminated "
                                            "(original-fleet: terminate-now)")
-                        api.continue_deployment(self.cd, deployment_id, wait_type="TERMINATION_WAIT")
-                    state = follow(self.cd, self.reporter, deployment_id, self._until_deadline(), self.cancel,
-                                   follower=follower)
-        except WaitTimeout as exc:
-            return self._interrupted(deployment_id, opts, opts.on_timeout, str(exc), None)
-        except Cancelled as exc:
-            return self._interrupted(deployment_id, opts, opts.on_cancel, str(exc), exc.exit_code)
+                        cd_api.continue_deployment(self.cd, deployment_id, wait_type="TERMINATION_WAIT")
+                    state = self._follow(deployment_id, follower=follower)
+        except (WaitTimeout, Cancelled) as exc:
+            return self._interrupted(deployment_id, opts, self.op.interruption(exc))
         return self.conclude(state, opts)
 
     def conclude(self, state: DeploymentState, opts: DeployOptions) -> Outcome:
@@ -306,10 +297,10 @@ class Deployer:
         self.reporter.info(f"CodeDeploy is rolling back with deployment {rollback_id}")
         try:
             with self.reporter.group(f"Rollback {rollback_id}"):
-                state = follow(self.cd, self.reporter, rollback_id, self._grace(ROLLBACK_GRACE), self.cancel)
+                state = self._follow(rollback_id, policy=self.op.grace(ROLLBACK_GRACE))
         except WaitTimeout as exc:
             self.reporter.warning(f"stopped following rollback {rollback_id}: {exc}")
-            return api.fetch_state(self.cd, rollback_id)
+            return fetch_state(self.cd, rollback_id)
         if state.status == "Succeeded":
             self.reporter.info(f"Rollback {rollback_id} restored the last good revision")
         else:
@@ -317,40 +308,35 @@ class Deployer:
                                 title="codedeploy-deploy: the automatic rollback failed too")
         return state
 
-    def _interrupted(self, deployment_id: str, opts: DeployOptions, choice: str, reason: str,
-                     signal_exit: int | None) -> Outcome:
+    def _interrupted(self, deployment_id: str, opts: DeployOptions, interruption: operation.Interruption) -> Outcome:
         """Carry out on-timeout / on-cancel. A deployment that finished meanwhile concludes as usual."""
-        cancelled = signal_exit is not None
-        if choice == "leave":
-            self.reporter.warning(f"{reason}; leaving {deployment_id} running (as chosen)")
-        else:
-            rollback = choice == "stop-and-rollback"
-            self.reporter.warning(f"{reason}; stopping {deployment_id}" + (" and rolling back" if rollback else ""))
-            api.stop_deployment(self.cd, deployment_id, rollback=rollback)
-        state = api.fetch_state(self.cd, deployment_id)
+        self.op.carry_out(interruption, deployment_id,
+                          lambda rollback: cd_api.stop_deployment(self.cd, deployment_id, rollback=rollback))
+        state = fetch_state(self.cd, deployment_id)
         if state.status == "Succeeded":
             return self.conclude(state, opts)
+        reason = interruption.reason
         outcome = Outcome(state.status, state, message=reason)
-        if choice != "leave" and not cancelled:
+        if interruption.stops and not interruption.cancelled:
             # A runner that cancels gives seconds before it kills the step; after a timeout there is
             # time to see the stop take effect and follow CodeDeploy's rollback.
             try:
-                state = follow(self.cd, self.reporter, deployment_id, self.policy(STOP_GRACE), self.cancel)
+                state = self._follow(deployment_id, policy=self.op.shape.policy(STOP_GRACE))
                 outcome = Outcome(state.status, state, message=reason)
                 if state.rollback_deployment_id:
                     outcome.rollback = self._follow_rollback(state.rollback_deployment_id)
             except (WaitTimeout, Cancelled) as exc:
                 self.reporter.warning(f"stopped waiting for {deployment_id} to stop: {exc}")
         elif state.rollback_deployment_id:
-            outcome.rollback = api.fetch_state(self.cd, state.rollback_deployment_id)
-        raise Interrupted(f"{reason} ({choice})", outcome, signal_exit or 1)
+            outcome.rollback = fetch_state(self.cd, state.rollback_deployment_id)
+        raise Interrupted(f"{reason} ({interruption.choice})", outcome, interruption.exit_code)
 
     # -- rollback, stop and continue modes ----------------------------------------------------
     def previous_good_revision(self, opts: DeployOptions) -> tuple[dict[str, Any], str]:
         """The newest successful deployment's revision that differs from what the group runs now."""
         group = self.preflight(opts)
-        ids = api.recent_deployments(self.cd, opts.application, opts.group, ["Succeeded"])
-        infos = sorted(api.batch_get_deployments(self.cd, ids), key=lambda i: i.get("createTime") or 0, reverse=True)
+        ids = cd_api.list_deployments(self.cd, opts.application, opts.group, ["Succeeded"], limit=50)
+        infos = sorted(cd_api.batch_get_deployments(self.cd, ids), key=lambda i: i.get("createTime") or 0, reverse=True)
         if not infos:
             raise DeployActionsError(f"{opts.application}/{opts.group} has no successful deployment to roll back to")
         current = group.get("targetRevision") or infos[0].get("revision")
@@ -361,12 +347,12 @@ class Deployer:
                                  f"one it runs now ({describe(current) if current else 'unknown'})")
 
     def stop(self, deployment_id: str, rollback: bool, opts: DeployOptions) -> Outcome:
-        self.deployment_id = deployment_id
-        message = api.stop_deployment(self.cd, deployment_id, rollback=rollback)
+        self._track(deployment_id)
+        message = cd_api.stop_deployment(self.cd, deployment_id, rollback=rollback)
         self.reporter.info(f"Stop requested for {deployment_id}: {message}")
         try:
             with self.reporter.group(f"Deployment {deployment_id}"):
-                state = follow(self.cd, self.reporter, deployment_id, self._until_deadline(), self.cancel)
+                state = self._follow(deployment_id)
         except (WaitTimeout, Cancelled) as exc:
             raise DeployActionsError(f"{deployment_id} did not stop: {exc}") from None
         # Asked to stop and stopped: this mode's success. One that finished first reports how it ended.
@@ -377,11 +363,11 @@ class Deployer:
 
     def continue_ready(self, deployment_id: str, opts: DeployOptions) -> Outcome:
         """mode: continue — reroute traffic of a blue/green deployment left in Ready, then follow it."""
-        self.deployment_id = deployment_id
-        state = api.fetch_state(self.cd, deployment_id, with_targets=False)
+        state = fetch_state(self.cd, deployment_id, with_targets=False)
         if state.status != "Ready":
             raise InputError.single("deployment-id", deployment_id, f"it is {state.status}, not Ready: only a "
                                     "blue/green deployment waiting in Ready can be continued")
+        self._track(deployment_id)
         self.reporter.info(f"Continuing {deployment_id}: rerouting traffic to the replacement fleet")
-        api.continue_deployment(self.cd, deployment_id)
+        cd_api.continue_deployment(self.cd, deployment_id)
         return self.follow_to_end(deployment_id, opts)

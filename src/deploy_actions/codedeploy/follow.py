@@ -6,23 +6,30 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from deploy_actions.codedeploy import api
+from deploy_actions.codedeploy.fetch import fetch_state
 from deploy_actions.codedeploy.state import DeploymentState
 from deploy_actions.core.durations import format_duration
+from deploy_actions.core.operation import Operation
 from deploy_actions.core.platform import Reporter
-from deploy_actions.core.waiting import CancellationToken, Poll, WaitPolicy, wait_for
+from deploy_actions.core.waiting import Poll, WaitPolicy
 
 _MARK = {"Succeeded": "✔", "Failed": "✖", "Skipped": "↷", "InProgress": "…"}
 LAST_STRETCH_INTERVAL = 3.0  # seconds between polls while the last instance finishes
 
 
 class DeploymentFollower:
-    """Polls one deployment and prints only what changed since the last poll."""
+    """Polls one deployment and prints only what changed since the last poll (a core Follower).
+
+    `stop_when` ends the follow early (Ready, the reroute); the same follower can follow one
+    deployment in several stretches without repeating lines.
+    """
 
     def __init__(self, cd: Any, reporter: Reporter, deployment_id: str) -> None:
         self.cd = cd
         self.reporter = reporter
         self.deployment_id = deployment_id
+        self.what = f"deployment {deployment_id}"
+        self.stop_when: Callable[[DeploymentState], bool] | None = None
         self.state: DeploymentState | None = None
         self._events: dict[tuple[str, str], str] = {}
         self._status = ""
@@ -35,11 +42,17 @@ class DeploymentFollower:
         # Target ids only change when targets are added (blue/green's replacement fleet), which the
         # overview's total shows: list them again only then.
         known = [t.id for t in self.state.targets] if self.state else None
-        state = api.fetch_state(self.cd, self.deployment_id, known_target_ids=known)
+        state = fetch_state(self.cd, self.deployment_id, known_target_ids=known)
         changed = self._report(state)
         self.state = state
         self.changed = changed
         return state
+
+    def check(self) -> Poll[DeploymentState]:
+        state = self.poll()
+        if state.done or (self.stop_when is not None and self.stop_when(state)):
+            return Poll.finished(state)
+        return Poll.pending(changed=self.changed, max_interval=LAST_STRETCH_INTERVAL if self.near_the_end else None)
 
     def _report(self, state: DeploymentState) -> bool:
         changed = False
@@ -94,29 +107,15 @@ class DeploymentFollower:
 
 
 def follow(
-    cd: Any,
-    reporter: Reporter,
-    deployment_id: str,
-    policy: WaitPolicy,
-    cancel: CancellationToken,
+    op: Operation,
+    follower: DeploymentFollower,
     stop_when: Callable[[DeploymentState], bool] | None = None,
-    follower: DeploymentFollower | None = None,
+    policy: WaitPolicy | None = None,
 ) -> DeploymentState:
-    """Follow until the deployment ends (or ``stop_when`` says so); WaitTimeout / Cancelled propagate.
-
-    Pass the same ``follower`` to follow one deployment in several stretches without repeating lines.
-    """
-    follower = follower or DeploymentFollower(cd, reporter, deployment_id)
-
-    def check() -> Poll[DeploymentState]:
-        state = follower.poll()
-        if state.done or (stop_when is not None and stop_when(state)):
-            return Poll.finished(state)
-        return Poll.pending(changed=follower.changed,
-                            max_interval=LAST_STRETCH_INTERVAL if follower.near_the_end else None)
-
+    """Follow until the deployment ends (or `stop_when` says so) within the run's deadline (or `policy`);
+    WaitTimeout / Cancelled propagate."""
+    follower.stop_when = stop_when
     started = time.monotonic()
-    result = wait_for(check, policy, cancel=cancel, on_progress=follower.progress,
-                      what=f"deployment {deployment_id}")
-    reporter.debug(f"followed {deployment_id} for {time.monotonic() - started:.1f}s")
+    result = op.follow(follower, policy)
+    follower.reporter.debug(f"followed {follower.deployment_id} for {time.monotonic() - started:.1f}s")
     return result

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 FINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
-ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
 TARGET_KEYS = ("instanceTarget", "ecsTarget", "lambdaTarget", "cloudFormationTarget")
 
 

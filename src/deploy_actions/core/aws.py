@@ -82,22 +82,26 @@ def make_clients(
     reporter: Reporter,
     environ: Mapping[str, str] | None = None,
     id_token: Callable[[], str] | None = None,
+    *,
+    session_name: str = "deploy-actions-local",
 ) -> AwsClients:
+    """Clients for the run; `session_name` names an assumed role's session (RunContext passes the CI job)."""
     import boto3
 
     env = os.environ if environ is None else environ
     region = resolve_region(inputs, env)
     session = boto3.session.Session(
         region_name=region,
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=env.get("AWS_SESSION_TOKEN"),
-        profile_name=None if env.get("AWS_ACCESS_KEY_ID") else env.get("AWS_PROFILE"),
+        aws_access_key_id=env.get(Env.AWS_ACCESS_KEY_ID),
+        aws_secret_access_key=env.get(Env.AWS_SECRET_ACCESS_KEY),
+        aws_session_token=env.get(Env.AWS_SESSION_TOKEN),
+        profile_name=None if env.get(Env.AWS_ACCESS_KEY_ID) else env.get(Env.AWS_PROFILE),
     )
-    if env.get("AWS_SECRET_ACCESS_KEY"):
-        reporter.mask(env["AWS_SECRET_ACCESS_KEY"])
+    for secret in (Env.AWS_SECRET_ACCESS_KEY, Env.AWS_SESSION_TOKEN):
+        if env.get(secret):
+            reporter.mask(env[secret])
     if inputs.role_to_assume:
-        session = _assume_role(session, inputs, reporter, env, region, id_token)
+        session = _assume_role(session, inputs, reporter, env, region, id_token, session_name)
     return AwsClients(session, region, env)
 
 
@@ -108,15 +112,15 @@ def _assume_role(
     environ: Mapping[str, str],
     region: str,
     id_token: Callable[[], str] | None,
+    session_name: str,
 ) -> Any:
     token = (id_token or (lambda: _ci_id_token(inputs, environ)))()
     reporter.mask(token)
     sts = AwsClients(session, region, environ).client("sts")
-    run = environ.get(Env.GITHUB_RUN_ID) or environ.get("CI_JOB_ID") or "local"
     try:
         answer = sts.assume_role_with_web_identity(
             RoleArn=inputs.role_to_assume,
-            RoleSessionName=f"deploy-actions-{run}"[:64],
+            RoleSessionName=session_name[:64],
             WebIdentityToken=token,
             DurationSeconds=3600,
         )
@@ -155,9 +159,22 @@ def _ci_id_token(inputs: AwsInputs, environ: Mapping[str, str]) -> str:
     )
 
 
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a ClientError ('' when the answer had none)."""
+    return str(exc.response.get("Error", {}).get("Code", "") or "")
+
+
 def describe_client_error(exc: ClientError) -> str:
     error = exc.response.get("Error", {})
     return f"{error.get('Code', 'Error')}: {error.get('Message', str(exc))}"
+
+
+class AwsCallFailed(DeployActionsError):
+    """An AWS call failed for a reason the user cannot fix by changing an input; `code` is AWS's."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def aws_failure(action: str, exc: Exception) -> DeployActionsError:
@@ -168,7 +185,7 @@ def aws_failure(action: str, exc: Exception) -> DeployActionsError:
             "instance role) or pass role-to-assume"
         )
     if isinstance(exc, ClientError):
-        return DeployActionsError(f"{action} failed: {describe_client_error(exc)}")
+        return AwsCallFailed(f"{action} failed: {describe_client_error(exc)}", error_code(exc))
     if isinstance(exc, BotoCoreError):
-        return DeployActionsError(f"{action} failed: {exc}")
-    return DeployActionsError(f"{action} failed: {exc}")
+        return AwsCallFailed(f"{action} failed: {exc}")
+    return AwsCallFailed(f"{action} failed: {exc}")

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 
 class DeployActionsError(Exception):
     """Base of every error the CLI turns into an exit code and a plain message."""
 
     exit_code = 1
-    # Outputs worth publishing even though the run failed (deployment id, rollback id, ...).
-    outputs: Any = None
 
     def findings(self) -> list[Finding]:
         """Located problems to annotate one by one; empty means report the message alone."""

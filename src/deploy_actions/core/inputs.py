@@ -6,11 +6,12 @@ are all derived from these models (see ``deploy_actions.frontdoors``).
 
 from __future__ import annotations
 
+import inspect
 import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
@@ -85,6 +86,8 @@ class ActionInputs(BaseModel):
     model_config = ConfigDict(
         alias_generator=kebab, populate_by_name=True, extra="forbid", frozen=True,
     )
+    # Inputs shared by several actions (mixins) are listed after an action's own, by rank.
+    input_rank: ClassVar[int] = 0
 
     def problems(self) -> list[InputProblem]:
         """Cross-input checks (conflicting options); actions override. Runs before any AWS call."""
@@ -93,6 +96,8 @@ class ActionInputs(BaseModel):
 
 class AwsInputs(ActionInputs):
     """Inputs every action that talks to AWS shares."""
+
+    input_rank: ClassVar[int] = 2
 
     region: str | None = Field(
         None, description="AWS region. Default: AWS_REGION or AWS_DEFAULT_REGION from the environment."
@@ -128,10 +133,17 @@ class InputSpec:
 
 
 def input_specs(model: type[ActionInputs]) -> list[InputSpec]:
-    """The model's inputs, its own first and the shared AWS ones last (as users read them)."""
-    shared = set(AwsInputs.model_fields)
-    fields = sorted(model.model_fields.items(), key=lambda item: item[0] in shared)
+    """The model's inputs, its own first, then shared ones by rank (waiting, then AWS), as users read them."""
+    fields = sorted(model.model_fields.items(), key=lambda item: _rank(model, item[0]))
     return [_spec(name, info) for name, info in fields]
+
+
+def _rank(model: type[ActionInputs], field_name: str) -> int:
+    """The rank of the class that first declared the field (an action redefining a default keeps its place)."""
+    for cls in reversed(model.__mro__):
+        if issubclass(cls, ActionInputs) and field_name in inspect.get_annotations(cls):
+            return int(cls.__dict__.get("input_rank", 0))  # its own rank, not one it inherits
+    return 0
 
 
 def _spec(field_name: str, info: FieldInfo) -> InputSpec:

@@ -67,32 +67,76 @@ def write_github_output(path: str, values: Mapping[str, str]) -> None:
 
 
 def write_dotenv(path: str, values: Mapping[str, str]) -> None:
-    """GitLab's dotenv report: one KEY=VALUE a line, no multi-line values."""
-    with open(path, "a", encoding="utf-8") as handle:
-        for name, value in values.items():
-            flat = value if "\n" not in value else json.dumps(value)
-            handle.write(f"{name.replace('-', '_').upper()}={flat}\n")
+    """GitLab's dotenv report, written whole: one KEY=VALUE a line, each key once, no multi-line values."""
+    lines = []
+    for name, value in values.items():
+        flat = value if "\n" not in value and "\r" not in value else json.dumps(value)
+        lines.append(f"{name.replace('-', '_').upper()}={flat}\n")
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text("".join(lines), encoding="utf-8")
+    partial.replace(target)  # a reader (or a killed job's artifact upload) never sees half a file
 
 
 def ensure_dotenv(environ: Mapping[str, str]) -> None:
-    """Create the dotenv file (empty) when one is asked for, before anything can fail.
+    """Start the dotenv file empty when one is asked for, before anything can fail.
 
     GitLab's `artifacts:reports:dotenv` fails the artifact upload when the file is missing, which
-    would hide the job's real failure; outputs are appended to it as they become known (`publish`).
+    would hide the job's real failure; and a file left by an earlier run in a reused working
+    directory must not pass its values off as this run's.
     """
     path = environ.get(Env.DOTENV)
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).touch()
+        Path(path).write_text("", encoding="utf-8")
+
+
+class OutputSink:
+    """The run's outputs as they become known, written out at once and published however the run ends.
+
+    Actions set an output the moment it exists (a deployment id, say), so a job killed later still
+    reports it; exceptions never carry outputs. GitHub reads the last value written for a name; the
+    dotenv file is rewritten whole so it holds each key once.
+    """
+
+    def __init__(self, model: type[ActionOutputs], environ: Mapping[str, str]) -> None:
+        self.model = model
+        self.environ = environ
+        self._names = {name: info.alias or kebab(name) for name, info in model.model_fields.items()}
+        self.values: dict[str, str] = {}
+
+    def set(self, **fields: Any) -> None:
+        """Set outputs by field name (deployment_id=...) and write them out now."""
+        changed: dict[str, str] = {}
+        for field_name, value in fields.items():
+            if field_name not in self._names:
+                raise KeyError(f"{self.model.__name__} has no output {field_name!r}")
+            name, text = self._names[field_name], render_value(value)
+            if self.values.get(name) != text:
+                self.values[name] = changed[name] = text
+        if changed:
+            self._write(changed)
+
+    def merge(self, outputs: ActionOutputs) -> None:
+        """Every output of a finished run (its final values)."""
+        self.set(**{name: getattr(outputs, name) for name in self._names})
+
+    def _write(self, changed: Mapping[str, str]) -> None:
+        if self.environ.get(Env.GITHUB_OUTPUT):
+            write_github_output(self.environ[Env.GITHUB_OUTPUT], changed)
+        if self.environ.get(Env.DOTENV):
+            write_dotenv(self.environ[Env.DOTENV], self.values)
+
+    def finish(self, json_stream: TextIO | None) -> dict[str, str]:
+        """At the end, success or not: the JSON object on stdout (with --json) of what is known."""
+        if json_stream is not None:
+            json_stream.write(json.dumps(self.values) + "\n")
+            json_stream.flush()
+        return dict(self.values)
 
 
 def publish(outputs: ActionOutputs, environ: Mapping[str, str], *, json_stream: TextIO | None) -> dict[str, str]:
-    values = output_values(outputs)
-    if environ.get(Env.GITHUB_OUTPUT):
-        write_github_output(environ[Env.GITHUB_OUTPUT], values)
-    if environ.get(Env.DOTENV):
-        write_dotenv(environ[Env.DOTENV], values)
-    if json_stream is not None:
-        json_stream.write(json.dumps(values) + "\n")
-        json_stream.flush()
-    return values
+    """Write a complete set of outputs everywhere (one-shot form of OutputSink)."""
+    sink = OutputSink(type(outputs), environ)
+    sink.merge(outputs)
+    return sink.finish(json_stream)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploy_actions.core.errors import FileConfigurationError
 from deploy_actions.bundle.appspec import parse_appspec
+from deploy_actions.core.errors import FileConfigurationError
 
 SCRIPTS = {"scripts/start.sh", "scripts/stop.sh", "scripts/validate.sh", "app/server.py"}
 

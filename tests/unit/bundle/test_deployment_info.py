@@ -8,8 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from deploy_actions.bundle.deployment_info import render
+from deploy_actions.bundle.deployment_info import standard_facts as facts_of
 from deploy_actions.core.errors import InputError
-from deploy_actions.bundle.deployment_info import render, standard_facts
+from deploy_actions.core.runfacts import run_facts
 
 HOSTILE = [
     "fix: it's \"quoted\" and 'single'",
@@ -50,6 +52,10 @@ def test_hostile_text_round_trips_through_source_and_executes_nothing(value: str
 @given(st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=80))
 def test_any_text_round_trips(tmp_path: Path, value: str) -> None:
     assert source_in_bash(render({}, {"V": value}), ["V"], tmp_path) == {"V": value}
+
+
+def standard_facts(environ: dict[str, str], image: str | None) -> dict[str, str]:
+    return facts_of(run_facts(environ, cwd=Path("/")), image, environ)
 
 
 def test_nul_bytes_are_rejected_as_bad_input() -> None:
