@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Static checks `make lint` runs: Python lint and types, generated front doors in sync, the GitHub
+# Static checks `make lint` runs: Python lint and types, import layers, generated front doors in sync, the GitHub
 # workflows and actions (actionlint, zizmor), and the GitLab files against GitLab's CI schema.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,6 +18,7 @@ step() {  # run one check, keep going, report every failure at the end
 
 step "ruff" "$bin/ruff" check .
 step "mypy (strict, src/)" "$bin/mypy"
+step "import layers (lint-imports)" "$bin/lint-imports" --no-cache
 step "front doors match the models" "$bin/python" -m deploy_actions.frontdoors --check
 step "actionlint (example workflows)" "$bin/actionlint" "${workflows[@]}"
 step "zizmor (actions and example workflows)" "$bin/zizmor" --offline --quiet --config zizmor.yml \
