@@ -68,18 +68,18 @@ class Deadline:
     def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic,
                  started: float | None = None) -> None:
         self.seconds = seconds
-        self._clock = clock
+        self.clock = clock
         self.started = clock() if started is None else started
 
     def remaining(self) -> float:
-        return max(0.0, self.started + self.seconds - self._clock())
+        return max(0.0, self.started + self.seconds - self.clock())
 
     @property
     def expired(self) -> bool:
         return self.remaining() <= 0
 
     def elapsed(self) -> float:
-        return self._clock() - self.started
+        return self.clock() - self.started
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ class Operation:
     def follow(self, follower: Follower[T], policy: WaitPolicy | None = None) -> T:
         """Poll until done. WaitTimeout at the deadline (or the policy's timeout), Cancelled on a signal."""
         return wait_for(follower.check, policy or self.until_deadline(), cancel=self.cancel,
-                        on_progress=follower.progress, what=follower.what)
+                        on_progress=follower.progress, what=follower.what, clock=self.deadline.clock)
 
     def interruption(self, exc: WaitTimeout | Cancelled) -> Interruption:
         if isinstance(exc, Cancelled):

@@ -5,9 +5,10 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from pydantic import Field
 
-from deploy_actions.core.outputs import ActionOutputs, output_specs, publish
+from deploy_actions.core.outputs import ActionOutputs, OutputSink, ensure_dotenv, output_specs, publish
 
 
 class Sample(ActionOutputs):
@@ -56,3 +57,32 @@ def test_outputs_reach_github_gitlab_and_json(tmp_path: Path) -> None:
 
 def test_output_specs_are_kebab_case_with_descriptions() -> None:
     assert [(o.name, o.description) for o in output_specs(Sample)][:2] == [("deployment-id", "id"), ("ok", "ok")]
+
+
+def test_an_output_set_during_the_run_is_written_at_once_and_the_dotenv_holds_each_key_once(tmp_path: Path) -> None:
+    gh, dotenv = tmp_path / "gh", tmp_path / "dotenv"
+    gh.touch()
+    environ = {"GITHUB_OUTPUT": str(gh), "DEPLOY_ACTIONS_DOTENV": str(dotenv)}
+    sink = OutputSink(Sample, environ)
+    sink.set(deployment_id="d-1")
+    # A job killed right now still reports the deployment.
+    assert read_github_output(gh) == {"deployment-id": "d-1"}
+    assert dotenv.read_text() == "DEPLOYMENT_ID=d-1\n"
+    sink.merge(Sample(deployment_id="d-1", ok=False, notes="rolled back"))
+    assert read_github_output(gh) == {"deployment-id": "d-1", "ok": "false", "details": "", "notes": "rolled back"}
+    assert dotenv.read_text().splitlines() == ["DEPLOYMENT_ID=d-1", "OK=false", "DETAILS=", "NOTES=rolled back"]
+    stream = io.StringIO()
+    sink.finish(stream)
+    assert json.loads(stream.getvalue())["notes"] == "rolled back"
+
+
+def test_a_run_starts_its_dotenv_file_empty(tmp_path: Path) -> None:
+    dotenv = tmp_path / "dotenv"
+    dotenv.write_text("DEPLOYMENT_ID=d-old\nSTATUS=Succeeded\n")  # a reused working directory
+    ensure_dotenv({"DEPLOY_ACTIONS_DOTENV": str(dotenv)})
+    assert dotenv.read_text() == ""
+
+
+def test_an_unknown_output_name_is_a_bug_caught_at_once(tmp_path: Path) -> None:
+    with pytest.raises(KeyError, match="deployment"):
+        OutputSink(Sample, {}).set(deployment="d-1")
