@@ -1,7 +1,11 @@
 """deployment-info.env: facts about the build, safe to `set -a; source` whatever they contain.
 
-Commit messages, branch names and user pairs are hostile text: every value is single-quoted, with
-embedded quotes closed and reopened ('\\''), so the shell expands nothing and runs nothing.
+Commit messages, branch names and user pairs are hostile text. Each value stays on one line of
+the file, whatever it holds: plain text is single-quoted ('\\'' for an embedded quote), so the
+shell expands nothing and runs nothing; a value holding a line break of any kind (LF, CR, VT, FF,
+NEL, U+2028, U+2029 …), another control character or bytes that are not UTF-8 is written with
+bash's $'…' quoting, every such character as \\xHH bytes, so no reader that splits lines
+differently (Python's splitlines, an editor, a log viewer) sees a line the user did not write.
 """
 
 from __future__ import annotations
@@ -17,10 +21,26 @@ from deploy_actions.core.runfacts import RunFacts
 
 FILE_NAME = "deployment-info.env"
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Every character some reader takes as the end of a line, other C0/C1 controls, the BOM, and lone
+# surrogates (bytes that were not UTF-8, kept by Python's surrogateescape).
+_ESCAPED = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 
 
 def shell_quote(value: str) -> str:
-    return "'" + value.replace("'", "'\\''") + "'"
+    """One line of shell that evaluates to exactly `value` (bash, zsh, ksh, busybox ash)."""
+    if not _ESCAPED.search(value):
+        return "'" + value.replace("'", "'\\''") + "'"
+    parts = []
+    for char in value:
+        if char == "\\":
+            parts.append("\\\\")
+        elif char == "'":
+            parts.append("\\'")
+        elif _ESCAPED.match(char):
+            parts.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8", "surrogateescape"))
+        else:
+            parts.append(char)
+    return "$'" + "".join(parts) + "'"
 
 
 def standard_facts(facts: RunFacts, image: str | None, environ: Mapping[str, str]) -> dict[str, str]:
@@ -59,7 +79,7 @@ def source_date_epoch(environ: Mapping[str, str]) -> int | None:
 def render(facts: Mapping[str, str], extra: Mapping[str, str]) -> str:
     """The file's text: standard facts first, then the user's pairs (which may override them)."""
     merged = {**facts, **extra}
-    lines = ["# Written by deploy-actions package-revision. Load with: set -a; . ./deployment-info.env; set +a"]
+    lines = ["# Written by deploy-actions package-revision. Load in bash: set -a; . ./deployment-info.env; set +a"]
     for key, value in merged.items():
         if not _KEY.match(key):
             raise InputError.single("deployment-info", key, "keys must be letters, digits and underscores")

@@ -52,8 +52,11 @@ class InputProblem:
     input: str
     value: str | None
     message: str
+    hidden: bool = False  # the value may hold a secret: the message names the line or key instead
 
     def render(self) -> str:
+        if self.hidden:
+            return f"input '{self.input}' (value not shown): {self.message}"
         shown = "(not set)" if self.value is None else repr(_clip(self.value))
         return f"input '{self.input}' = {shown}: {self.message}"
 

@@ -33,28 +33,36 @@ def env_name(input_name: str) -> str:
     return INPUT_PREFIX + input_name.replace("-", "_").upper()
 
 
+def input_lines(text: str) -> list[str]:
+    """The lines of a multi-line input: split at LF only (a trailing CR of CRLF dropped). U+2028, NEL,
+    a lone CR and the other characters str.splitlines breaks at stay inside their line: a value that
+    holds one must not become a second KEY=VALUE pair."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def _split_lines(value: object) -> object:
     if isinstance(value, str):
-        lines = (line.strip() for line in value.splitlines())
+        lines = (line.strip() for line in input_lines(value))
         return [line for line in lines if line and not line.startswith("#")]
     return value
 
 
 def _parse_pairs(value: object) -> object:
+    """KEY=VALUE lines. Errors name the line and never quote it: a neighbouring value may be a secret."""
     if not isinstance(value, str):
         return value
     pairs: dict[str, str] = {}
-    for number, raw in enumerate(value.splitlines(), start=1):
-        line = raw.strip()
+    for number, raw in enumerate(input_lines(value), start=1):
+        line = raw.strip(" \t")
         if not line or line.startswith("#"):
             continue
         key, sep, rest = line.partition("=")
-        key = key.strip()
-        if not sep or not _KEY.match(key):
-            raise ValueError(
-                f"line {number} ({line[:40]!r}) is not KEY=VALUE; keys are letters, digits and "
-                "underscores and do not start with a digit"
-            )
+        key = key.strip(" \t")
+        if not sep:
+            raise ValueError(f"line {number} has no '=': write each pair as KEY=VALUE")
+        if not _KEY.match(key):
+            raise ValueError(f"line {number}: the name before '=' must be letters, digits and underscores, "
+                             "not starting with a digit")
         pairs[key] = rest
     return pairs
 
@@ -126,10 +134,16 @@ class InputSpec:
     default: str | None
     choices: tuple[str, ...] = ()
     secret: bool = False
+    pairs: bool = False  # KEY=VALUE lines: any value among them may be a secret
 
     @property
     def env(self) -> str:
         return env_name(self.name)
+
+    @property
+    def quotable(self) -> bool:
+        """Whether an error may quote the value (never a secret, never KEY=VALUE lines)."""
+        return not (self.secret or self.pairs)
 
 
 def input_specs(model: type[ActionInputs]) -> list[InputSpec]:
@@ -158,7 +172,15 @@ def _spec(field_name: str, info: FieldInfo) -> InputSpec:
         default=None if required else render_default(info.default),
         choices=choices,
         secret=bool(extra.get("secret")),
+        pairs=_is_pairs(info.annotation),
     )
+
+
+def _is_pairs(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType, Annotated):
+        return any(_is_pairs(a) for a in get_args(annotation) if a is not type(None))
+    return origin is dict
 
 
 def _kind(annotation: Any) -> tuple[Kind, tuple[str, ...]]:
@@ -241,6 +263,6 @@ def _problem(model: type[ActionInputs], error: Any, raw: Mapping[str, str]) -> I
         message = f"must be one of: {', '.join(spec.choices)}"
     elif kind in ("int_parsing", "float_parsing"):
         message = "must be a number"
-    if spec is not None and spec.secret:
-        value = "***"
+    if spec is not None and not spec.quotable:
+        return InputProblem(name, None, message, hidden=True)
     return InputProblem(name, value, message)

@@ -91,3 +91,28 @@ def test_commit_message_comes_from_the_ci_event_not_from_yaml(tmp_path: Path) ->
     seen = source_in_bash(render(facts, {}), ["IMAGE", "COMMIT_MESSAGE"], tmp_path)
     assert seen == {"IMAGE": "good:1", "COMMIT_MESSAGE": hostile}
     assert standard_facts({"CI_COMMIT_MESSAGE": "gitlab msg\n"}, None)["COMMIT_MESSAGE"] == "gitlab msg"
+
+
+SEPARATORS = [chr(c) for c in [*range(1, 32), *range(0x7F, 0xA0)]] + ["\u2028", "\u2029", "\ufeff"]
+
+
+@pytest.mark.parametrize("char", SEPARATORS, ids=lambda c: f"U+{ord(c):04X}")
+def test_every_value_stays_on_one_line_whatever_it_holds(char: str, tmp_path: Path) -> None:
+    value = f"a{char}PATH=/evil{char}"
+    text = render({"COMMIT_SHA": "abc"}, {"X": value})
+    # Any reader's idea of a line (Python's splitlines breaks at the most characters) sees 3 lines.
+    assert len(text.splitlines()) == 3, text
+    assert not any(line.startswith("PATH=") for line in text.splitlines())
+    seen = source_in_bash(text, ["X", "COMMIT_SHA", "PATH"], tmp_path)
+    assert seen == {"X": value, "COMMIT_SHA": "abc", "PATH": "/usr/bin:/bin"}
+
+
+def test_bytes_that_are_not_utf8_arrive_as_the_same_bytes(tmp_path: Path) -> None:
+    value = b"caf\xe9 \xff\xfe end".decode("utf-8", "surrogateescape")  # as Python reads such an env var
+    text = render({}, {"X": value})
+    text.encode("utf-8")  # the file itself is valid UTF-8
+    env_file = tmp_path / "deployment-info.env"
+    env_file.write_text(text, encoding="utf-8")
+    result = subprocess.run(["bash", "-c", 'set -a; . ./deployment-info.env; printf "%s" "$X"'], cwd=tmp_path,
+                            capture_output=True, check=True, env={"PATH": "/usr/bin:/bin"})
+    assert result.stdout == b"caf\xe9 \xff\xfe end"

@@ -103,7 +103,30 @@ def test_secret_values_never_appear_in_problems() -> None:
     with pytest.raises(InputError) as caught:
         parse_inputs(WithSecret, {"webhook": "https://hooks.example/T000/B000/XXXX"})
     assert "hooks.example" not in str(caught.value)
-    assert "'***'" in str(caught.value)
+    assert "input 'webhook' (value not shown): must be a number" in str(caught.value)
+
+
+def test_a_malformed_pair_is_named_by_its_line_never_quoted_with_its_neighbours() -> None:
+    class WithPairs(ActionInputs):
+        info: KeyValues = {}
+
+    lines = "DB_PASSWORD=hunter2-very-secret\nthis line has no equals sign hunter3\nX Y=1"
+    with pytest.raises(InputError) as caught:
+        parse_inputs(WithPairs, {"info": lines})
+    text = str(caught.value)
+    assert "hunter" not in text and "line 2 has no '='" in text and "(value not shown)" in text
+    with pytest.raises(InputError) as caught:
+        parse_inputs(WithPairs, {"info": "DB_PASSWORD=hunter2\nX Y=1"})
+    assert "line 2: the name before '='" in str(caught.value) and "hunter" not in str(caught.value)
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"])
+def test_a_value_holding_a_line_separator_stays_one_pair(separator: str) -> None:
+    class WithPairs(ActionInputs):
+        info: KeyValues = {}
+
+    parsed = parse_inputs(WithPairs, {"info": f"X=a{separator}PATH=/evil\r\nY=2"})
+    assert parsed.info == {"X": f"a{separator}PATH=/evil", "Y": "2"}
 
 
 def test_cross_input_problems_are_input_errors() -> None:
