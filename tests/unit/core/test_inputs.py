@@ -108,7 +108,7 @@ def test_secret_values_never_appear_in_problems() -> None:
 
 def test_a_malformed_pair_is_named_by_its_line_never_quoted_with_its_neighbours() -> None:
     class WithPairs(ActionInputs):
-        info: KeyValues = {}
+        info: KeyValues = Field({})
 
     lines = "DB_PASSWORD=hunter2-very-secret\nthis line has no equals sign hunter3\nX Y=1"
     with pytest.raises(InputError) as caught:
@@ -123,7 +123,7 @@ def test_a_malformed_pair_is_named_by_its_line_never_quoted_with_its_neighbours(
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"])
 def test_a_value_holding_a_line_separator_stays_one_pair(separator: str) -> None:
     class WithPairs(ActionInputs):
-        info: KeyValues = {}
+        info: KeyValues = Field({})
 
     parsed = parse_inputs(WithPairs, {"info": f"X=a{separator}PATH=/evil\r\nY=2"})
     assert parsed.info == {"X": f"a{separator}PATH=/evil", "Y": "2"}
