@@ -41,6 +41,8 @@ hooks:
       timeout: 60
 """
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # benchmarks share the tests' helpers (tests.support)
+    sys.path.insert(0, str(REPO))
 CLI = REPO / ".venv" / "bin" / "deploy-actions"
 
 

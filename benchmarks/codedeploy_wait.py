@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from _common import CLI, REPO, aws_cli, command_line, exit_cleanly_on_sigterm, load, machine, median
+from tests.support.revisions import upload_revision, zip_revision
 
-from deploy_actions.emulator.bundle import upload_revision, zip_revision
 from deploy_actions.emulator.codedeploy import state
 from deploy_actions.emulator.core import http_layer
 from deploy_actions.emulator.seed import load_scenario, seed

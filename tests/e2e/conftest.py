@@ -23,10 +23,10 @@ from typing import Any, NoReturn
 import pytest
 
 from deploy_actions.emulator import Emulator
-from deploy_actions.emulator.bundle import upload_revision, zip_revision
 from deploy_actions.emulator.core.faults import Faults
 from deploy_actions.emulator.seed import load_scenario, seed
 from tests.conftest import AwsEndpoint, write_revision_tree
+from tests.support.revisions import upload_revision, zip_revision
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "workflows-examples"

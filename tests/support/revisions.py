@@ -1,7 +1,7 @@
 """Zip a revision directory the way CodeDeploy expects it (appspec.yml at the root, modes kept).
 
-A stand-in for package-revision in tests; `upload_revision` puts it in the emulator's
-S3 and returns the `revision` dict CreateDeployment takes.
+A stand-in for package-revision in tests and benchmarks; `upload_revision` puts it in the
+emulator's S3 and returns the `revision` dict CreateDeployment takes.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from deploy_actions.emulator import Emulator
-from deploy_actions.emulator.bundle import upload_revision, zip_revision
 from deploy_actions.emulator.seed import load_scenario, seed
+from tests.support.revisions import upload_revision, zip_revision
 
 # A 5-minute wait takes 0.5 s: fast tests, same sequence of states and answers as on AWS.
 CLOCK_FACTOR = 600.0  # the plugin's default

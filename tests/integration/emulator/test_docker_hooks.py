@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from deploy_actions.emulator.bundle import upload_revision, zip_revision
 from tests.integration.emulator.conftest import Environment, wait_for
+from tests.support.revisions import upload_revision, zip_revision
 
 pytestmark = pytest.mark.e2e
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "docker-app"
