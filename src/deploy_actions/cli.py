@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from deploy_actions import __version__
-from deploy_actions.actions import REGISTRY, ActionSpec, load_action
+from deploy_actions.actions import ActionEntry, ActionSpec, entries
 from deploy_actions.core.environment import Env
 
 if TYPE_CHECKING:
@@ -27,8 +27,10 @@ Outputs go to $GITHUB_OUTPUT, to the dotenv file named by $DEPLOY_ACTIONS_DOTENV
 2 bad input or configuration (nothing in AWS was changed)."""
 
 
-def build_parser(actions: Mapping[str, ActionSpec]) -> argparse.ArgumentParser:
-    """Every registered command; those in `actions` with their inputs as flags, the others by title only."""
+def build_parser(actions: Mapping[str, ActionSpec],
+                 listed: Mapping[str, ActionEntry] | None = None) -> argparse.ArgumentParser:
+    """Every discovered action (`listed`, default `entries()`); those in `actions` with their inputs as flags,
+    the others by title only."""
     parser = argparse.ArgumentParser(
         prog="deploy-actions",
         description="Ship containerized services to AWS with zero downtime, from any CI or a laptop.",
@@ -36,7 +38,7 @@ def build_parser(actions: Mapping[str, ActionSpec]) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"deploy-actions {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="<command>")
-    for name, entry in REGISTRY.items():
+    for name, entry in (entries() if listed is None else listed).items():
         spec = actions.get(name)
         if spec is None:  # listed for --help; never parsed, as main() loads the action it runs
             commands.add_parser(name, help=entry.title)
@@ -77,15 +79,16 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         _ensure_dotenv(env, stderr if stderr is not None else sys.stderr)
     # The command is the first word that is not an option; only its module is imported.
     chosen = next((arg for arg in args_list if not arg.startswith("-")), None)
-    actions = {chosen: load_action(chosen)} if chosen in REGISTRY else {}
-    parser = build_parser(actions)
+    listed = entries()
+    actions = {chosen: listed[chosen].load()} if chosen in listed else {}
+    parser = build_parser(actions, listed)
     args = parser.parse_args(args_list)
     if not args.command:
         parser.print_help(out)
         return 2
     if args.command not in actions:  # not reached with the usual argument order; parse again, fully
-        actions = {args.command: load_action(args.command)}
-        args = build_parser(actions).parse_args(args_list)
+        actions = {args.command: listed[args.command].load()}
+        args = build_parser(actions, listed).parse_args(args_list)
     return run_action(actions[args.command], args, env, out, stderr if stderr is not None else sys.stderr)
 
 

@@ -74,16 +74,59 @@ def test_an_unexpected_bug_is_reported_plainly_with_exit_1() -> None:
         object.__setattr__(spec, "run", package_revision.run)
 
 
-def test_the_registry_lists_every_action_module_with_its_spec_title() -> None:
+def test_every_action_module_is_discovered_with_its_spec_title_read_unimported() -> None:
     import pkgutil
 
     from deploy_actions import actions
-    from deploy_actions.actions import REGISTRY, all_actions
+    from deploy_actions.actions import all_actions, entries
 
     modules = {f"deploy_actions.actions.{m.name}" for m in pkgutil.iter_modules(actions.__path__)}
-    assert {entry.module for entry in REGISTRY.values()} == modules
+    listed = entries()
+    assert {entry.module for entry in listed.values()} == modules and len(modules) >= 2
     for name, spec in all_actions().items():
-        assert spec.name == name and REGISTRY[name].title == spec.title
+        module = sys.modules[listed[name].module]
+        assert spec.name == name == module.__name__.rpartition(".")[2].replace("_", "-")
+        assert listed[name].title == spec.title == module.__doc__.splitlines()[0].removesuffix(".")
+
+
+@pytest.mark.parametrize("source", [
+    '"""Title."""\n',
+    '# comment\n\n"""Title.\n\nMore.\n"""  # trailing\nx = 1\n',
+    "r\'\'\'Raw \\d title.\'\'\'\n",
+    '"""Quote \\""" inside."""\n',
+    '"Single-quoted title."\n',
+    '"""Not alone."""; x = 1\n',
+    '"""An expression.""" + "x"\n',
+    'from __future__ import annotations\n"""Not a docstring."""\n',
+    "x = 1\n",
+])
+def test_a_docstring_is_read_as_the_module_gets_it(source: str) -> None:
+    import ast
+
+    from deploy_actions.actions import docstring_of
+
+    assert docstring_of(source) == ast.get_docstring(ast.parse(source), clean=False)
+
+
+def test_an_action_module_without_a_docstring_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deploy_actions import actions
+
+    (tmp_path / "untitled.py").write_text("from __future__ import annotations\n\nSPEC = None\n")
+    (tmp_path / "_helpers.py").write_text("SPEC = None\n")  # private: not an action
+    monkeypatch.setattr(actions, "__path__", [*actions.__path__, str(tmp_path)])
+    with pytest.raises(ValueError, match="needs a docstring"):
+        actions.entries()
+    (tmp_path / "untitled.py").write_text('"""Untitled no more."""\nfrom deploy_actions.actions import ActionSpec\n'
+                                          'SPEC = ActionSpec("untitled", "A title of its own", "", "", "", '
+                                          '*[None] * 3)\n')
+    assert actions.entries()["untitled"].title == "Untitled no more"
+    assert "_helpers" not in actions.entries() and "-helpers" not in actions.entries()
+    monkeypatch.delitem(sys.modules, "deploy_actions.actions.untitled", raising=False)
+    try:
+        with pytest.raises(ValueError, match="title_from"):  # --help would list one title, the run show another
+            actions.entries()["untitled"].load()
+    finally:
+        sys.modules.pop("deploy_actions.actions.untitled", None)
 
 
 def _imported_by(*argv: str) -> set[str]:
