@@ -35,4 +35,4 @@ e2e: $(READY)  ## act, gitlab-ci-local, the console script and docker against th
 	$(BIN)/pytest -m e2e tests/e2e
 
 demo: $(READY)  ## the documented pipeline against the local emulator
-	if [ -f src/deploy_actions/emulator/demo.py ]; then $(BIN)/python -m deploy_actions.emulator.demo; else $(BIN)/deploy-actions package-revision --source examples/app --output .cache/demo/revision.zip; fi
+	$(BIN)/python -m deploy_actions.emulator.demo
