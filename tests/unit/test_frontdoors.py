@@ -99,3 +99,49 @@ def test_root_action_takes_command_and_every_input() -> None:
     (step,) = root["runs"]["steps"]
     assert step["env"]["INPUT_COMMAND"] == "${{ inputs.command }}"
     assert "${{" not in step["run"]
+
+
+def _lines_by_command(description: str) -> dict[str, str]:
+    """A root input's description, one line per group of commands: {command: its line}."""
+    found: dict[str, str] = {}
+    for line in description.splitlines():
+        commands, _, text = line.partition(": ")
+        found.update({command: text for command in commands.split(", ")})
+    return found
+
+
+@pytest.mark.parametrize("name", ["appspec", "bundle-type"])
+def test_root_action_says_what_each_command_means_by_a_shared_name(name: str) -> None:
+    (root,) = load(ROOT / "action.yml")
+    assert isinstance(root, dict)
+    lines = _lines_by_command(root["inputs"][name]["description"])
+    assert set(lines) == {"package-revision", "codedeploy-deploy"}
+    specs = {command: next(s for s in input_specs(all_actions()[command].inputs) if s.name == name)
+             for command in lines}
+    assert specs["package-revision"].default and not specs["codedeploy-deploy"].default  # e.g. appspec.yml / zip
+    for command, line in lines.items():
+        own = specs[command]
+        assert line.startswith(own.description), f"{command} reads its own text"
+        assert all(choice in line for choice in own.choices)
+        if own.default:
+            assert f"Default: {own.default}." in line
+        for other in specs.values():
+            if other.description != own.description:
+                assert other.description not in line, f"{command} must not read another command's text"
+            if other.default and other.default != own.default:
+                assert f"Default: {other.default}." not in line, f"{command} must not read another's default"
+    assert root["inputs"][name]["required"] is False
+
+
+def test_root_action_writes_an_input_shared_alike_once_with_its_commands() -> None:
+    (root,) = load(ROOT / "action.yml")
+    assert isinstance(root, dict)
+    description = root["inputs"]["region"]["description"]
+    (region,) = [s for s in input_specs(all_actions()["package-revision"].inputs) if s.name == "region"]
+    commands, _, text = description.partition(": ")
+    assert set(commands.split(", ")) == {"package-revision", "codedeploy-deploy"} and text == region.description
+    assert description.count(region.description) == 1 and "\n" not in description
+    # Required by one command only: not required at the root (GitHub cannot make it depend on command).
+    application = _lines_by_command(root["inputs"]["application"]["description"])
+    assert application["codedeploy-deploy"].endswith("Required.") and root["inputs"]["application"]["required"] is False
+

@@ -36,12 +36,12 @@ def _text(value: str) -> str | LiteralScalarString:
     return LiteralScalarString(value + "\n") if "\n" in value else value
 
 
-def _github_input(spec: InputSpec, *, with_default: bool, extra: str = "") -> dict[str, Any]:
-    description = spec.description + extra
+def _github_input(spec: InputSpec) -> dict[str, Any]:
+    description = spec.description
     if spec.choices:
         description += f" One of: {', '.join(spec.choices)}."
     entry: dict[str, Any] = {"description": description, "required": spec.required}
-    if with_default and spec.default not in (None, ""):
+    if spec.default not in (None, ""):
         entry["default"] = _text(str(spec.default))
     return entry
 
@@ -53,7 +53,7 @@ def github_action(action: ActionSpec) -> str:
         "description": action.description,
         "author": "deploy-actions",
         "branding": {"icon": action.icon, "color": action.color},
-        "inputs": {s.name: _github_input(s, with_default=True) for s in inputs},
+        "inputs": {s.name: _github_input(s) for s in inputs},
         "outputs": {
             o.name: {"description": o.description, "value": f"${{{{ steps.run.outputs.{o.name} }}}}"}
             for o in output_specs(action.outputs)
@@ -65,35 +65,65 @@ def github_action(action: ActionSpec) -> str:
 
 
 def root_action(actions: Iterable[ActionSpec]) -> str:
+    """The root action: `command` picks the action; every other input and output is the union of theirs.
+
+    Actions may give one name different meanings, defaults or choices (appspec is a path for one, content
+    for another). Each entry therefore says what every command means by it, one line per distinct text led
+    by the commands that say it; an input all its commands describe alike stays one line. No entry has a
+    default, so each command's own default applies.
+    """
     actions = list(actions)
-    merged: dict[str, tuple[InputSpec, list[str]]] = {}
-    outputs: dict[str, str] = {}
+    inputs_by_name: dict[str, list[tuple[str, InputSpec]]] = {}
+    outputs_by_name: dict[str, list[tuple[str, str]]] = {}
     for action in actions:
         for spec in input_specs(action.inputs):
-            merged.setdefault(spec.name, (spec, []))[1].append(action.name)
+            inputs_by_name.setdefault(spec.name, []).append((action.name, spec))
         for out in output_specs(action.outputs):
-            outputs.setdefault(out.name, out.description)
+            outputs_by_name.setdefault(out.name, []).append((action.name, out.description))
     names = ", ".join(a.name for a in actions)
-    command = {"description": f"The action to run: {names}.", "required": True}
-    inputs = {"command": command}
-    for name, (spec, used_by) in merged.items():
-        note = f" ({', '.join(used_by)}" + (f"; default: {spec.default}" if spec.default else "") + ")"
-        inputs[name] = _github_input(spec, with_default=False, extra=note)
-    specs = [spec for spec, _ in merged.values()]
+    inputs: dict[str, Any] = {"command": {"description": f"The action to run: {names}.", "required": True}}
+    for name, used in inputs_by_name.items():
+        inputs[name] = {
+            "description": _text(_per_command([(command, _documented(spec)) for command, spec in used])),
+            # required only when every command requires it: GitHub cannot make it depend on command
+            "required": len(used) == len(actions) and all(spec.required for _, spec in used),
+        }
+    specs = [used[0][1] for used in inputs_by_name.values()]
     document = {
         "name": "deploy-actions",
         "description": "Ship containerized services to AWS with zero downtime: pick an action with command.",
         "author": "deploy-actions",
         "branding": {"icon": "upload-cloud", "color": "orange"},
         "inputs": inputs,
-        "outputs": {name: {"description": text, "value": f"${{{{ steps.run.outputs.{name} }}}}"}
-                    for name, text in outputs.items()},
+        "outputs": {name: {"description": _text(_per_command(used)),
+                           "value": f"${{{{ steps.run.outputs.{name} }}}}"}
+                    for name, used in outputs_by_name.items()},
         "runs": {"using": "composite", "steps": [
             _step(specs, f'"$GITHUB_ACTION_PATH/{RUN_SCRIPT}" "$INPUT_COMMAND"',
                   extra_env={"INPUT_COMMAND": "command"}),
         ]},
     }
     return GENERATED.format(name="*") + _dump(document)
+
+
+def _documented(spec: InputSpec) -> str:
+    """Everything one command says about an input: description, choices, and required or default."""
+    text = spec.description
+    if spec.choices:
+        text += f" One of: {', '.join(spec.choices)}."
+    if spec.required:
+        text += " Required."
+    elif spec.default not in (None, ""):
+        text += f" Default: {spec.default}."
+    return text
+
+
+def _per_command(texts: list[tuple[str, str]]) -> str:
+    """One line per distinct text, led by the commands that say it (in the order they come)."""
+    commands_by_text: dict[str, list[str]] = {}
+    for command, text in texts:
+        commands_by_text.setdefault(text, []).append(command)
+    return "\n".join(f"{', '.join(commands)}: {text}" for text, commands in commands_by_text.items())
 
 
 def _step(inputs: list[InputSpec], command: str, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -166,3 +196,4 @@ def docs_tables(action: ActionSpec) -> str:
     for out in output_specs(action.outputs):
         lines.append(f"| `{out.name}` | {escape_cell(out.description)} |")
     return "\n".join(lines) + "\n"
+
