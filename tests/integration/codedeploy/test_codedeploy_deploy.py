@@ -165,10 +165,11 @@ def test_timeout_stops_the_deployment_and_rolls_back(environment: Any, emulator:
     env: Environment = environment("ec2-rolling", instances=2)
     good = env.revision("1")
     assert env.deploy(good)["status"] == "Succeeded"
-    emulator.faults.delay("BeforeInstall", 3600, times=1)  # 6 s on the first instance at the test clock
+    # 100 s on the first instance at the test clock: past the shortest timeout there is, 1m.
+    emulator.faults.delay("BeforeInstall", 60_000, times=1)
 
     started = time.monotonic()
-    result = run_cli(*deploy_args(env, env.revision("2"), "--timeout", "2s"), env=emulator.env())
+    result = run_cli(*deploy_args(env, env.revision("2"), "--timeout", "1m"), env=emulator.env())
 
     assert result.code == 1, result.log
     out = result.outputs
@@ -181,12 +182,14 @@ def test_timeout_stops_the_deployment_and_rolls_back(environment: Any, emulator:
     # After a timeout there is time to follow the rollback to its end: the step reports where the fleet is.
     assert f"Rollback {rollback_id} restored the last good revision" in result.log
     assert env.info(rollback_id)["revision"] == good
-    assert time.monotonic() - started < 15
+    assert 60 <= time.monotonic() - started < 80
 
 
 @pytest.mark.parametrize(("timeout", "message"), [
     ("30", "give a unit: 30m or 30s"),
-    ("0s", "must be longer than 0s"),
+    ("0s", "must be at least 1m"),
+    ("0.5s", "must be at least 1m"),
+    ("100000h", "must be at most 120h"),
 ])
 def test_a_timeout_that_would_stop_production_at_once_is_refused(environment: Any, emulator: Any, run_cli: Any,
                                                                 timeout: str, message: str) -> None:

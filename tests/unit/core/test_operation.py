@@ -130,7 +130,12 @@ def test_every_waiting_action_gets_the_same_inputs_listed_after_its_own() -> Non
 
 @pytest.mark.parametrize(("value", "message"), [
     ("30", "give a unit: 30m or 30s"),
-    ("0s", "must be longer than 0s"),
+    ("0s", "must be at least 1m"),
+    ("1ms", "must be at least 1m"),
+    ("0.5s", "must be at least 1m"),
+    ("59s", "must be at least 1m"),
+    ("-5m", "must be a positive duration"),
+    ("100000h", "must be at most 120h"),
     ("soon", "expected a duration"),
 ])
 def test_a_timeout_without_a_unit_or_of_nothing_is_refused_with_its_fix(value: str, message: str) -> None:
@@ -147,3 +152,8 @@ def test_an_action_may_change_a_default_and_keep_the_shared_place() -> None:
 
     assert [spec.name for spec in input_specs(Quick)][:3] == ["name", "wait", "timeout"]
     assert parse_inputs(Quick, {"name": "n"}).timeout == "5m"
+
+
+@pytest.mark.parametrize("value", ["1m", "60s", "90s", "1h30m", "120h"])
+def test_timeouts_within_the_bounds_are_taken_as_written(value: str) -> None:
+    assert parse_inputs(Inputs, {"target": "x", "timeout": f" {value} "}).timeout == value
