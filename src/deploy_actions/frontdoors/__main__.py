@@ -11,7 +11,11 @@ from deploy_actions.actions import all_actions
 from deploy_actions.frontdoors import render
 
 BEGIN = "<!-- BEGIN GENERATED: inputs and outputs -->"
+BEGIN_README = "<!-- BEGIN GENERATED: actions -->"
 END = "<!-- END GENERATED -->"
+# Named in DESIGN.md, listed in the README as planned until their module exists.
+PLANNED = ("build-push-ecr", "package-revision", "codedeploy-deploy", "ecs-deploy", "switch-listener",
+           "verify-and-notify")
 
 
 def expected_files(root: Path) -> dict[Path, str]:
@@ -21,15 +25,25 @@ def expected_files(root: Path) -> dict[Path, str]:
         files[root / action.name / "action.yml"] = render.github_action(action)
         files[root / "gitlab-templates" / f"{action.name}.yml"] = render.gitlab_component(action)
         doc = root / "docs" / "actions" / f"{action.name}.md"
-        files[doc] = _splice(doc, action.title, render.docs_tables(action))
+        files[doc] = _splice(doc, render.docs_tables(action), BEGIN, new=f"# {action.title}\n\n{BEGIN}\n{END}\n")
+    readme = root / "README.md"
+    files[readme] = _splice(readme, render.readme_table(actions.values(), PLANNED), BEGIN_README)
     return files
 
 
-def _splice(doc: Path, title: str, tables: str) -> str:
-    current = doc.read_text(encoding="utf-8") if doc.exists() else f"# {title}\n\n{BEGIN}\n{END}\n"
-    head, _, rest = current.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    return f"{head}{BEGIN}\n{tables}{END}{tail}"
+def _splice(doc: Path, generated: str, begin: str, new: str | None = None) -> str:
+    """The file with the text between `begin` and END replaced; `new` when it does not exist yet."""
+    if doc.exists():
+        current = doc.read_text(encoding="utf-8")
+    elif new is not None:
+        current = new
+    else:
+        raise ValueError(f"{doc} is missing")
+    head, found, rest = current.partition(begin)
+    _, ended, tail = rest.partition(END)
+    if not (found and ended):
+        raise ValueError(f"{doc}: the generated part must sit between {begin} and {END}")
+    return f"{head}{begin}\n{generated}{END}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:

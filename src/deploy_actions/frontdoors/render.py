@@ -197,3 +197,16 @@ def docs_tables(action: ActionSpec) -> str:
         lines.append(f"| `{out.name}` | {escape_cell(out.description)} |")
     return "\n".join(lines) + "\n"
 
+
+def readme_table(actions: Iterable[ActionSpec], planned: Iterable[str] = ()) -> str:
+    """The README's table of actions, one row per action module, then the planned ones not built yet."""
+    actions = list(actions)
+    lines = ["| action | does | docs |", "| --- | --- | --- |"]
+    for action in actions:
+        doc = f"docs/actions/{action.name}.md"
+        lines.append(f"| {action.name} | {escape_cell(action.description)} | [{doc}]({doc}) |")
+    built = {a.name for a in actions}
+    later = [name for name in planned if name not in built]
+    if later:
+        lines += ["", f"Planned: {', '.join(later)} (see [docs/decisions/](docs/decisions/))."]
+    return "\n".join(lines) + "\n"
