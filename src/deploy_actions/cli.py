@@ -98,7 +98,7 @@ def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], 
     from deploy_actions.core.context import RunContext
     from deploy_actions.core.errors import DeployActionsError
     from deploy_actions.core.inputs import collect_raw, input_specs, parse_inputs
-    from deploy_actions.core.outputs import publish
+    from deploy_actions.core.outputs import OutputSink
     from deploy_actions.core.platform import detect_reporter
 
     as_json = bool(args.json)
@@ -109,22 +109,22 @@ def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], 
     for item in input_specs(spec.inputs):
         if item.secret and item.name in raw:
             reporter.mask(raw[item.name])
-    ctx = RunContext(reporter=reporter, environ=env)
+    # Outputs are published however the run ends: those known by then after a failure.
+    ctx = RunContext(reporter=reporter, environ=env, outputs=OutputSink(spec.outputs, env))
     try:
         inputs = parse_inputs(spec.inputs, raw)
         with ctx.cancel.on_signals():
-            outputs = spec.run(inputs, ctx)
+            ctx.outputs.merge(spec.run(inputs, ctx))
+        code = 0
     except DeployActionsError as exc:
         _report_failure(spec, exc, reporter)
-        if exc.outputs is not None:
-            publish(exc.outputs, env, json_stream=out if as_json else None)
-        return exc.exit_code
+        code = exc.exit_code
     except Exception as exc:  # an unexpected bug: say so plainly, keep the traceback for debug
         reporter.error(f"internal error in {spec.name}: {exc.__class__.__name__}: {exc}")
         reporter.debug(traceback.format_exc())
-        return 1
-    publish(outputs, env, json_stream=out if as_json else None)
-    return 0
+        code = 1
+    ctx.outputs.finish(out if as_json else None)
+    return code
 
 
 def _ensure_dotenv(env: Mapping[str, str], err: TextIO) -> None:

@@ -39,6 +39,12 @@ def deployments(aws: AwsEndpoint, app: str) -> list[str]:
     ({"--mode": "rollback"}, "mode: rollback redeploys the previous successful revision; remove revision"),
     ({"--if-active": "queue"}, "input 'if-active' = 'queue'"),
     ({"--revision": "s3://{bucket}/app.rar"}, "input 'revision'"),
+    ({"--revision": "s3://{bucket}/app.zip?versionId=bogus"}, "input 's3-version' = 'bogus': S3 has no such version"),
+    ({"--s3-version": "bogus"}, "input 's3-version' = 'bogus': S3 has no such version"),
+    ({"--revision": "s3://Bad_Bucket/app.zip"}, "not a valid S3 bucket name"),
+    ({"--revision": '{"revisionType": "S3", "s3Location": {"bucket": "{bucket}", "key": 7}}'},
+     "s3Location.key must be a string"),
+    ({"--region": "us east 1"}, "input 'region' = 'us east 1': expected an AWS region such as us-east-1"),
 ])
 def test_bad_input_exits_2_before_create_deployment(run_cli, aws, group, override, message) -> None:  # type: ignore[no-untyped-def]
     app, name, bucket = group
@@ -48,4 +54,25 @@ def test_bad_input_exits_2_before_create_deployment(run_cli, aws, group, overrid
     result = run_cli("codedeploy-deploy", *flat, env=aws.env)
     assert result.code == 2, result.log
     assert message in result.log
+    assert deployments(aws, app) == []
+
+
+def test_a_version_in_the_url_is_the_version_deployed(run_cli, aws, group) -> None:  # type: ignore[no-untyped-def]
+    app, name, bucket = group
+    s3 = aws.client("s3")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=bucket, Key="v.zip", Body=b"PK\x05\x06" + b"\x00" * 18)["VersionId"]
+    s3.put_object(Bucket=bucket, Key="v.zip", Body=b"PK\x05\x06" + b"\x01" * 18)
+    result = run_cli("codedeploy-deploy", "--application", app, "--deployment-group", name, "--wait", "false",
+                     "--revision", f"s3://{bucket}/v.zip?versionId={first}", env=aws.env)
+    assert result.code == 0, result.log
+    info = aws.client("codedeploy").get_deployment(deploymentId=result.outputs["deployment-id"])["deploymentInfo"]
+    assert info["revision"]["s3Location"]["version"] == first
+
+
+def test_a_bad_region_in_the_environment_is_named(run_cli, aws, group) -> None:  # type: ignore[no-untyped-def]
+    app, name, bucket = group
+    result = run_cli("codedeploy-deploy", "--application", app, "--deployment-group", name,
+                     "--revision", f"s3://{bucket}/app.zip", env={**aws.env, "AWS_REGION": "us east 1"})
+    assert result.code == 2 and "from AWS_REGION or AWS_DEFAULT_REGION" in result.log, result.log
     assert deployments(aws, app) == []

@@ -46,11 +46,14 @@ class Inputs(AwsInputs):
     description: str | None = Field(None, description="Description stored with the registered revision.")
 
     def problems(self) -> list[InputProblem]:
+        found = []
         if self.application and not self.bucket:
-            return [InputProblem("application", self.application,
-                                 "registering a revision needs bucket: set bucket to the S3 bucket "
-                                 "CodeDeploy reads revisions from")]
-        return []
+            found.append(InputProblem("application", self.application,
+                                      "registering a revision needs bucket: set bucket to the S3 bucket "
+                                      "CodeDeploy reads revisions from"))
+        if self.bucket and (problem := s3_api.bucket_name_problem(self.bucket)):
+            found.append(InputProblem("bucket", self.bucket, problem))
+        return found
 
 
 class Outputs(ActionOutputs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,20 @@ from botocore.exceptions import ClientError
 from deploy_actions.core.aws import aws_failure, error_code
 from deploy_actions.core.errors import InputError
 
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why `name` cannot be an S3 bucket (S3's naming rules), or None: checked before any call."""
+    if not _BUCKET.match(name) or ".." in name or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return ("not a valid S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and "
+                "ending with a letter or digit")
+    return None
+
+
 MISSING = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket", "NoSuchVersion"})
 DENIED = frozenset({"403", "AccessDenied", "Forbidden"})
+BAD_REQUEST = frozenset({"400", "InvalidArgument", "BadRequest"})
 
 
 def check_bucket(s3: Any, bucket: str) -> None:

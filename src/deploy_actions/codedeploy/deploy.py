@@ -110,14 +110,21 @@ class Deployer:
         return group
 
     def _check_bundle(self, location: dict[str, Any]) -> None:
+        url, version = f"s3://{location['bucket']}/{location['key']}", location.get("version")
         try:
-            head = s3_api.head_object(self.s3, location["bucket"], location["key"], location.get("version"))
+            head = s3_api.head_object(self.s3, location["bucket"], location["key"], version)
         except AwsCallFailed as exc:
+            if version and exc.code in s3_api.BAD_REQUEST:
+                # S3 answers a malformed version id with 400, not 404: either way it is not there.
+                raise InputError.single("s3-version", version, f"S3 has no such version of {url} "
+                                        f"({exc.code}); give a version id that S3 listed for it") from None
             self.reporter.warning(f"could not check the revision in S3 ({exc.code or exc}); CodeDeploy will")
             return
         if head is None:
-            raise InputError.single("revision", f"s3://{location['bucket']}/{location['key']}",
-                                    "no such object in S3; run package-revision first or fix the key")
+            if version:
+                raise InputError.single("s3-version", version, f"S3 has no such version of {url} (or no such "
+                                        "object); give a version id that S3 listed for it")
+            raise InputError.single("revision", url, "no such object in S3; run package-revision first or fix the key")
         etag = s3_api.etag(head)
         if location.get("eTag") and location["eTag"] != etag:
             raise InputError.single("s3-etag", location["eTag"], f"the object's ETag is {etag}: the revision "

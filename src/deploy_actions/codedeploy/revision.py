@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
+
+from deploy_actions.aws.s3 import bucket_name_problem
 
 BUNDLE_TYPES = ("zip", "tgz", "tar", "YAML", "JSON")
 
@@ -37,6 +39,10 @@ def _from_json(text: str) -> dict[str, Any]:
         location = data.get("s3Location")
         if not isinstance(location, dict) or not location.get("bucket") or not location.get("key"):
             raise ValueError("an S3 revision needs s3Location.bucket and s3Location.key")
+        for name in ("bucket", "key", "bundleType", "eTag", "version"):
+            if location.get(name) is not None and not isinstance(location[name], str):
+                raise ValueError(f"s3Location.{name} must be a string")
+        _check_bucket(location["bucket"])
         if location.get("bundleType", "zip") not in BUNDLE_TYPES:
             raise ValueError(f"s3Location.bundleType must be one of {', '.join(BUNDLE_TYPES)}")
         return {"revisionType": "S3", "s3Location": {k: v for k, v in location.items() if v not in (None, "")}}
@@ -45,11 +51,29 @@ def _from_json(text: str) -> dict[str, Any]:
     raise ValueError("revisionType must be S3 or AppSpecContent")
 
 
+def _check_bucket(bucket: str) -> None:
+    problem = bucket_name_problem(bucket)
+    if problem:
+        raise ValueError(f"the bucket is {problem}")
+
+
 def _from_url(text: str, bundle_type: str | None, etag: str | None, version: str | None) -> dict[str, Any]:
-    url = urlparse(text)
+    url = urlparse(text, allow_fragments=False)
     key = url.path.lstrip("/")
+    query = parse_qs(url.query, keep_blank_values=True) if url.query else {}
+    if set(query) == {"versionId"}:
+        # The form the S3 console copies: honour it rather than deploy whatever the latest object is.
+        (in_url, *more) = query["versionId"]
+        if more or not in_url:
+            raise ValueError("give one non-empty versionId in the URL (or use s3-version)")
+        if version and version != in_url:
+            raise ValueError("the URL's versionId and s3-version differ; give the version once")
+        version = in_url
+    elif url.query:
+        key = f"{key}?{url.query}"  # a '?' that is part of the key
     if not url.netloc or not key:
         raise ValueError("an S3 URL needs a bucket and a key: s3://bucket/path/revision.zip")
+    _check_bucket(url.netloc)
     kind = bundle_type or _guess_bundle_type(key)
     location: dict[str, Any] = {"bucket": url.netloc, "key": key, "bundleType": kind}
     if etag:

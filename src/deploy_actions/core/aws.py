@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from deploy_actions import __version__
 from deploy_actions.core.environment import Env
 from deploy_actions.core.errors import ConfigurationError, DeployActionsError, InputError
-from deploy_actions.core.inputs import AwsInputs
+from deploy_actions.core.inputs import REGION, REGION_HELP, AwsInputs
 from deploy_actions.core.platform import Reporter
 
 
@@ -74,6 +74,8 @@ def resolve_region(inputs: AwsInputs, environ: Mapping[str, str]) -> str:
         raise InputError.single(
             "region", None, "no region given; pass --region (or the region input) or set AWS_REGION"
         )
+    if not REGION.match(region):
+        raise InputError.single("region", region, f"{REGION_HELP} (from AWS_REGION or AWS_DEFAULT_REGION)")
     return region
 
 

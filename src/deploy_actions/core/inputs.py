@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from deploy_actions.core.environment import INPUT_PREFIX
@@ -102,12 +102,22 @@ class ActionInputs(BaseModel):
         return []
 
 
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+REGION_HELP = "expected an AWS region such as us-east-1 or eu-west-2"
+
+
+def _check_region(value: str | None) -> str | None:
+    if value is not None and not REGION.match(value):
+        raise ValueError(REGION_HELP)
+    return value
+
+
 class AwsInputs(ActionInputs):
     """Inputs every action that talks to AWS shares."""
 
     input_rank: ClassVar[int] = 2
 
-    region: str | None = Field(
+    region: Annotated[str | None, AfterValidator(_check_region)] = Field(
         None, description="AWS region. Default: AWS_REGION or AWS_DEFAULT_REGION from the environment."
     )
     role_to_assume: str | None = Field(

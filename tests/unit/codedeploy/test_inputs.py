@@ -8,7 +8,7 @@ from deploy_actions.actions.codedeploy_deploy import Inputs
 from deploy_actions.core.errors import InputError
 from deploy_actions.core.inputs import parse_inputs
 
-BASE = {"application": "api", "deployment-group": "prod", "revision": "s3://b/app.zip"}
+BASE = {"application": "api", "deployment-group": "prod", "revision": "s3://bkt/app.zip"}
 
 
 def problems(**raw: str) -> list[str]:
@@ -31,7 +31,7 @@ def test_a_valid_deploy() -> None:
     ({"deployment_group": ""}, "input 'deployment-group' = (not set): mode: deploy needs the deployment group"),
     ({"deployment_id": "d-1"}, "input 'deployment-id' = 'd-1': only used with mode: stop"),
     ({"mode": "stop"}, "input 'deployment-id' = (not set): mode: stop needs the deployment to stop"),
-    ({"mode": "rollback"}, "input 'revision' = 's3://b/app.zip': mode: rollback redeploys the previous"),
+    ({"mode": "rollback"}, "input 'revision' = 's3://bkt/app.zip': mode: rollback redeploys the previous"),
     ({"on_timeout": "panic"}, "input 'on-timeout' = 'panic': must be one of: stop-and-rollback, stop, leave"),
     ({"if_active": "queue"}, "input 'if-active' = 'queue': must be one of: wait, fail, stop-previous"),
     ({"auto_rollback": "yes"}, "input 'auto-rollback' = 'yes': must be one of: group, on-failure"),
