@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,3 +147,105 @@ def test_root_action_writes_an_input_shared_alike_once_with_its_commands() -> No
     application = _lines_by_command(root["inputs"]["application"]["description"])
     assert application["codedeploy-deploy"].endswith("Required.") and root["inputs"]["application"]["required"] is False
 
+
+SEVENTH = '''"""Look for a smoke signal."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from deploy_actions.actions import ActionSpec
+from deploy_actions.core.inputs import AwsInputs
+from deploy_actions.core.outputs import ActionOutputs
+
+
+class Inputs(AwsInputs):
+    signal: str = Field(description="The smoke signal to look for.")
+    colour: Literal["white", "black"] = Field("white", description="Colour of the smoke.")
+
+
+class Outputs(ActionOutputs):
+    seen: str = Field(description="What was seen.")
+
+
+def run(inputs: Inputs, ctx: object) -> Outputs:
+    return Outputs(seen=f"{inputs.colour} {inputs.signal}")
+
+
+SPEC = ActionSpec(
+    name="smoke-check",
+    title=ActionSpec.title_from(__doc__),
+    description="Look for a smoke signal: a throwaway seventh action.",
+    icon="eye",
+    color="gray-dark",
+    inputs=Inputs,
+    outputs=Outputs,
+    run=run,
+)
+'''
+
+
+def test_a_seventh_action_module_appears_on_every_front_door(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Adding an action is adding its module: the real discovery and generator do the rest."""
+    from deploy_actions import actions as package
+    from deploy_actions.cli import main as cli
+
+    extra = tmp_path / "extra-actions"
+    extra.mkdir()
+    (extra / "smoke_check.py").write_text(SEVENTH)
+    # A second directory of the actions package, as a namespace portion would be: nothing else is told.
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(extra)])
+    monkeypatch.delitem(sys.modules, "deploy_actions.actions.smoke_check", raising=False)
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    shutil.copy(ROOT / "README.md", root / "README.md")
+    shutil.copytree(ROOT / "docs" / "actions", root / "docs" / "actions")
+    try:
+        assert generate(["--root", str(root)]) == 0
+        assert generate(["--check", "--root", str(root)]) == 0
+        capsys.readouterr()
+
+        (own,) = load(root / "smoke-check" / "action.yml")
+        assert isinstance(own, dict)
+        assert list(own["inputs"])[:2] == ["signal", "colour"] and own["inputs"]["signal"]["required"] is True
+        assert list(own["outputs"]) == ["seen"] and own["branding"] == {"icon": "eye", "color": "gray-dark"}
+        assert own["runs"]["steps"][0]["run"].endswith(" smoke-check")
+
+        (top,) = load(root / "action.yml")
+        assert isinstance(top, dict)
+        assert "smoke-check" in top["inputs"]["command"]["description"]
+        assert top["inputs"]["signal"]["description"] == "smoke-check: The smoke signal to look for. Required."
+        assert "smoke-check" in top["inputs"]["region"]["description"].partition(":")[0]
+        assert top["runs"]["steps"][0]["env"]["INPUT_SIGNAL"] == "${{ inputs.signal }}"
+        assert top["outputs"]["seen"]["description"] == "smoke-check: What was seen."
+
+        header, jobs = load(root / "gitlab-templates" / "smoke-check.yml")
+        assert isinstance(header, dict) and isinstance(jobs, dict)
+        assert header["spec"]["inputs"]["colour"] == {"description": "Colour of the smoke.", "type": "string",
+                                                      "options": ["white", "black"], "default": "white"}
+        assert "signal" in header["spec"]["inputs"]
+        assert next(iter(jobs.values()))["script"][-1] == "deploy-actions smoke-check"
+
+        doc = (root / "docs" / "actions" / "smoke-check.md").read_text()
+        assert doc.startswith("# Look for a smoke signal\n")
+        assert "| `signal` | The smoke signal to look for. | required |" in doc and "| `seen` | What was seen. |" in doc
+
+        readme = (root / "README.md").read_text()
+        assert ("| smoke-check | Look for a smoke signal: a throwaway seventh action. | "
+                "[docs/actions/smoke-check.md](docs/actions/smoke-check.md) |") in readme
+
+        with pytest.raises(SystemExit):
+            cli(["--help"], environ={})
+        assert re.search(r"smoke-check\s+Look for a smoke signal", capsys.readouterr().out)
+        with pytest.raises(SystemExit):
+            cli(["smoke-check", "--help"], environ={})
+        help_text = capsys.readouterr().out
+        assert "--signal VALUE" in help_text and "--colour VALUE" in help_text and "--region VALUE" in help_text
+        assert cli(["smoke-check", "--signal", "puff", "--json"], environ={}) == 0
+        assert '"seen": "white puff"' in capsys.readouterr().out
+    finally:
+        sys.modules.pop("deploy_actions.actions.smoke_check", None)
+    assert "smoke-check" not in (ROOT / "action.yml").read_text(), "the generator wrote only under --root"
