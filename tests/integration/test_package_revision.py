@@ -93,7 +93,9 @@ def test_large_bundles_go_up_in_parts(run_cli, aws, bucket, revision_tree) -> No
         ([], {"appspec.yml": "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: scripts/nope.sh\n"},
          "appspec.yml:5: hook script 'scripts/nope.sh' (BeforeInstall) is not in the bundle"),
         (["--bundle-type", "rar"], {}, "input 'bundle-type' = 'rar': must be one of: zip, tgz, tar"),
-        (["--deployment-info", "not a pair"], {}, "input 'deployment-info' = 'not a pair': line 1"),
+        (["--deployment-info", "not a pair"], {}, "input 'deployment-info' (value not shown): line 1 has no '='"),
+        (["--bucket", "Bad_Bucket"], {}, "input 'bucket' = 'Bad_Bucket': not a valid S3 bucket name"),
+        (["--region", "us east 1"], {}, "input 'region' = 'us east 1': expected an AWS region"),
     ],
 )
 def test_bad_input_exits_2_and_uploads_nothing(run_cli, aws, bucket, revision_tree, args, files, message) -> None:  # type: ignore[no-untyped-def]
@@ -117,3 +119,13 @@ def test_summary_is_written_and_escapes_nothing_secret(run_cli, aws, bucket, rev
     assert "### 📦 package-revision" in summary
     assert f"s3://{bucket}/{result.outputs['s3-key']}` — uploaded" in summary
     assert "testing" not in summary
+
+
+def test_a_malformed_pair_never_shows_a_secret_beside_it(run_cli, aws, bucket, revision_tree, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    secret = "s3cr3t-hunter2-value"
+    result = package(run_cli, aws, revision_tree, "--bucket", bucket, "--deployment-info",
+                     f"DB_PASSWORD={secret}\nthis line is broken {secret}", GITHUB_ACTIONS="true", RUNNER_DEBUG="1")
+    assert result.code == 2 and "line 2 has no '='" in result.log, result.log
+    summary = (tmp_path / "summary.md").read_text()
+    assert secret not in result.log + result.stdout + summary
+    assert objects(aws, bucket) == []

@@ -40,6 +40,10 @@ def test_the_code_keeps_every_contract() -> None:
      "action modules never import each other"),
     ("core/outputs.py", "import deploy_actions.emulator.server", "product code never imports the emulator"),
     ("emulator/seed.py", "from deploy_actions.core import durations", "an independent oracle"),
+    ("emulator/core/clock.py", "from deploy_actions.emulator.codedeploy import events", "emulator layers"),
+    ("emulator/codedeploy/engine.py", "from deploy_actions.emulator.elbv2 import alb", "emulator layers"),
+    ("emulator/codedeploy/engine.py", "from deploy_actions.emulator.codedeploy import api_revisions",
+     "CodeDeploy's engine imports no handler"),
 ])
 def test_an_import_across_a_boundary_breaks_a_contract(tmp_path: Path, module: str, bad_import: str,
                                                        contract: str) -> None:

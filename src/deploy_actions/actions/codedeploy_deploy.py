@@ -56,10 +56,16 @@ class Inputs(WaitingInputs, AwsInputs):
                                       "continue).")
     if_active: Literal["wait", "fail", "stop-previous"] = Field(
         "wait", description="When the group already has an active deployment: wait for it, fail, or stop it.")
-    sequence_check: Flag = Field(False, description="Refuse to deploy over a newer run: the run number goes "
-                                 "into the description and an older run than the last successful one is skipped.")
-    run_number: int | None = Field(None, description="Run number for sequence-check. Default: GITHUB_RUN_NUMBER "
-                                   "or CI_PIPELINE_IID.")
+    sequence_check: Literal["auto", "true", "false"] = Field(
+        "auto", description="Never deploy an older run over a newer one: the run number goes into the "
+        "deployment's description, and a run older than an active or recently successful deployment's run "
+        "deploys nothing and ends successfully as superseded (status Skipped). auto: whenever the run number is "
+        "known (GitHub run number, GitLab pipeline IID, or run-number); true: require one.")
+    run_number: int | None = Field(None, ge=0, description="Run number for sequence-check. Default: "
+                                   "GITHUB_RUN_NUMBER or CI_PIPELINE_IID.")
+    allow_failed_instances: Flag = Field(False, description="Accept a deployment that CodeDeploy calls Succeeded "
+                                         "although some instances failed (the minimum healthy hosts held). false: "
+                                         "the step fails naming them, as they run the old revision or nothing.")
 
     def problems(self) -> list[InputProblem]:
         found: list[InputProblem] = []
@@ -156,11 +162,11 @@ def _options(inputs: Inputs, ctx: RunContext) -> DeployOptions:
         except ValueError as exc:
             raise InputError.single("appspec", inputs.appspec, str(exc)) from None
     run_number = None
-    if inputs.sequence_check:
+    if inputs.sequence_check != "false":
         run_number = inputs.run_number if inputs.run_number is not None else ctx.facts.run_number
-        if run_number is None or run_number < 0:
-            raise InputError.single("run-number", None if inputs.run_number is None else str(inputs.run_number),
-                                    "sequence-check needs a run number: set run-number or run on GitHub/GitLab")
+        if run_number is None and inputs.sequence_check == "true":
+            raise InputError.single("run-number", None, "sequence-check: true needs a run number: set run-number "
+                                    "or run on GitHub/GitLab")
     return DeployOptions(
         application=inputs.application, group=inputs.deployment_group or "", revision=revision,
         deployment_config=inputs.deployment_config, description=inputs.description,
@@ -168,7 +174,8 @@ def _options(inputs: Inputs, ctx: RunContext) -> DeployOptions:
         ignore_application_stop_failures=inputs.ignore_application_stop_failures,
         auto_rollback=inputs.auto_rollback, wait=inputs.wait, traffic_reroute=inputs.traffic_reroute,
         original_fleet=inputs.original_fleet,
-        if_active=inputs.if_active, run_number=run_number,
+        if_active=inputs.if_active, run_number=run_number, run_series=ctx.facts.run_series,
+        allow_failed_instances=inputs.allow_failed_instances,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -51,12 +52,15 @@ def check_deployment_config(cd: Any, name: str) -> None:
 
 
 def list_deployments(cd: Any, application: str, group: str, statuses: list[str] | tuple[str, ...],
-                     limit: int | None = None) -> list[str]:
-    """Deployment ids of the group in those statuses, in the order ListDeployments answers."""
+                     limit: int | None = None, created_after: float | None = None) -> list[str]:
+    """Deployment ids of the group in those statuses, in no promised order (ListDeployments documents none)."""
     ids: list[str] = []
+    query: dict[str, Any] = {"applicationName": application, "deploymentGroupName": group,
+                             "includeOnlyStatuses": list(statuses)}
+    if created_after is not None:
+        query["createTimeRange"] = {"start": datetime.fromtimestamp(created_after, UTC)}
     try:
-        for page in cd.get_paginator("list_deployments").paginate(
-                applicationName=application, deploymentGroupName=group, includeOnlyStatuses=list(statuses)):
+        for page in cd.get_paginator("list_deployments").paginate(**query):
             ids.extend(page.get("deployments", []))
             if limit is not None and len(ids) >= limit:
                 return ids[:limit]

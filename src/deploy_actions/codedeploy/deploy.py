@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from deploy_actions.aws import codedeploy as cd_api
@@ -26,9 +28,14 @@ ROLLBACK_EVENTS = {
     "on-alarm": ["DEPLOYMENT_STOP_ON_ALARM"],
     "on-failure-and-alarm": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"],
 }
-_RUN_MARK = re.compile(r"\(run #(\d+)\)$")  # appended last by this action, so anchored at the end
+# "(run #57 of o/r/.github/workflows/deploy.yml)", appended last by this action, so anchored at the end.
+# Run numbers count per workflow (GitHub) or project (GitLab): only marks of the same series compare.
+_RUN_MARK = re.compile(r"\(run #(\d+)(?: of ([^()]*))?\)$")
 DESCRIPTION_LIMIT = 1024
 RECENT_SUCCESSES = 10  # successful deployments the sequence check reads for run marks
+SEARCHED_DEPLOYMENTS = 200  # at most this many ids are read to find the newest (ListDeployments has no order)
+SEARCH_DAYS = 90
+RACE_PAUSE = 2.0  # seconds before looking again after losing the CreateDeployment race
 # After a timeout, how long to wait for the stop to take effect, and for CodeDeploy's rollback: the
 # user's deadline has passed, but leaving without knowing where the fleet stands helps nobody.
 STOP_GRACE = 120.0
@@ -50,6 +57,8 @@ class DeployOptions:
     original_fleet: str = "leave"
     if_active: str = "wait"
     run_number: int | None = None  # set when the sequence check is on
+    run_series: str = ""  # what the run number counts: the workflow (GitHub) or project (GitLab)
+    allow_failed_instances: bool = False
 
 
 @dataclass
@@ -60,9 +69,12 @@ class Outcome:
     failures: list[HookFailure] = field(default_factory=list)
     message: str = ""
     stop_requested: bool = False  # mode: stop — Stopped is what was asked for
+    partial: bool = False  # Succeeded with failed instances, not accepted (allow-failed-instances: false)
 
     @property
     def ok(self) -> bool:
+        if self.partial:
+            return False
         return self.status in ("Succeeded", "TrafficRerouted", "Ready", "Created", "Skipped") or (
             self.stop_requested and self.status == "Stopped")
 
@@ -134,21 +146,30 @@ class Deployer:
     def deploy(self, opts: DeployOptions) -> Outcome:
         assert opts.revision is not None
         self.preflight(opts)
-        skipped = self._sequence_guard(opts)
-        if skipped is not None:
-            return skipped
-        if self._clear_the_way(opts):
-            skipped = self._sequence_guard(opts)  # the run we waited for may be newer than this one
+        request = self._request(opts)
+        while True:
+            # Each pass checks the sequence again: the run we waited for, or one that beat us to
+            # CreateDeployment, may be newer than this one.
+            skipped = self._sequence_guard(opts)
             if skipped is not None:
                 return skipped
-        request = self._request(opts)
-        self.cancel.raise_if_cancelled("before creating the deployment")
-        try:
-            deployment_id = cd_api.create_deployment(self.cd, request)
-        except cd_api.ActiveDeploymentExists:
-            # Another run slipped in between our check and our create: apply if-active once more.
-            self._clear_the_way(opts)
-            deployment_id = cd_api.create_deployment(self.cd, request)
+            if self._clear_the_way(opts):
+                continue
+            self.cancel.raise_if_cancelled("before creating the deployment")
+            try:
+                deployment_id = cd_api.create_deployment(self.cd, request)
+                break
+            except cd_api.ActiveDeploymentExists:
+                # Another run slipped in between our check and our create: look again.
+                if opts.if_active == "fail":
+                    raise DeployActionsError(f"deployment group {opts.group} already has an active deployment "
+                                             "(another run created it a moment ago); set if-active: wait or "
+                                             "stop-previous to handle it") from None
+                if self.op.deadline.expired:
+                    raise DeployActionsError(f"timed out: deployment group {opts.group} stayed busy with other "
+                                             "runs' deployments; nothing was deployed") from None
+                self.reporter.info("another run created a deployment first; checking again")
+                self.cancel.sleep(RACE_PAUSE)
         self._track(deployment_id)
         self.reporter.info(f"Created deployment {deployment_id} of {describe(opts.revision)} to "
                            f"{opts.application}/{opts.group}")
@@ -162,7 +183,8 @@ class Deployer:
                                    "ignoreApplicationStopFailures": opts.ignore_application_stop_failures}
         description = opts.description or ""
         if opts.run_number is not None:
-            mark = f"(run #{opts.run_number})"
+            series = f" of {opts.run_series}" if opts.run_series else ""
+            mark = f"(run #{opts.run_number}{series})"
             description = f"{description[:DESCRIPTION_LIMIT - len(mark) - 1]} {mark}".strip()
         if description:
             request["description"] = description[:DESCRIPTION_LIMIT]
@@ -180,29 +202,37 @@ class Deployer:
         """Skip this run when a recent successful or an active deployment comes from a newer run.
 
         Recent successes, not only the last: an automatic rollback carries no run mark, yet the code
-        it restored came from a marked run before it.
+        it restored came from a marked run before it. ListDeployments promises no order: the newest
+        are found by their createTime.
         """
         if opts.run_number is None:
             return None
-        candidates = cd_api.list_deployments(self.cd, opts.application, opts.group, cd_api.ACTIVE_STATUSES)
-        candidates += cd_api.list_deployments(self.cd, opts.application, opts.group, ["Succeeded"],
-                                              limit=RECENT_SUCCESSES)
-        for info in cd_api.batch_get_deployments(self.cd, candidates):
+        active = cd_api.list_deployments(self.cd, opts.application, opts.group, cd_api.ACTIVE_STATUSES)
+        candidates = cd_api.batch_get_deployments(self.cd, active) + self._newest(opts, ["Succeeded"],
+                                                                                 RECENT_SUCCESSES)
+        for info in candidates:
             found = _RUN_MARK.search(str(info.get("description") or ""))
-            if found and int(found.group(1)) > opts.run_number:
-                message = (f"skipped: {info.get('deploymentId')} ({info.get('status')}) comes from run "
+            if found and (found.group(2) or "") == opts.run_series and int(found.group(1)) > opts.run_number:
+                message = (f"superseded: {info.get('deploymentId')} ({info.get('status')}) comes from run "
                            f"#{found.group(1)}, and this is run #{opts.run_number}; an older run never "
-                           "overwrites a newer one")
+                           "overwrites a newer one, so this run deploys nothing")
                 self.reporter.warning(message, title="codedeploy-deploy: sequence check")
                 return Outcome("Skipped", message=message)
         return None
+
+    def _newest(self, opts: DeployOptions, statuses: list[str], count: int) -> list[dict[str, Any]]:
+        """The group's `count` newest deployments in `statuses` (of those created in the last 90 days)."""
+        ids = cd_api.list_deployments(self.cd, opts.application, opts.group, statuses, limit=SEARCHED_DEPLOYMENTS,
+                                      created_after=time.time() - SEARCH_DAYS * 86400)
+        infos = cd_api.batch_get_deployments(self.cd, ids)
+        return sorted(infos, key=_created, reverse=True)[:count]
 
     def _clear_the_way(self, opts: DeployOptions) -> bool:
         """Apply if-active to a deployment already running in the group; True when there was one."""
         active = cd_api.list_deployments(self.cd, opts.application, opts.group, cd_api.ACTIVE_STATUSES)
         if not active:
             return False
-        current = active[0]
+        current = _newest_id(cd_api.batch_get_deployments(self.cd, active)) or active[0]
         state = fetch_state(self.cd, current, with_targets=False)
         if opts.if_active == "fail":
             raise DeployActionsError(f"deployment group {opts.group} already has an active deployment {current} "
@@ -269,11 +299,15 @@ class Deployer:
     def conclude(self, state: DeploymentState, opts: DeployOptions) -> Outcome:
         failures = hook_failures(state)
         if state.status == "Succeeded":
-            # CodeDeploy calls a deployment Succeeded while the minimum healthy hosts hold: say which
-            # instances failed anyway, they now run the old revision or nothing.
+            # CodeDeploy calls a deployment Succeeded while the minimum healthy hosts hold: the instances
+            # that failed anyway run the old revision or nothing, out of the load balancer.
+            if not failures:
+                return Outcome("Succeeded", state)
+            level = "warning" if opts.allow_failed_instances else "error"
             for failure in failures:
-                self._report_failure(failure, "warning", " (the deployment succeeded without it)")
-            return Outcome("Succeeded", state, failures=failures)
+                self._report_failure(failure, level, " (the deployment succeeded without it)")
+            return Outcome("Succeeded", state, failures=failures, partial=not opts.allow_failed_instances,
+                           message=_partial_message(state, failures))
         for failure in failures:
             self._report_failure(failure, "error")
             if failure.log_tail:
@@ -342,8 +376,7 @@ class Deployer:
     def previous_good_revision(self, opts: DeployOptions) -> tuple[dict[str, Any], str]:
         """The newest successful deployment's revision that differs from what the group runs now."""
         group = self.preflight(opts)
-        ids = cd_api.list_deployments(self.cd, opts.application, opts.group, ["Succeeded"], limit=50)
-        infos = sorted(cd_api.batch_get_deployments(self.cd, ids), key=lambda i: i.get("createTime") or 0, reverse=True)
+        infos = self._newest(opts, ["Succeeded"], SEARCHED_DEPLOYMENTS)
         if not infos:
             raise DeployActionsError(f"{opts.application}/{opts.group} has no successful deployment to roll back to")
         current = group.get("targetRevision") or infos[0].get("revision")
@@ -378,3 +411,24 @@ class Deployer:
         self.reporter.info(f"Continuing {deployment_id}: rerouting traffic to the replacement fleet")
         cd_api.continue_deployment(self.cd, deployment_id)
         return self.follow_to_end(deployment_id, opts)
+
+
+def _created(info: dict[str, Any]) -> float:
+    value = info.get("createTime")
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def _newest_id(infos: list[dict[str, Any]]) -> str | None:
+    newest = max(infos, key=_created, default=None)
+    return str(newest["deploymentId"]) if newest else None
+
+
+def _partial_message(state: DeploymentState, failures: list[HookFailure]) -> str:
+    healthy = sum(1 for t in state.targets if t.status == "Succeeded")
+    names = ", ".join(f"{f.target} ({f.event})" for f in failures)
+    return (f"deployment {state.id} ended Succeeded, but {len(failures)} of {len(state.targets)} instances failed: "
+            f"{names}. They run the previous revision or nothing and take no traffic: capacity is "
+            f"{healthy}/{len(state.targets)}. Fix the hook and deploy again (or run mode: rollback); to accept "
+            "this, set allow-failed-instances: true")

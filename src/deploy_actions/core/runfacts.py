@@ -34,6 +34,7 @@ class RunFacts:
     actor: str = ""
     run_id: str = ""
     run_number: int | None = None  # grows with every new run: GitHub run number, GitLab pipeline IID
+    run_series: str = ""  # what run_number counts: the workflow file (GitHub), the project (GitLab)
     run_attempt: int | None = None
     job_id: str = ""
     run_url: str = ""
@@ -122,6 +123,7 @@ def _github(env: Mapping[str, str], cwd: Path | None) -> RunFacts:
         pr_head_sha=str(head.get("sha") or ""),
         repository=repository, actor=env.get(Env.GITHUB_ACTOR, ""), run_id=run_id,
         run_number=_int(env.get(Env.GITHUB_RUN_NUMBER)), run_attempt=_int(env.get(Env.GITHUB_RUN_ATTEMPT)),
+        run_series=(env.get(Env.GITHUB_WORKFLOW_REF, "").partition("@")[0] or env.get(Env.GITHUB_WORKFLOW, "")),
         job_id=run_id, run_url=f"{server}/{repository}/actions/runs/{run_id}" if run_id else "",
         event=env.get(Env.GITHUB_EVENT_NAME, ""), workspace=workspace, _commit=commit,
     )
@@ -158,6 +160,7 @@ def _gitlab(env: Mapping[str, str], cwd: Path | None) -> RunFacts:
         pr_head_sha=env.get(Env.CI_MERGE_REQUEST_SOURCE_BRANCH_SHA, ""),
         repository=env.get(Env.CI_PROJECT_PATH, ""), actor=env.get(Env.GITLAB_USER_LOGIN, ""),
         run_id=env.get(Env.CI_PIPELINE_ID, ""), run_number=_int(env.get(Env.CI_PIPELINE_IID)),
+        run_series=env.get(Env.CI_PROJECT_PATH, ""),
         job_id=env.get(Env.CI_JOB_ID, ""),
         run_url=env.get(Env.CI_JOB_URL, "") or env.get(Env.CI_PIPELINE_URL, ""),
         event=env.get(Env.CI_PIPELINE_SOURCE, ""), workspace=workspace, _commit=commit,

@@ -7,6 +7,7 @@ checks the deployment's effect through the emulated ALB as well as the action's 
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import subprocess
@@ -327,10 +328,77 @@ def test_sequence_check_never_deploys_an_older_run_over_a_newer_one(environment:
     assert stale.code == 0 and stale.outputs["status"] == "Skipped", stale.log
     assert "comes from run #10" in stale.log
 
-    # The run number comes from the CI when not given.
-    again = run_cli(*deploy_args(env, env.revision("12"), "--sequence-check", "true"),
-                    env={**emulator.env(), "GITHUB_RUN_NUMBER": "12"})
+    # By default the run number comes from the CI, and the check is on whenever it is known.
+    workflow = {"GITHUB_RUN_NUMBER": "12", "GITHUB_WORKFLOW_REF": "o/r/.github/workflows/deploy.yml@refs/heads/main"}
+    again = run_cli(*deploy_args(env, env.revision("12")), env={**emulator.env(), **workflow})
     assert again.code == 0 and again.outputs["status"] == "Succeeded", again.log
+    assert env.info(again.outputs["deployment-id"])["description"].endswith(
+        "(run #12 of o/r/.github/workflows/deploy.yml)")
+    late = run_cli(*deploy_args(env, env.revision("11")), env={**emulator.env(), **workflow,
+                                                                "GITHUB_RUN_NUMBER": "11"})
+    assert late.code == 0 and late.outputs["status"] == "Skipped" and "superseded" in late.log, late.log
+    # A re-run of the newest run (same number) deploys again.
+    rerun = run_cli(*deploy_args(env, env.revision("12")), env={**emulator.env(), **workflow})
+    assert rerun.code == 0 and rerun.outputs["status"] == "Succeeded", rerun.log
+    # Another workflow's runs are counted apart: its run #1 is not older than deploy.yml's #12.
+    other = run_cli(*deploy_args(env, env.revision("13")), env={
+        **emulator.env(), "GITHUB_RUN_NUMBER": "1", "GITHUB_WORKFLOW_REF": "o/r/.github/workflows/rollback.yml@x"})
+    assert other.code == 0 and other.outputs["status"] == "Succeeded", other.log
+    assert answer(env.url()) == "version: 13"
+
+
+def test_an_older_run_that_loses_the_create_race_checks_the_sequence_again(
+        environment: Any, emulator: Any, run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run #31 passes its checks; just before its CreateDeployment, run #32 creates its own. #31 must not
+    wait for #32 and then deploy over it."""
+    from deploy_actions.core.aws import AwsClients
+
+    env: Environment = environment("ec2-rolling", instances=1)
+    ci = {"GITHUB_WORKFLOW_REF": "o/r/.github/workflows/deploy.yml@refs/heads/main"}
+    newer: dict[str, Any] = {}
+    original = AwsClients.client
+
+    def client(self: AwsClients, service: str) -> Any:
+        made = original(self, service)
+        if service == "codedeploy" and "hooked" not in newer:  # the first run's client only
+            newer["hooked"] = newer["pending"] = True
+
+            def newer_run_first(**_: Any) -> None:
+                if newer.pop("pending", False):
+                    newer["run"] = run_cli(*deploy_args(env, env.revision("32"), "--wait", "false"),
+                                           env={**emulator.env(), **ci, "GITHUB_RUN_NUMBER": "32"})
+
+            made.meta.events.register("before-call.codedeploy.CreateDeployment", newer_run_first)
+        return made
+
+    monkeypatch.setattr(AwsClients, "client", client)
+    older = run_cli(*deploy_args(env, env.revision("31")), env={**emulator.env(), **ci, "GITHUB_RUN_NUMBER": "31"})
+    assert newer["run"].code == 0, newer["run"].log
+    assert older.code == 0 and older.outputs["status"] == "Skipped", older.log
+    assert "comes from run #32" in older.log
+    assert env.wait(newer["run"].outputs["deployment-id"])["status"] == "Succeeded"
+    assert answer(env.url()) == "version: 32"
+    assert deployment_ids(env) == [newer["run"].outputs["deployment-id"]], older.log
+
+
+def test_concurrent_runs_leave_the_newest_deployed_and_none_fails(environment: Any, emulator: Any,
+                                                                  tmp_path: Path) -> None:
+    env: Environment = environment("ec2-rolling", instances=1)
+    runs = {}
+    for number in (20, 21, 22):
+        args = deploy_args(env, env.revision(str(number)))
+        runs[number] = subprocess.Popen(
+            [sys.executable, "-m", "deploy_actions", *args, "--json"], cwd=tmp_path, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env={**os.environ, **emulator.env(), "GITHUB_RUN_NUMBER": str(number),
+                 "DEPLOY_ACTIONS_SUMMARY": str(tmp_path / f"summary-{number}.md")})
+    finished = {number: run.communicate(timeout=300)[0] for number, run in runs.items()}
+    for number, run in runs.items():
+        assert run.returncode == 0, finished[number]
+        assert "Exception" not in finished[number] and "internal error" not in finished[number], finished[number]
+    assert answer(env.url()) == "version: 22"
+    statuses = [json.loads(finished[n].strip().splitlines()[-1])["status"] for n in (20, 21, 22)]
+    assert statuses[2] == "Succeeded" and set(statuses) <= {"Succeeded", "Skipped"}, statuses
 
 
 def test_wait_false_returns_the_created_deployment(environment: Any, emulator: Any, run_cli: Any) -> None:
@@ -352,17 +420,27 @@ def test_throttled_api_calls_are_retried(environment: Any, emulator: Any, run_cl
 
 def test_a_succeeded_deployment_still_names_the_instance_that_failed(environment: Any, emulator: Any,
                                                                      run_cli: Any) -> None:
-    # HalfAtATime on 4 instances tolerates one failure: CodeDeploy says Succeeded, the step warns.
+    # HalfAtATime on 4 instances tolerates one failure: CodeDeploy says Succeeded; the step fails by default,
+    # naming the instance and the capacity left, and passes with a warning when that is accepted.
     env: Environment = environment("ec2-rolling", instances=4, config="CodeDeployDefault.HalfAtATime",
                                    group={"auto_rollback": []})
     emulator.faults.fail_hook("AfterInstall", instance=1)
     result = run_cli(*deploy_args(env, env.revision("1")), env={**emulator.env(), **GITHUB})
-    assert result.code == 0, result.log
+    assert result.code == 1, result.log
     assert result.outputs["status"] == "Succeeded"
     failed = [i for i in json.loads(result.outputs["instances"]) if i["status"] == "Failed"]
     assert [i["failed-hook"] for i in failed] == ["AfterInstall"]
-    assert f"::warning title=AfterInstall failed on {failed[0]['id']} (the deployment succeeded without it)::" \
+    assert f"::error title=AfterInstall failed on {failed[0]['id']} (the deployment succeeded without it)::" \
         in result.log
+    assert "capacity is 3/4" in result.log and "allow-failed-instances: true" in result.log
+
+    emulator.faults.fail_hook("AfterInstall", instance=2)
+    accepted = run_cli(*deploy_args(env, env.revision("2"), "--allow-failed-instances", "true"),
+                       env={**emulator.env(), **GITHUB})
+    assert accepted.code == 0, accepted.log
+    failed = [i for i in json.loads(accepted.outputs["instances"]) if i["status"] == "Failed"]
+    assert f"::warning title=AfterInstall failed on {failed[0]['id']} (the deployment succeeded without it)::" \
+        in accepted.log
 
 
 ECS_APPSPEC = """version: 0.0
