@@ -11,6 +11,7 @@ from deploy_actions.actions import ActionSpec
 from deploy_actions.codedeploy.deploy import Deployer, DeployOptions, Interrupted, Outcome
 from deploy_actions.codedeploy.report import deployment_summary
 from deploy_actions.codedeploy.revision import appspec_revision, parse_revision
+from deploy_actions.core.aws import AwsUnreachable
 from deploy_actions.core.context import RunContext
 from deploy_actions.core.errors import DeploymentFailed, InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, Flag
@@ -117,7 +118,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         ctx.outputs.set(deployment_id=deployment_id, console_url=console_url(region, deployment_id))
 
     deployer = Deployer(clients.client("codedeploy"), clients.client("s3"), ctx.reporter, ctx.operation(inputs),
-                        on_deployment=known)
+                        on_deployment=known, cd_polling=clients.client("codedeploy", polling=True))
     opts = _options(inputs, ctx)
     failure: Interrupted | None = None
     try:
@@ -136,6 +137,10 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
             outcome = deployer.deploy(opts)
     except Interrupted as exc:
         failure, outcome = exc, exc.outcome
+    except AwsUnreachable as exc:
+        if not deployer.deployment_id:
+            raise
+        raise DeploymentFailed(lost_contact(str(exc), deployer.deployment_id, inputs, region)) from None
     ctx.reporter.debug(f"AWS API calls: {clients.total_calls} {clients.calls}")
     outputs = _outputs(outcome, region, time.monotonic() - ctx.started)
     ctx.outputs.merge(outputs)
@@ -197,6 +202,14 @@ def _outputs(outcome: Outcome, region: str, seconds: float) -> Outputs:
                    rollback_deployment_id=outcome.rollback.id if outcome.rollback else "",
                    instances=instances, console_url=console_url(region, deployment_id),
                    duration_seconds=round(seconds))
+
+
+def lost_contact(reason: str, deployment_id: str, inputs: Inputs, region: str) -> str:
+    """What to do by hand when AWS stopped answering while the deployment went on."""
+    return (f"{reason}. Deployment {deployment_id} may still be running and nothing was stopped. Follow it in the "
+            f"console ({console_url(region, deployment_id)}) or with `aws deploy get-deployment --deployment-id "
+            f"{deployment_id} --region {region}`; stop it with `deploy-actions codedeploy-deploy --mode stop "
+            f"--application {inputs.application} --deployment-id {deployment_id} --region {region}`")
 
 
 def console_url(region: str, deployment_id: str) -> str:

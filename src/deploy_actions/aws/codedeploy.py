@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from deploy_actions.core.aws import aws_failure, describe_client_error, error_code
 from deploy_actions.core.errors import DeployActionsError, InputError
@@ -22,7 +22,7 @@ def check_application(cd: Any, application: str) -> dict[str, Any]:
     try:
         info: dict[str, Any] = cd.get_application(applicationName=application)["application"]
         return info
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         if error_code(exc) in ("ApplicationDoesNotExistException", "InvalidApplicationNameException"):
             raise InputError.single("application", application, "no such CodeDeploy application in this "
                                     "region; create it, or check the name and region") from None
@@ -34,7 +34,7 @@ def deployment_group(cd: Any, application: str, group: str) -> dict[str, Any]:
         info: dict[str, Any] = cd.get_deployment_group(
             applicationName=application, deploymentGroupName=group)["deploymentGroupInfo"]
         return info
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         if error_code(exc) in ("DeploymentGroupDoesNotExistException", "InvalidDeploymentGroupNameException"):
             raise InputError.single("deployment-group", group, f"no such deployment group in application "
                                     f"{application}; check the name") from None
@@ -44,7 +44,7 @@ def deployment_group(cd: Any, application: str, group: str) -> dict[str, Any]:
 def check_deployment_config(cd: Any, name: str) -> None:
     try:
         cd.get_deployment_config(deploymentConfigName=name)
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         if error_code(exc) in ("DeploymentConfigDoesNotExistException", "InvalidDeploymentConfigNameException"):
             raise InputError.single("deployment-config", name, "no such deployment configuration; use a "
                                     "built-in one such as CodeDeployDefault.OneAtATime or create it") from None
@@ -64,7 +64,7 @@ def list_deployments(cd: Any, application: str, group: str, statuses: list[str] 
             ids.extend(page.get("deployments", []))
             if limit is not None and len(ids) >= limit:
                 return ids[:limit]
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         raise aws_failure(f"listing the deployments of {application}/{group}", exc) from None
     return ids
 
@@ -84,7 +84,7 @@ _INPUT_OF_ERROR = {
 def create_deployment(cd: Any, request: dict[str, Any]) -> str:
     try:
         return str(cd.create_deployment(**request)["deploymentId"])
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         code = error_code(exc)
         if code == "DeploymentLimitExceededException":
             raise ActiveDeploymentExists(describe_client_error(exc)) from None
@@ -97,7 +97,7 @@ def get_deployment(cd: Any, deployment_id: str) -> dict[str, Any]:
     try:
         info: dict[str, Any] = cd.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
         return info
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         if error_code(exc) in ("DeploymentDoesNotExistException", "InvalidDeploymentIdException"):
             raise InputError.single("deployment-id", deployment_id, "no such deployment") from None
         raise aws_failure(f"reading deployment {deployment_id}", exc) from None
@@ -108,7 +108,7 @@ def batch_get_deployments(cd: Any, ids: list[str]) -> list[dict[str, Any]]:
     for start in range(0, len(ids), BATCH):
         try:
             answer = cd.batch_get_deployments(deploymentIds=ids[start:start + BATCH])
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise aws_failure("reading deployments", exc) from None
         infos.extend(answer.get("deploymentsInfo", []))
     return infos
@@ -126,7 +126,7 @@ def deployment_targets(cd: Any, deployment_id: str, ids: list[str] | None = None
             answer = cd.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=ids[start:start + BATCH])
             targets.extend(answer.get("deploymentTargets", []))
         return targets
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         if error_code(exc) == "DeploymentNotStartedException":
             return []
         raise aws_failure(f"listing the targets of {deployment_id}", exc) from None
@@ -136,7 +136,7 @@ def stop_deployment(cd: Any, deployment_id: str, rollback: bool) -> str:
     try:
         answer = cd.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=rollback)
         return str(answer.get("statusMessage") or answer.get("status") or "")
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         if error_code(exc) == "DeploymentAlreadyCompletedException":
             return "already completed"
         raise aws_failure(f"stopping deployment {deployment_id}", exc) from None
@@ -146,7 +146,7 @@ def continue_deployment(cd: Any, deployment_id: str, wait_type: str = "READY_WAI
     """READY_WAIT reroutes traffic; TERMINATION_WAIT ends the wait before the original fleet goes."""
     try:
         cd.continue_deployment(deploymentId=deployment_id, deploymentWaitType=wait_type)
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         raise aws_failure(f"continuing deployment {deployment_id}", exc) from None
 
 
@@ -154,5 +154,5 @@ def register_revision(cd: Any, application: str, revision: dict[str, Any], descr
     try:
         cd.register_application_revision(applicationName=application, revision=revision,
                                          description=description or "")
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         raise aws_failure(f"registering the revision with {application}", exc) from None

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from deploy_actions.core.aws import aws_failure, error_code
 from deploy_actions.core.errors import InputError
@@ -31,7 +31,7 @@ def check_bucket(s3: Any, bucket: str) -> None:
     """Exit 2 before anything is written when the bucket does not exist or cannot be used."""
     try:
         s3.head_bucket(Bucket=bucket)
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         code = error_code(exc)
         if code in MISSING:
             raise InputError.single("bucket", bucket, "no such bucket in this account/region; create it "
@@ -50,7 +50,7 @@ def head_object(s3: Any, bucket: str, key: str, version: str | None = None) -> d
     try:
         answer: dict[str, Any] = s3.head_object(**args)
         return answer
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         if error_code(exc) in MISSING:
             return None
         raise aws_failure(f"reading s3://{bucket}/{key}", exc) from None
@@ -58,6 +58,7 @@ def head_object(s3: Any, bucket: str, key: str, version: str | None = None) -> d
 
 def upload_file(s3: Any, path: Path, bucket: str, key: str, *, metadata: dict[str, str], content_type: str,
                 multipart_threshold: int) -> None:
+    from boto3.exceptions import S3UploadFailedError
     from boto3.s3.transfer import TransferConfig  # s3transfer: imported only when something is uploaded
 
     try:
@@ -65,7 +66,7 @@ def upload_file(s3: Any, path: Path, bucket: str, key: str, *, metadata: dict[st
             str(path), bucket, key, ExtraArgs={"Metadata": metadata, "ContentType": content_type},
             Config=TransferConfig(multipart_threshold=multipart_threshold, multipart_chunksize=16 * 1024 * 1024),
         )
-    except ClientError as exc:
+    except (ClientError, BotoCoreError, S3UploadFailedError) as exc:
         raise aws_failure(f"uploading s3://{bucket}/{key}", exc) from None
 
 

@@ -92,8 +92,9 @@ class Deployer:
     """The verbs, on one run's Operation (its deadline, cancellation and on-timeout / on-cancel)."""
 
     def __init__(self, cd: Any, s3: Any, reporter: Reporter, op: Operation,
-                 on_deployment: Callable[[str], None] | None = None) -> None:
+                 on_deployment: Callable[[str], None] | None = None, cd_polling: Any = None) -> None:
         self.cd = cd
+        self.cd_polling = cd_polling if cd_polling is not None else cd  # the client polls go through
         self.s3 = s3
         self.reporter = reporter
         self.op = op
@@ -103,7 +104,7 @@ class Deployer:
 
     def _follow(self, deployment_id: str, stop_when: Callable[[DeploymentState], bool] | None = None,
                 follower: DeploymentFollower | None = None, policy: WaitPolicy | None = None) -> DeploymentState:
-        follower = follower or DeploymentFollower(self.cd, self.reporter, deployment_id)
+        follower = follower or DeploymentFollower(self.cd_polling, self.reporter, deployment_id)
         return follow(self.op, follower, stop_when=stop_when, policy=policy)
 
     def _track(self, deployment_id: str) -> None:
@@ -267,7 +268,7 @@ class Deployer:
 
     # -- following, Ready, the reroute, timeouts, cancellation, failure ---------------------------
     def follow_to_end(self, deployment_id: str, opts: DeployOptions) -> Outcome:
-        follower = DeploymentFollower(self.cd, self.reporter, deployment_id)
+        follower = DeploymentFollower(self.cd_polling, self.reporter, deployment_id)
         # Blue/green: the step may end once traffic is on the replacement fleet (original-fleet: leave);
         # CodeDeploy then waits up to days to terminate the original fleet, still InProgress.
         leave_after_reroute = opts.original_fleet == "leave"

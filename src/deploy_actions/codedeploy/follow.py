@@ -8,6 +8,7 @@ from typing import Any
 
 from deploy_actions.codedeploy.fetch import fetch_state
 from deploy_actions.codedeploy.state import DeploymentState
+from deploy_actions.core.aws import AwsCallFailed, AwsUnreachable
 from deploy_actions.core.durations import format_duration
 from deploy_actions.core.operation import Operation
 from deploy_actions.core.platform import Reporter
@@ -36,6 +37,7 @@ class DeploymentFollower:
         self._overview: dict[str, int] = {}
         self._rerouted = False
         self._last_progress = 0.0
+        self._unreachable = False
         self.changed = False
 
     def poll(self) -> DeploymentState:
@@ -49,7 +51,19 @@ class DeploymentFollower:
         return state
 
     def check(self) -> Poll[DeploymentState]:
-        state = self.poll()
+        try:
+            state = self.poll()
+        except AwsCallFailed as exc:
+            if not exc.transient:
+                raise
+            # The deployment goes on without us: keep asking until the run's deadline.
+            if isinstance(exc, AwsUnreachable) and not self._unreachable:
+                self.reporter.warning(f"{exc}; still trying until the step's timeout")
+                self._unreachable = True
+            return Poll.pending()
+        if self._unreachable:
+            self._unreachable = False
+            self.reporter.info("  AWS answers again")
         if state.done or (self.stop_when is not None and self.stop_when(state)):
             return Poll.finished(state)
         return Poll.pending(changed=self.changed, max_interval=LAST_STRETCH_INTERVAL if self.near_the_end else None)

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from deploy_actions import __version__
 from deploy_actions.core.environment import Env
@@ -21,14 +22,18 @@ from deploy_actions.core.inputs import REGION, REGION_HELP, AwsInputs
 from deploy_actions.core.platform import Reporter
 
 
+MAX_ATTEMPTS = 10  # throttling is retried generously: a pipeline's calls are few and must not fail
+POLL_ATTEMPTS = 3  # a poll that is repeated anyway: our own loop retries it, within the run's deadline
+
+
 @cache
-def retry_config() -> Any:
+def retry_config(max_attempts: int = MAX_ATTEMPTS) -> Any:
     """Adaptive retries and our user agent. boto3 and botocore.config are imported on first use, not with
     this module: an action that never calls AWS (package-revision without a bucket, any --help) skips them."""
     from botocore.config import Config
 
     return Config(
-        retries={"mode": "adaptive", "max_attempts": 10},
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
         user_agent_extra=f"deploy-actions/{__version__}",
         connect_timeout=10,
         read_timeout=60,
@@ -45,13 +50,17 @@ class AwsClients:
         self._clients: dict[str, Any] = {}
         self.calls: dict[str, int] = {}
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            client = self.session.client(service, region_name=self.region, config=retry_config(),
+    def client(self, service: str, *, polling: bool = False) -> Any:
+        """The run's client for `service`; `polling=True` for the one that follows something in a loop
+        (fewer retries per call, so an outage cannot hold one poll far past the run's deadline)."""
+        key = f"{service}:poll" if polling else service
+        if key not in self._clients:
+            config = retry_config(POLL_ATTEMPTS if polling else MAX_ATTEMPTS)
+            client = self.session.client(service, region_name=self.region, config=config,
                                          endpoint_url=self._endpoint(service))
             client.meta.events.register("before-call", self._count)
-            self._clients[service] = client
-        return self._clients[service]
+            self._clients[key] = client
+        return self._clients[key]
 
     def _endpoint(self, service: str) -> str | None:
         """AWS_ENDPOINT_URL_<SERVICE_ID> then AWS_ENDPOINT_URL, read from the run's environment."""
@@ -161,14 +170,20 @@ def _ci_id_token(inputs: AwsInputs, environ: Mapping[str, str]) -> str:
     )
 
 
-def error_code(exc: ClientError) -> str:
-    """The AWS error code of a ClientError ('' when the answer had none)."""
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a ClientError ('' for any other failure, or an answer without one)."""
+    if not isinstance(exc, ClientError):
+        return ""
     return str(exc.response.get("Error", {}).get("Code", "") or "")
 
 
 def describe_client_error(exc: ClientError) -> str:
     error = exc.response.get("Error", {})
     return f"{error.get('Code', 'Error')}: {error.get('Message', str(exc))}"
+
+
+THROTTLED = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+                       "TooManyRequestsException", "RequestLimitExceeded", "SlowDown", "PriorRequestNotComplete"})
 
 
 class AwsCallFailed(DeployActionsError):
@@ -178,9 +193,24 @@ class AwsCallFailed(DeployActionsError):
         super().__init__(message)
         self.code = code
 
+    @property
+    def transient(self) -> bool:
+        """Worth asking again later: throttled, or (AwsUnreachable) no answer at all."""
+        return self.code in THROTTLED
+
+
+class AwsUnreachable(AwsCallFailed):
+    """AWS did not answer (refused, reset, timed out) even after botocore's retries."""
+
+    @property
+    def transient(self) -> bool:
+        return True
+
 
 def aws_failure(action: str, exc: Exception) -> DeployActionsError:
     """Translate a botocore failure at the AWS boundary into plain words."""
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):
+        return AwsUnreachable(f"{action} failed: AWS did not answer ({exc})")
     if isinstance(exc, NoCredentialsError):
         return ConfigurationError(
             "no AWS credentials found: configure the credential chain (environment, profile, "
