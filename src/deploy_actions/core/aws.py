@@ -21,7 +21,6 @@ from deploy_actions.core.errors import ConfigurationError, DeployActionsError, I
 from deploy_actions.core.inputs import REGION, REGION_HELP, AwsInputs
 from deploy_actions.core.platform import Reporter
 
-
 MAX_ATTEMPTS = 10  # throttling is retried generously: a pipeline's calls are few and must not fail
 POLL_ATTEMPTS = 3  # a poll that is repeated anyway: our own loop retries it, within the run's deadline
 
