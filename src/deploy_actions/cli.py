@@ -35,19 +35,20 @@ def build_parser(actions: Mapping[str, ActionSpec],
         prog="deploy-actions",
         description="Ship containerized services to AWS with zero downtime, from any CI or a laptop.",
         epilog="Run 'deploy-actions <command> --help' for a command's inputs.",
+        allow_abbrev=False,  # --time must not quietly mean --timeout
     )
     parser.add_argument("--version", action="version", version=f"deploy-actions {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="<command>")
     for name, entry in (entries() if listed is None else listed).items():
         spec = actions.get(name)
         if spec is None:  # listed for --help; never parsed, as main() loads the action it runs
-            commands.add_parser(name, help=entry.title)
+            commands.add_parser(name, help=entry.title, allow_abbrev=False)
             continue
         from deploy_actions.core.inputs import input_specs
 
         sub = commands.add_parser(
             spec.name, help=spec.title, description=spec.description, epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False,
         )
         sub.add_argument("--json", action="store_true", help="print the outputs as one JSON object on stdout")
         group = sub.add_argument_group("inputs")
@@ -82,6 +83,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     listed = entries()
     actions = {chosen: listed[chosen].load()} if chosen in listed else {}
     parser = build_parser(actions, listed)
+    if chosen in actions:
+        args_list = _glue_values(args_list, actions[chosen])
     args = parser.parse_args(args_list)
     if not args.command:
         parser.print_help(out)
@@ -92,12 +95,30 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     return run_action(actions[args.command], args, env, out, stderr if stderr is not None else sys.stderr)
 
 
+def _glue_values(args: list[str], spec: ActionSpec) -> list[str]:
+    """`--timeout -5m` as `--timeout=-5m`: every input flag takes exactly one value, even one that starts
+    with a dash (argparse would read it as an option and say "expected one argument")."""
+    from deploy_actions.core.inputs import input_specs
+
+    flags = {f"--{item.name}" for item in input_specs(spec.inputs)}
+    glued: list[str] = []
+    index = 0
+    while index < len(args):
+        if args[index] in flags and index + 1 < len(args) and args[index + 1].startswith("-"):
+            glued.append(f"{args[index]}={args[index + 1]}")
+            index += 2
+        else:
+            glued.append(args[index])
+            index += 1
+    return glued
+
+
 def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], out: TextIO, err: TextIO) -> int:
     import traceback
 
     from deploy_actions.core.context import RunContext
     from deploy_actions.core.errors import DeployActionsError
-    from deploy_actions.core.inputs import collect_raw, input_specs, parse_inputs
+    from deploy_actions.core.inputs import collect_raw, input_specs, parse_inputs, unknown_input_variables
     from deploy_actions.core.outputs import OutputSink
     from deploy_actions.core.platform import detect_reporter
 
@@ -109,6 +130,8 @@ def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], 
     for item in input_specs(spec.inputs):
         if item.secret and item.name in raw:
             reporter.mask(raw[item.name])
+    for warning in unknown_input_variables(spec.name, spec.inputs, env):
+        reporter.warning(warning)
     # Outputs are published however the run ends: those known by then after a failure.
     ctx = RunContext(reporter=reporter, environ=env, outputs=OutputSink(spec.outputs, env))
     try:

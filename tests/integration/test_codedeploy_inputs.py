@@ -76,3 +76,26 @@ def test_a_bad_region_in_the_environment_is_named(run_cli, aws, group) -> None: 
                      "--revision", f"s3://{bucket}/app.zip", env={**aws.env, "AWS_REGION": "us east 1"})
     assert result.code == 2 and "from AWS_REGION or AWS_DEFAULT_REGION" in result.log, result.log
     assert deployments(aws, app) == []
+
+
+@pytest.mark.parametrize("mode", ["stop", "continue"])
+def test_stop_or_continue_of_an_unknown_deployment_changes_nothing(run_cli, aws, group, mode) -> None:  # type: ignore[no-untyped-def]
+    app, _, _ = group
+    result = run_cli("codedeploy-deploy", "--application", app, "--mode", mode, "--deployment-id", "d-NOSUCH123",
+                     env=aws.env)
+    assert result.code == 2, result.log
+    assert "input 'deployment-id' = 'd-NOSUCH123': no such deployment" in result.log
+    assert "Stop requested" not in result.log
+
+
+def test_a_deployment_of_another_application_is_refused(run_cli, aws, group) -> None:  # type: ignore[no-untyped-def]
+    app, name, bucket = group
+    other = run_cli("codedeploy-deploy", "--application", app, "--deployment-group", name, "--wait", "false",
+                    "--revision", f"s3://{bucket}/app.zip", env=aws.env)
+    assert other.code == 0, other.log
+    aws.client("codedeploy").create_application(applicationName=f"{app}-other", computePlatform="Server")
+    result = run_cli("codedeploy-deploy", "--application", f"{app}-other", "--mode", "stop", "--deployment-id",
+                     other.outputs["deployment-id"], env=aws.env)
+    assert result.code == 2 and f"it belongs to application {app}" in result.log, result.log
+    info = aws.client("codedeploy").get_deployment(deploymentId=other.outputs["deployment-id"])["deploymentInfo"]
+    assert info["status"] != "Stopped"

@@ -129,3 +129,25 @@ def test_a_malformed_pair_never_shows_a_secret_beside_it(run_cli, aws, bucket, r
     summary = (tmp_path / "summary.md").read_text()
     assert secret not in result.log + result.stdout + summary
     assert objects(aws, bucket) == []
+
+
+@pytest.mark.parametrize("case", ["output under a file", "output is a directory", "appspec not UTF-8",
+                                  "file name not UTF-8"])
+def test_unusable_files_and_paths_exit_2_and_upload_nothing(run_cli, aws, bucket, revision_tree, tmp_path,  # type: ignore[no-untyped-def]
+                                                           case) -> None:
+    args: list[str] = []
+    if case == "output under a file":
+        (tmp_path / "a-file").write_text("x")
+        args, expected = ["--output", str(tmp_path / "a-file" / "r.zip")], "input 'output' = "
+    elif case == "output is a directory":
+        args, expected = ["--output", str(tmp_path)], "is a directory"
+    elif case == "appspec not UTF-8":
+        (revision_tree / "appspec.yml").write_bytes(b"version: 0.0\nos: linux\n# caf\xe9\n")
+        expected = "input 'appspec' = 'appspec.yml': is not UTF-8 text (byte 28)"
+    else:
+        (revision_tree / os.fsdecode(b"caf\xe9.txt")).write_text("x")
+        expected = "input 'source' = 'caf\\\\xe9.txt': a file name there is not UTF-8"
+    result = package(run_cli, aws, revision_tree, "--bucket", bucket, *args)
+    assert result.code == 2, result.log
+    assert expected in result.log and "internal error" not in result.log
+    assert objects(aws, bucket) == []

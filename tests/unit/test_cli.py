@@ -189,3 +189,35 @@ def test_a_failure_exit_1_leaves_the_dotenv_file_and_a_success_fills_it(tmp_path
     monkeypatch.chdir(tmp_path)
     assert main(["package-revision", "--source", "app"], environ=env, stdout=io.StringIO()) == 0
     assert "BUNDLE_PATH=" in dotenv.read_text() and "UPLOADED=false" in dotenv.read_text()
+
+
+def test_an_abbreviated_flag_is_not_taken_for_a_longer_one(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["codedeploy-deploy", "--application", "a", "--time", "5m"], environ={})
+    assert caught.value.code == 2
+    assert "unrecognized arguments: --time" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--timeout", "-5m", "input 'timeout' = '-5m': must be a positive duration"),
+    ("--run-number", "-3", "input 'run-number' = '-3': Input should be greater than or equal to 0"),
+])
+def test_a_value_that_starts_with_a_dash_reaches_validation(flag: str, value: str, message: str) -> None:
+    out = io.StringIO()
+    code = main(["codedeploy-deploy", "--application", "a", "--deployment-group", "g", "--revision",
+                 "s3://bkt/app.zip", flag, value], environ={}, stdout=out)
+    assert code == 2
+    assert message in out.getvalue()
+
+
+def test_an_input_variable_no_input_reads_is_named_with_the_closest_input(tmp_path: Path) -> None:
+    out = io.StringIO()
+    env = {"INPUT_BUKET": "my-bucket", "INPUT_KEY_PREFIX": "", "INPUT_COMMAND": "package-revision",
+           "INPUT_NOTHING_LIKE_IT": "x", "DEPLOY_ACTIONS_SUMMARY": str(tmp_path / "s.md")}
+    main(["package-revision", "--source", str(write_revision_tree(tmp_path / "app")), "--output",
+          str(tmp_path / "r.zip")], environ=env, stdout=out)
+    log = out.getvalue()
+    assert ("warning: INPUT_BUKET is set, but package-revision has no such input, so it is ignored; did you mean "
+            "bucket (INPUT_BUCKET)?") in log
+    assert "INPUT_NOTHING_LIKE_IT is set, but package-revision has no such input, so it is ignored\n" in log
+    assert "INPUT_COMMAND" not in log and "INPUT_KEY_PREFIX" not in log

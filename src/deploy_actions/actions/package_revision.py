@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -78,17 +79,17 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         raise InputError.single("appspec", inputs.appspec, f"no file at {appspec_path}; add an appspec.yml "
                                 "to the revision or point appspec at it (relative to source)")
     extension = EXTENSIONS[inputs.bundle_type]
-    target = Path(inputs.output or f"revision.{extension}").absolute()
+    target = _writable_target(inputs.output or f"revision.{extension}")
+    appspec_text = _utf8_text(appspec_path, inputs.appspec)
 
     with report.group("Collect files and validate appspec"):
         contents = collect_files(source, inputs.include, inputs.exclude, skip=[target])
-        contents.add(BundleEntry("appspec.yml", None, content=appspec_path.read_bytes()))
+        contents.add(BundleEntry("appspec.yml", None, content=appspec_text.encode()))
         facts = deployment_info.standard_facts(ctx.facts, inputs.image, ctx.environ)
         env_text = deployment_info.render(facts, inputs.deployment_info)
         contents.add(BundleEntry(deployment_info.FILE_NAME, None, content=env_text.encode()))
         shown_path = _display_path(appspec_path)
-        spec = appspec_rules.parse_appspec(appspec_path.read_text(encoding="utf-8"), shown_path,
-                                           contents.has, contents.is_executable)
+        spec = appspec_rules.parse_appspec(appspec_text, shown_path, contents.has, contents.is_executable)
         for warning in spec.warnings:
             report.warning(warning.message, file=warning.file, line=warning.line)
         report.info(f"{len(contents.entries)} files, {len(spec.hooks)} hook scripts; appspec is valid")
@@ -136,6 +137,28 @@ def _source_dir(value: str) -> Path:
         raise InputError.single("source", value, "not a directory; point source at the folder holding "
                                 "appspec.yml and the hook scripts")
     return path
+
+
+def _writable_target(value: str) -> Path:
+    """The archive's path, checked before any work: its folder exists (or can be made) and takes files."""
+    target = Path(value).absolute()
+    if target.is_dir():
+        raise InputError.single("output", value, "is a directory; give the archive's file path, e.g. out/revision.zip")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".deploy-actions-"):
+            pass
+    except OSError as exc:
+        raise InputError.single("output", value, f"cannot write there ({exc.strerror or exc}); choose a writable "
+                                "path, e.g. in the workspace") from None
+    return target
+
+
+def _utf8_text(path: Path, shown: str) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError.single("appspec", shown, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
 
 
 def _display_path(path: Path) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deploy_actions.core.aws import aws_failure, describe_client_error, error_code
-from deploy_actions.core.errors import DeployActionsError, InputError
+from deploy_actions.core.errors import DeployActionsError, InputError, InputProblem
 
 ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
 BATCH = 25  # the Batch* operations take at most 25 ids
@@ -16,6 +16,10 @@ BATCH = 25  # the Batch* operations take at most 25 ids
 
 class ActiveDeploymentExists(DeployActionsError):
     """The group already has a deployment in progress (DeploymentLimitExceededException)."""
+
+
+class NoSuchDeployment(InputError):
+    """GetDeployment does not know the id: a user's typo (exit 2), or a rollback AWS has only just created."""
 
 
 def check_application(cd: Any, application: str) -> dict[str, Any]:
@@ -99,7 +103,8 @@ def get_deployment(cd: Any, deployment_id: str) -> dict[str, Any]:
         return info
     except (ClientError, BotoCoreError) as exc:
         if error_code(exc) in ("DeploymentDoesNotExistException", "InvalidDeploymentIdException"):
-            raise InputError.single("deployment-id", deployment_id, "no such deployment") from None
+            raise NoSuchDeployment([InputProblem("deployment-id", deployment_id, "no such deployment in this "
+                                                 "region; check the id and region")]) from None
         raise aws_failure(f"reading deployment {deployment_id}", exc) from None
 
 

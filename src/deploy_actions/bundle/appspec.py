@@ -26,6 +26,7 @@ TOP_LEVEL_KEYS = ("version", "os", "files", "permissions", "hooks", "file_exists
 FILE_KEYS = ("source", "destination", "overwrite")
 PERMISSION_KEYS = ("object", "pattern", "except", "owner", "group", "mode", "acls", "context", "type")
 SCRIPT_KEYS = ("location", "timeout", "runas")
+WINDOWS_SCRIPTS = (".bat", ".cmd", ".ps1", ".exe")  # what the agent runs on Windows Server
 MAX_EVENT_TIMEOUT = 3600
 _USER = re.compile(r"^[a-z_][a-z0-9_-]*\$?$")
 _MODE = re.compile(r"^[0-7]{3,4}$")
@@ -106,7 +107,7 @@ class _Checker:
         self._version(doc)
         os_name = self._os(doc)
         spec = Appspec(os=os_name)
-        spec.file_sources = self._files(doc, bundle_has)
+        spec.file_sources = self._files(doc, bundle_has, os_name)
         self._permissions(doc)
         self._file_exists_behavior(doc)
         spec.hooks = self._hooks(doc, os_name, bundle_has, is_executable)
@@ -136,7 +137,7 @@ class _Checker:
             return "linux"
         return str(value)
 
-    def _files(self, doc: CommentedMap, bundle_has: Callable[[str], bool]) -> list[str]:
+    def _files(self, doc: CommentedMap, bundle_has: Callable[[str], bool], os_name: str) -> list[str]:
         entries = doc.get("files")
         if entries is None:
             return []
@@ -155,14 +156,23 @@ class _Checker:
                 self.fail("a 'files' entry needs both source and destination", line)
                 continue
             source_path = str(source).lstrip("/") or "/"
-            if source_path != "/" and not bundle_has(source_path):
+            if ".." in PurePosixPath(source_path.replace("\\", "/")).parts:
+                self.fail(f"files source '{source}' leaves the bundle ('..'); sources are paths inside the revision",
+                          _key_line(entry, "source"))
+            elif source_path != "/" and not bundle_has(source_path):
                 self.fail(f"files source '{source}' is not in the bundle (check include/exclude)",
                           _key_line(entry, "source"))
-            if not str(destination).startswith("/") and not re.match(r"^[A-Za-z]:\\", str(destination)):
-                self.fail(f"files destination '{destination}' must be an absolute path",
-                          _key_line(entry, "destination"))
+            self._destination(str(destination), os_name, _key_line(entry, "destination"))
             sources.append(source_path)
         return sources
+
+    def _destination(self, destination: str, os_name: str, line: int | None) -> None:
+        windows = re.match(r"^[A-Za-z]:[\\/]", destination)
+        if os_name == "windows" and not windows:
+            self.fail(f"files destination '{destination}' must be a Windows path such as C:\\app (os: windows)", line)
+        elif os_name == "linux" and not destination.startswith("/"):
+            hint = " (a Windows path: is os meant to be windows?)" if windows else ""
+            self.fail(f"files destination '{destination}' must be an absolute path such as /opt/app{hint}", line)
 
     def _permissions(self, doc: CommentedMap) -> None:
         entries = doc.get("permissions")
@@ -241,6 +251,9 @@ class _Checker:
             loc_line = _key_line(entry, "location")
             if not bundle_has(location):
                 self.fail(f"hook script '{entry['location']}' ({event}) is not in the bundle", loc_line)
+            elif os_name == "windows" and not location.lower().endswith(WINDOWS_SCRIPTS):
+                self.fail(f"hook script '{entry['location']}' ({event}) cannot run on windows: the agent runs "
+                          f"{', '.join(WINDOWS_SCRIPTS)} files there (or set os: linux)", loc_line)
             elif os_name == "linux" and not is_executable(location):
                 self.fail(f"hook script '{entry['location']}' ({event}) is not executable; run "
                           f"'chmod +x {location}' and commit the mode (git update-index --chmod=+x)", loc_line)

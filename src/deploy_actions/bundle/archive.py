@@ -21,6 +21,8 @@ from typing import Literal
 
 import pathspec
 
+from deploy_actions.core.errors import InputError
+
 BundleType = Literal["zip", "tgz", "tar"]
 EXTENSIONS: dict[str, str] = {"zip": "zip", "tgz": "tar.gz", "tar": "tar"}
 ALWAYS_EXCLUDED = (".git/",)
@@ -93,6 +95,7 @@ def collect_files(source: Path, include: list[str], exclude: list[str], skip: It
         for filename in sorted(files):
             path = Path(root, filename)
             name = path.relative_to(source).as_posix()
+            _check_name(name)
             if path.resolve() in skipped or excluded.match_file(name) or not included.match_file(name):
                 continue
             try:
@@ -103,6 +106,17 @@ def collect_files(source: Path, include: list[str], exclude: list[str], skip: It
                 continue
             entries.append(BundleEntry(name, path, executable=bool(info.st_mode & 0o111)))
     return BundleContents(entries)
+
+
+def _check_name(name: str) -> None:
+    """Names in a revision are UTF-8 (zip's flag, the agent's unpacking): one that is not is refused,
+    shown with its odd bytes escaped."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+        raise InputError.single("source", shown, "a file name there is not UTF-8; rename the file or leave it out "
+                                "with exclude") from None
 
 
 def write_archive(contents: BundleContents, target: Path, bundle_type: BundleType, epoch: int | None) -> str:

@@ -35,7 +35,8 @@ DESCRIPTION_LIMIT = 1024
 RECENT_SUCCESSES = 10  # successful deployments the sequence check reads for run marks
 SEARCHED_DEPLOYMENTS = 200  # at most this many ids are read to find the newest (ListDeployments has no order)
 SEARCH_DAYS = 90
-RACE_PAUSE = 2.0  # seconds before looking again after losing the CreateDeployment race
+RACE_PAUSE = 2.0
+ROLLBACK_ID_GRACE = 30.0  # how long AWS may take to name the automatic rollback of a failed deployment  # seconds before looking again after losing the CreateDeployment race
 # After a timeout, how long to wait for the stop to take effect, and for CodeDeploy's rollback: the
 # user's deadline has passed, but leaving without knowing where the fleet stands helps nobody.
 STOP_GRACE = 120.0
@@ -317,12 +318,28 @@ class Deployer:
         if not failures:
             self.reporter.error(deployment_error(state), title="codedeploy-deploy")
         outcome = Outcome(state.status, state, failures=failures, message=deployment_error(state))
-        if state.rollback_deployment_id:
-            try:
-                outcome.rollback = self._follow_rollback(state.rollback_deployment_id)
-            except Cancelled as exc:
-                raise Interrupted(str(exc), outcome, exc.exit_code) from None
+        try:
+            rollback_id = self._rollback_id(state)
+            if rollback_id:
+                outcome.rollback = self._follow_rollback(rollback_id)
+        except Cancelled as exc:
+            raise Interrupted(str(exc), outcome, exc.exit_code) from None
         return outcome
+
+    def _rollback_id(self, state: DeploymentState) -> str | None:
+        """The automatic rollback's id. AWS sets it a moment after the failure: when a rollback on failure
+        is configured and none is named yet, ask again for a few seconds rather than report no rollback."""
+        if state.rollback_deployment_id or not _rollback_expected(state):
+            return state.rollback_deployment_id
+        self.reporter.info(f"waiting for CodeDeploy to start the automatic rollback of {state.id}")
+        try:
+            found = self._follow(state.id, stop_when=lambda s: bool(s.rollback_deployment_id),
+                                 policy=self.op.shape.policy(ROLLBACK_ID_GRACE))
+        except WaitTimeout:
+            self.reporter.warning(f"CodeDeploy started no rollback of {state.id} within {ROLLBACK_ID_GRACE:.0f}s "
+                                  "(there may be no earlier successful revision to roll back to)")
+            return None
+        return found.rollback_deployment_id
 
     def _report_failure(self, failure: HookFailure, level: str, note: str = "") -> None:
         # An annotation stands apart from the log: it carries its own title and the log's last lines.
@@ -337,12 +354,17 @@ class Deployer:
 
     def _follow_rollback(self, rollback_id: str) -> DeploymentState | None:
         self.reporter.info(f"CodeDeploy is rolling back with deployment {rollback_id}")
+        follower = DeploymentFollower(self.cd_polling, self.reporter, rollback_id)
+        follower.may_be_new = True
         try:
             with self.reporter.group(f"Rollback {rollback_id}"):
-                state = self._follow(rollback_id, policy=self.op.grace(ROLLBACK_GRACE))
+                state = self._follow(rollback_id, follower=follower, policy=self.op.grace(ROLLBACK_GRACE))
         except WaitTimeout as exc:
             self.reporter.warning(f"stopped following rollback {rollback_id}: {exc}")
-            return fetch_state(self.cd, rollback_id)
+            try:
+                return fetch_state(self.cd, rollback_id)
+            except cd_api.NoSuchDeployment:
+                return None
         if state.status == "Succeeded":
             self.reporter.info(f"Rollback {rollback_id} restored the last good revision")
         else:
@@ -387,7 +409,17 @@ class Deployer:
         raise DeployActionsError(f"{opts.application}/{opts.group} has no earlier successful revision than the "
                                  f"one it runs now ({describe(current) if current else 'unknown'})")
 
+    def _existing(self, deployment_id: str, opts: DeployOptions) -> DeploymentState:
+        """The deployment a mode acts on, checked before anything changes: it exists, in this application."""
+        state = fetch_state(self.cd, deployment_id, with_targets=False)
+        owner = state.info.get("applicationName")
+        if owner and owner != opts.application:
+            raise InputError.single("deployment-id", deployment_id, f"it belongs to application {owner}, not "
+                                    f"{opts.application}; check both")
+        return state
+
     def stop(self, deployment_id: str, rollback: bool, opts: DeployOptions) -> Outcome:
+        self._existing(deployment_id, opts)
         self._track(deployment_id)
         message = cd_api.stop_deployment(self.cd, deployment_id, rollback=rollback)
         self.reporter.info(f"Stop requested for {deployment_id}: {message}")
@@ -404,7 +436,7 @@ class Deployer:
 
     def continue_ready(self, deployment_id: str, opts: DeployOptions) -> Outcome:
         """mode: continue — reroute traffic of a blue/green deployment left in Ready, then follow it."""
-        state = fetch_state(self.cd, deployment_id, with_targets=False)
+        state = self._existing(deployment_id, opts)
         if state.status != "Ready":
             raise InputError.single("deployment-id", deployment_id, f"it is {state.status}, not Ready: only a "
                                     "blue/green deployment waiting in Ready can be continued")
@@ -433,3 +465,14 @@ def _partial_message(state: DeploymentState, failures: list[HookFailure]) -> str
             f"{names}. They run the previous revision or nothing and take no traffic: capacity is "
             f"{healthy}/{len(state.targets)}. Fix the hook and deploy again (or run mode: rollback); to accept "
             "this, set allow-failed-instances: true")
+
+
+def _rollback_expected(state: DeploymentState) -> bool:
+    """Whether the deployment's own rollback settings call for an automatic rollback of how it ended."""
+    config = state.info.get("autoRollbackConfiguration") or {}
+    events = set(config.get("events") or [])
+    if not config.get("enabled") or state.info.get("rollbackInfo"):
+        return False  # off, or AWS already said what it did (a rollbackMessage such as "not performed")
+    if state.status == "Failed":
+        return "DEPLOYMENT_FAILURE" in events
+    return False

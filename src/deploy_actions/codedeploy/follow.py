@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from deploy_actions.aws import codedeploy as cd_api
 from deploy_actions.codedeploy.fetch import fetch_state
 from deploy_actions.codedeploy.state import DeploymentState
 from deploy_actions.core.aws import AwsCallFailed, AwsUnreachable
@@ -31,6 +32,7 @@ class DeploymentFollower:
         self.deployment_id = deployment_id
         self.what = f"deployment {deployment_id}"
         self.stop_when: Callable[[DeploymentState], bool] | None = None
+        self.may_be_new = False  # True for a deployment AWS has only just created (a rollback)
         self.state: DeploymentState | None = None
         self._events: dict[tuple[str, str], str] = {}
         self._status = ""
@@ -53,6 +55,10 @@ class DeploymentFollower:
     def check(self) -> Poll[DeploymentState]:
         try:
             state = self.poll()
+        except cd_api.NoSuchDeployment:
+            if not self.may_be_new:
+                raise
+            return Poll.pending()  # a rollback AWS has just created is not readable everywhere yet
         except AwsCallFailed as exc:
             if not exc.transient:
                 raise

@@ -243,6 +243,29 @@ def collect_raw(model: type[ActionInputs], given: Mapping[str, str | None],
     return raw
 
 
+# INPUT_ variables the front doors set that are not an action's input.
+FRONT_DOOR_VARIABLES = frozenset({INPUT_PREFIX + "COMMAND"})
+
+
+def unknown_input_variables(action: str, model: type[ActionInputs], environ: Mapping[str, str]) -> list[str]:
+    """A warning for each non-empty INPUT_ variable no input reads (INPUT_BUKET), naming the closest input."""
+    import difflib
+
+    specs = input_specs(model)
+    known = {spec.env for spec in specs} | {INPUT_PREFIX + spec.name.upper() for spec in specs}
+    by_env = {spec.env: spec.name for spec in specs}
+    warnings = []
+    for variable, value in sorted(environ.items()):
+        if not variable.startswith(INPUT_PREFIX) or variable in known or variable in FRONT_DOOR_VARIABLES:
+            continue
+        if not value.strip():
+            continue
+        close = difflib.get_close_matches(variable.replace("-", "_").upper(), list(by_env), n=1, cutoff=0.75)
+        hint = f"; did you mean {by_env[close[0]]} ({close[0]})?" if close else ""
+        warnings.append(f"{variable} is set, but {action} has no such input, so it is ignored{hint}")
+    return warnings
+
+
 M = TypeVar("M", bound=ActionInputs)
 
 

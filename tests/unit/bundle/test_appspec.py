@@ -5,7 +5,7 @@ import pytest
 from deploy_actions.bundle.appspec import parse_appspec
 from deploy_actions.core.errors import FileConfigurationError
 
-SCRIPTS = {"scripts/start.sh", "scripts/stop.sh", "scripts/validate.sh", "app/server.py"}
+SCRIPTS = {"scripts/start.sh", "scripts/stop.sh", "scripts/validate.sh", "app/server.py", "scripts/start.ps1"}
 
 
 def check(text: str, present: set[str] = SCRIPTS, executable: set[str] | None = None):  # type: ignore[no-untyped-def]
@@ -128,7 +128,7 @@ def test_runas_must_be_a_user_name_and_is_linux_only() -> None:
     assert problems("version: 0.0\nos: linux\nhooks:\n  ApplicationStart:\n    - location: scripts/start.sh\n"
                     "      runas: 'root; rm -rf /'\n") == [
         "6: hooks.ApplicationStart runas 'root; rm -rf /' is not a valid user name"]
-    assert problems("version: 0.0\nos: windows\nhooks:\n  ApplicationStart:\n    - location: scripts/start.sh\n"
+    assert problems("version: 0.0\nos: windows\nhooks:\n  ApplicationStart:\n    - location: scripts/start.ps1\n"
                     "      runas: admin\n") == ["6: hooks.ApplicationStart runas is not supported on windows"]
 
 
@@ -137,9 +137,29 @@ def test_files_sources_and_destinations() -> None:
                      "  - source: app\n")
     assert found == [
         "4: files source 'build/app.jar' is not in the bundle (check include/exclude)",
-        "5: files destination 'opt/app' must be an absolute path",
+        "5: files destination 'opt/app' must be an absolute path such as /opt/app",
         "6: a 'files' entry needs both source and destination",
     ]
+
+
+def test_os_windows_needs_windows_paths_and_scripts_it_can_run() -> None:
+    found = problems("version: 0.0\nos: windows\nfiles:\n  - source: app\n    destination: /opt/app\n"
+                     "hooks:\n  ApplicationStart:\n    - location: scripts/start.sh\n")
+    assert found == [
+        "5: files destination '/opt/app' must be a Windows path such as C:\\app (os: windows)",
+        "8: hook script 'scripts/start.sh' (ApplicationStart) cannot run on windows: the agent runs .bat, .cmd, "
+        ".ps1, .exe files there (or set os: linux)",
+    ]
+    check("version: 0.0\nos: windows\nfiles:\n  - source: app/server.py\n    destination: C:\\app\n"
+          "hooks:\n  ApplicationStart:\n    - location: scripts/start.ps1\n")
+    assert problems("version: 0.0\nos: linux\nfiles:\n  - source: app\n    destination: C:\\app\n") == [
+        "5: files destination 'C:\\app' must be an absolute path such as /opt/app (a Windows path: is os meant to be "
+        "windows?)"]
+
+
+def test_a_files_source_never_leaves_the_bundle() -> None:
+    assert problems("version: 0.0\nos: linux\nfiles:\n  - source: ../secrets\n    destination: /opt/app\n") == [
+        "4: files source '../secrets' leaves the bundle ('..'); sources are paths inside the revision"]
 
 
 def test_permissions_and_file_exists_behavior() -> None:
