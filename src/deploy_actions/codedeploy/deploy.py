@@ -35,8 +35,8 @@ DESCRIPTION_LIMIT = 1024
 RECENT_SUCCESSES = 10  # successful deployments the sequence check reads for run marks
 SEARCHED_DEPLOYMENTS = 200  # at most this many ids are read to find the newest (ListDeployments has no order)
 SEARCH_DAYS = 90
-RACE_PAUSE = 2.0
-ROLLBACK_ID_GRACE = 30.0  # how long AWS may take to name the automatic rollback of a failed deployment  # seconds before looking again after losing the CreateDeployment race
+RACE_PAUSE = 2.0  # seconds before looking again after losing the CreateDeployment race
+ROLLBACK_ID_GRACE = 30.0  # how long AWS may take to name the automatic rollback of a failed deployment
 # After a timeout, how long to wait for the stop to take effect, and for CodeDeploy's rollback: the
 # user's deadline has passed, but leaving without knowing where the fleet stands helps nobody.
 STOP_GRACE = 120.0
