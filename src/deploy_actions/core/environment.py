@@ -27,7 +27,8 @@ class Env(StrEnum):
     GITHUB_RUN_ID = "GITHUB_RUN_ID"
     GITHUB_EVENT_PATH = "GITHUB_EVENT_PATH"
     ACTIONS_ID_TOKEN_REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL"  # noqa: S105 (a variable name)
-    ACTIONS_STEP_DEBUG = "RUNNER_DEBUG"
+    RUNNER_DEBUG = "RUNNER_DEBUG"  # "1" when a run is re-run with debug logging
+    ACTIONS_STEP_DEBUG = "ACTIONS_STEP_DEBUG"  # "true": the repository's step debug logging
     GITLAB_CI = "GITLAB_CI"
     CI_COMMIT_SHA = "CI_COMMIT_SHA"
     CI_COMMIT_MESSAGE = "CI_COMMIT_MESSAGE"

@@ -25,6 +25,10 @@ DEFAULT_SUMMARY_FILE = "deploy-actions-summary.md"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def _on(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def printable(text: str) -> str:
     """Text we do not control, its control characters shown as \\xNN escapes instead of acting."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
@@ -40,7 +44,9 @@ class Reporter:
         self.stream = stream if stream is not None else sys.stdout
         self.environ = dict(os.environ if environ is None else environ)
         self._secrets: set[str] = set()
-        self.debug_enabled = bool(self.environ.get(Env.DEBUG) or self.environ.get(Env.ACTIONS_STEP_DEBUG))
+        # Debug lines go through redact() like every other line: no switch ever prints a secret.
+        self.debug_enabled = (_on(self.environ.get(Env.DEBUG)) or self.environ.get(Env.RUNNER_DEBUG) == "1"
+                              or _on(self.environ.get(Env.ACTIONS_STEP_DEBUG)))
         self.summary_path: Path | None = None
 
     # -- secrets -------------------------------------------------------------------------------

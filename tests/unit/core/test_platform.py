@@ -4,6 +4,8 @@ import io
 import re
 from pathlib import Path
 
+import pytest
+
 from deploy_actions.core.platform import GitHubReporter, GitLabReporter, Reporter, detect_reporter
 
 
@@ -82,3 +84,34 @@ def test_github_summary_goes_to_step_summary_file(tmp_path: Path) -> None:
     target = tmp_path / "step-summary"
     GitHubReporter(io.StringIO(), {"GITHUB_STEP_SUMMARY": str(target)}).summary("### done")
     assert target.read_text() == "### done\n\n"
+
+
+@pytest.mark.parametrize(("environ", "shown"), [
+    ({}, False),
+    ({"RUNNER_DEBUG": "1"}, True),
+    ({"ACTIONS_STEP_DEBUG": "true"}, True),
+    ({"ACTIONS_STEP_DEBUG": "false"}, False),
+    ({"DEPLOY_ACTIONS_DEBUG": "1"}, True),
+    ({"DEPLOY_ACTIONS_DEBUG": "0"}, False),
+])
+def test_debug_follows_the_switches_github_knows_and_ours(environ: dict[str, str], shown: bool) -> None:
+    out = io.StringIO()
+    reporter = Reporter(out, environ)
+    reporter.mask("hunter2-secret")
+    reporter.debug("calling with hunter2-secret")
+    assert ("debug: calling with ***" in out.getvalue()) is shown
+    assert "hunter2-secret" not in out.getvalue()
+
+
+def test_the_session_token_is_masked_like_the_secret_key(tmp_path: Path) -> None:
+    from deploy_actions.core.aws import make_clients
+    from deploy_actions.core.inputs import AwsInputs
+
+    out = io.StringIO()
+    reporter = GitHubReporter(out, {})
+    env = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret-key-value",
+           "AWS_SESSION_TOKEN": "session-token-value", "AWS_REGION": "us-east-1"}
+    make_clients(AwsInputs(), reporter, env)
+    assert "::add-mask::secret-key-value" in out.getvalue() and "::add-mask::session-token-value" in out.getvalue()
+    reporter.info("token session-token-value and key secret-key-value")
+    assert out.getvalue().splitlines()[-1] == "token *** and key ***"
