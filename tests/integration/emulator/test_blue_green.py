@@ -102,6 +102,15 @@ def test_failed_green_install_leaves_blue_serving(environment: Any, emulator: An
     emulator.faults.fail_hook("ValidateService", instance=1)
     failed = env.deploy(env.revision("2"))
     assert failed["status"] == "Failed"
+    # Work never reached is Skipped, as on AWS: the second green instance, every blue one, all their events.
+    targets = env.targets(failed["deploymentId"])
+    green = {t["targetId"]: t for t in targets if t["instanceLabel"] == "Green"}
+    blue = [t for t in targets if t["instanceLabel"] == "Blue"]
+    assert sorted(t["status"] for t in green.values()) == ["Failed", "Skipped"]
+    assert len(blue) == 2 and {t["status"] for t in blue} == {"Skipped"}
+    assert {e["status"] for t in blue for e in t["lifecycleEvents"]} == {"Skipped"}
+    assert failed["deploymentOverview"] == {"Pending": 0, "InProgress": 0, "Succeeded": 0, "Failed": 1,
+                                            "Skipped": 3, "Ready": 0}
     rollback = env.wait(failed["rollbackInfo"]["rollbackDeploymentId"])
     assert rollback["status"] == "Succeeded", env.failure(rollback)
     assert asg_names(env) == [original_asg]
@@ -109,3 +118,35 @@ def test_failed_green_install_leaves_blue_serving(environment: Any, emulator: An
         AutoScalingGroupNames=[f"CodeDeploy_{env['deployment_group']}_{failed['deploymentId']}"])[
         "AutoScalingGroups"] == []
     assert answer(env.url()) == "version: 1"
+
+
+def test_a_ready_wait_that_expires_stops_the_deployment(environment: Any, emulator: Any) -> None:
+    env: Environment = environment("asg-blue-green")
+    assert env.deploy(env.revision("1"))["status"] == "Succeeded"
+    assert wait_for(lambda: answer(env.url()) == "version: 1")
+    original_asg = asg_names(env)[0]
+    group = env.codedeploy.get_deployment_group(applicationName=env["application"], deploymentGroupName=env[
+        "deployment_group"])["deploymentGroupInfo"]
+    settings = group["blueGreenDeploymentConfiguration"]
+    settings["deploymentReadyOption"] = {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 1}
+    env.codedeploy.update_deployment_group(applicationName=env["application"], currentDeploymentGroupName=env[
+        "deployment_group"], blueGreenDeploymentConfiguration=settings)
+
+    expired = env.deploy(env.revision("2"))
+    # botocore's model (DeploymentReadyOption.actionOnTimeout, STOP_DEPLOYMENT): "If traffic rerouting is not
+    # started before the end of the specified wait period, the deployment status is changed to Stopped."
+    assert expired["status"] == "Stopped", env.failure(expired)
+    assert expired["errorInformation"]["code"] == "TIMEOUT"
+    assert "rollbackDeploymentId" not in expired.get("rollbackInfo", {})
+    assert answer(env.url()) == "version: 1" and asg_names(env) == [original_asg]
+    # Nothing is left Ready or Pending: the green fleet's traffic events and the blue fleet were never reached.
+    assert expired["deploymentOverview"] == {"Pending": 0, "InProgress": 0, "Succeeded": 0, "Failed": 2,
+                                             "Skipped": 2, "Ready": 0}
+    targets = env.targets(expired["deploymentId"])
+    for green in (t for t in targets if t["instanceLabel"] == "Green"):
+        events = {e["lifecycleEventName"]: e["status"] for e in green["lifecycleEvents"]}
+        assert events["ValidateService"] == "Succeeded"
+        assert [events[n] for n in ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")] == ["Skipped"] * 3
+    blue = [t for t in targets if t["instanceLabel"] == "Blue"]
+    assert {t["status"] for t in blue} == {"Skipped"}
+    assert {e["status"] for t in blue for e in t["lifecycleEvents"]} == {"Skipped"}

@@ -199,8 +199,10 @@ def test_application_stop_runs_the_previous_revisions_script(environment: Any) -
 
     third = env.deploy(env.revision("3"), ignoreApplicationStopFailures=True)
     assert third["status"] == "Succeeded", env.failure(third)
+    # AWS documents no order for ListDeployments; the emulator lists oldest first, so a caller that takes
+    # the first id for the newest is caught here, not in production.
     assert env.codedeploy.list_deployments(applicationName=env["application"], deploymentGroupName=env[
-        "deployment_group"])["deployments"] == [third["deploymentId"], second["deploymentId"], first["deploymentId"]]
+        "deployment_group"])["deployments"] == [first["deploymentId"], second["deploymentId"], third["deploymentId"]]
     revision = env.codedeploy.get_application_revision(applicationName=env["application"],
                                                        revision=third["revision"])["revisionInfo"]
     assert revision["deploymentGroups"] == [env["deployment_group"]]

@@ -78,12 +78,15 @@ def create_deployment(self: Handler) -> ActionResult:
     config = self._get_param("deploymentConfigName")
     if config and config not in state.extras(backend).configs:
         raise AwsError("DeploymentConfigDoesNotExistException", f"No deployment configuration found for name: {config}")
-    active = engine.active_deployment(application, group)
-    if active is not None:
-        raise AwsError("DeploymentLimitExceededException",
-                       f"The Deployment Group '{group}' already has an active Deployment '{active}'")
-    created = cast(dict[str, Any], _moto_create_deployment(self).result)
-    return ActionResult({"deploymentId": engine.adopt(created["deploymentId"])})
+    # One step for readers and for a concurrent CreateDeployment: moto's own id is never listed, and
+    # two requests can never both find the group free.
+    with state.LOCK:
+        active = engine.active_deployment(application, group)
+        if active is not None:
+            raise AwsError("DeploymentLimitExceededException",
+                           f"The Deployment Group '{group}' already has an active Deployment '{active}'")
+        created = cast(dict[str, Any], _moto_create_deployment(self).result)
+        return ActionResult({"deploymentId": engine.adopt(created["deploymentId"])})
 
 
 def _deployment(self: Handler) -> tuple[Any, Any]:
@@ -98,8 +101,9 @@ def _deployment(self: Handler) -> tuple[Any, Any]:
 
 
 def get_deployment(self: Handler) -> ActionResult:
-    backend, deployment = _deployment(self)
-    return ActionResult({"deploymentInfo": deployment_info(backend, deployment)})
+    with state.LOCK:
+        backend, deployment = _deployment(self)
+        return ActionResult({"deploymentInfo": deployment_info(backend, deployment)})
 
 
 def batch_get_deployments(self: Handler) -> ActionResult:
@@ -107,32 +111,42 @@ def batch_get_deployments(self: Handler) -> ActionResult:
     ids = self._get_param("deploymentIds") or []
     if len(ids) > 25:
         raise AwsError("BatchLimitExceededException", "The maximum number of deployment IDs is 25.")
-    found = [backend.deployments[i] for i in ids if i in backend.deployments]
-    return ActionResult({"deploymentsInfo": [deployment_info(backend, d) for d in found]})
+    with state.LOCK:
+        found = [backend.deployments[i] for i in ids if i in backend.deployments]
+        return ActionResult({"deploymentsInfo": [deployment_info(backend, d) for d in found]})
 
 
 def list_deployments(self: Handler) -> ActionResult:
-    """moto's filtering, newest first as AWS lists them (callers look for the latest this way)."""
+    """moto's filtering, oldest first.
+
+    AWS documents no order for ListDeployments. The emulator answers oldest first - deterministic, and
+    the opposite of the newest-first order callers tend to assume, so such an assumption fails here
+    rather than in production; a caller wanting the newest compares createTime."""
     backend = state.backend(self.current_account, self.region)
-    ids = backend.list_deployments(
-        application_name=self._get_param("applicationName"),
-        deployment_group_name=self._get_param("deploymentGroupName"),
-        external_id=self._get_param("externalId"),
-        include_only_statuses=self._get_param("includeOnlyStatuses"),
-        create_time_range=self._get_param("createTimeRange", {}))
-    order = {deployment_id: index for index, deployment_id in enumerate(backend.deployments)}
-    return ActionResult({"deployments": sorted(ids, key=lambda i: order.get(i, 0), reverse=True)})
+    with state.LOCK:
+        ids = backend.list_deployments(
+            application_name=self._get_param("applicationName"),
+            deployment_group_name=self._get_param("deploymentGroupName"),
+            external_id=self._get_param("externalId"),
+            include_only_statuses=self._get_param("includeOnlyStatuses"),
+            create_time_range=self._get_param("createTimeRange", {}))
+        order = {deployment_id: index for index, deployment_id in enumerate(backend.deployments)}
+    return ActionResult({"deployments": sorted(ids, key=lambda i: order.get(i, 0))})
 
 
 def stop_deployment(self: Handler) -> ActionResult:
+    """Pending, as AWS answers while lifecycle events still run: the engine stops between events."""
     engine = _engine()
-    backend, deployment = _deployment(self)
-    if deployment.status in COMPLETED:
-        raise AwsError("DeploymentAlreadyCompletedException", "The deployment is already complete.")
-    run = state.extras(backend).runs[deployment.deployment_id]
+    with state.LOCK:
+        backend, deployment = _deployment(self)
+        if deployment.status in COMPLETED:
+            raise AwsError("DeploymentAlreadyCompletedException", "The deployment is already complete.")
+        run = state.extras(backend).runs[deployment.deployment_id]
     rollback = self._get_param("autoRollbackEnabled")
     engine.request_stop(run, None if rollback is None else bool(rollback))
-    return ActionResult({"status": "Pending", "statusMessage": "Stopping deployment."})
+    return ActionResult({"status": "Pending",
+                         "statusMessage": "No more commands will be scheduled for execution in the deployment "
+                                          "instances"})
 
 
 def continue_deployment(self: Handler) -> EmptyResult:
@@ -153,7 +167,12 @@ def continue_deployment(self: Handler) -> EmptyResult:
 
 def get_deployment_group(self: Handler) -> ActionResult:
     backend = state.backend(self.current_account, self.region)
-    info = cast(dict[str, Any], _moto_get_deployment_group(self).result)["deploymentGroupInfo"]
+    with state.LOCK:
+        return ActionResult({"deploymentGroupInfo": _deployment_group_info(self, backend)})
+
+
+def _deployment_group_info(self: Handler, backend: Any) -> dict[str, Any]:
+    info: dict[str, Any] = cast(dict[str, Any], _moto_get_deployment_group(self).result)["deploymentGroupInfo"]
     group = backend.deployment_groups[info["applicationName"]][info["deploymentGroupName"]]
     info["alarmConfiguration"] = group.alarm_configuration or {"enabled": False, "alarms": []}
     info["autoScalingGroups"] = [{"name": name, "hook": f"CodeDeploy-managed-automatic-launch-deployment-hook-"
@@ -175,7 +194,7 @@ def get_deployment_group(self: Handler) -> ActionResult:
     info["targetRevision"] = last[1] if last else {}
     if not info["targetRevision"]:
         info.pop("targetRevision")
-    return ActionResult({"deploymentGroupInfo": info})
+    return info
 
 
 UPDATABLE = {

@@ -1,7 +1,8 @@
 """Blue/green deployments with COPY_AUTO_SCALING_GROUP, and their rollback.
 
 Provision a copy of the group's Auto Scaling group (the green fleet), install the revision on it,
-optionally wait in `Ready` for ContinueDeployment, reroute traffic (AllowTraffic on green, then
+optionally wait in `Ready` for ContinueDeployment (the deployment is Stopped when that wait
+expires), reroute traffic (AllowTraffic on green, then
 BlockTraffic on blue, in the deployment group's target groups), point the deployment group at the
 new ASG, then terminate the original fleet after the termination wait - or keep it alive.
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 from deploy_actions.emulator.codedeploy import events, state
 from deploy_actions.emulator.codedeploy.configs import DeploymentConfig
-from deploy_actions.emulator.codedeploy.context import DeploymentContext, RunFailed
+from deploy_actions.emulator.codedeploy.context import DeploymentContext, RunFailed, RunInterrupted
 from deploy_actions.emulator.codedeploy.inplace import run_batch, run_in_batches
 from deploy_actions.emulator.codedeploy.instance import InstanceRunner
 
@@ -81,6 +82,8 @@ def deploy_blue_green(ctx: DeploymentContext, config: DeploymentConfig, aws_env:
     green = [runner for runner in green if runner.target.status != "Failed"]
     _wait_until_ready(ctx, settings, green)
 
+    with state.LOCK:  # from here on the green fleet may take traffic: a rollback must block it again
+        ctx.run.blue_green["green_registered"] = True
     if not all(run_batch(green, lambda r: r.run(events.ALLOW_TRAFFIC))):
         raise RunFailed("HEALTH_CONSTRAINTS", "The green fleet did not pass the target group's health checks.")
     if not all(run_batch(blue, lambda r: r.run(events.BLOCK_TRAFFIC))):
@@ -103,8 +106,11 @@ def _wait_until_ready(ctx: DeploymentContext, settings: dict[str, Any], green: l
     while not ctx.run.continue_requested:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise RunFailed("TIMEOUT", "The deployment was not continued before the ready wait expired; "
-                                   "traffic was not rerouted.")
+            # AWS: "If traffic rerouting is not started before the end of the specified wait period, the
+            # deployment status is changed to Stopped" (DeploymentReadyOption.actionOnTimeout).
+            raise RunInterrupted("TIMEOUT", f"Traffic rerouting was not started within the ready wait "
+                                 f"({ready.get('waitTimeInMinutes', 0)} minutes): the deployment was stopped and "
+                                 "traffic stays on the original instances.", None)
         ctx.sleep(min(left, ctx.clock.real(1.0)) * ctx.clock.factor)
     with state.LOCK:
         ctx.info.status = "InProgress"
@@ -135,7 +141,7 @@ def roll_back_blue_green(ctx: DeploymentContext, failed: state.DeploymentRun, aw
     if not plan:
         return
     green_ids = asg_instances(ctx, plan["green_asg"])
-    if plan.get("rerouted"):
+    if plan.get("rerouted") or plan.get("green_registered"):
         blue = [InstanceRunner(ctx, ctx.add_target(i, events.ALLOW_TRAFFIC, "Blue"), n, aws_env)
                 for n, i in enumerate(plan["blue"], start=1)]
         green = [InstanceRunner(ctx, ctx.add_target(i, events.BLOCK_TRAFFIC, "Green"), n, aws_env)

@@ -1,8 +1,11 @@
 """What one running deployment needs: its records, the emulator's services, and interruption.
 
 The lifecycle engine's threads (one per deployment, one per instance in a batch) share a
-`DeploymentContext`; every wait goes through `sleep`, which wakes up at once on StopDeployment
-or ContinueDeployment and raises `RunInterrupted` when the deployment must stop.
+`DeploymentContext`. Waits between lifecycle events go through `sleep`, which wakes up at once on
+StopDeployment or ContinueDeployment and raises `RunInterrupted` when the deployment must stop.
+A lifecycle event already running is never cut short by a stop, as on AWS ("No more commands will
+be scheduled"; an event in flight runs to its end and StopDeployment answers Pending meanwhile):
+inside an event only the emulator shutting down interrupts (`check_shutdown`).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import io
 import tarfile
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +30,21 @@ from deploy_actions.emulator.core.sandbox import Fleet
 
 
 class RunInterrupted(Exception):
-    """The deployment run must stop: by request (StopDeployment) or because an alarm is in ALARM."""
+    """The deployment run stops (status Stopped): by request (StopDeployment), because an alarm is in
+    ALARM, or because a blue/green deployment's Ready wait expired (no rollback event then)."""
 
-    def __init__(self, code: str, message: str, rollback_event: str) -> None:
+    def __init__(self, code: str, message: str, rollback_event: str | None) -> None:
         super().__init__(message)
         self.code, self.message, self.rollback_event = code, message, rollback_event
+
+
+SHUTDOWN = "shutdown"  # DeploymentRun.stop_requested when the emulator itself stops
+HOLD_POLL = 0.05  # real seconds between looks at a held event's stop request
+
+
+def _shutdown() -> RunInterrupted:
+    return RunInterrupted("MANUAL_STOP", "The deployment was stopped: the emulator is shutting down.",
+                          "DEPLOYMENT_STOP_ON_REQUEST")
 
 
 class RunFailed(Exception):
@@ -97,16 +111,37 @@ class DeploymentContext:
     # -- interruption ---------------------------------------------------------------------------
 
     def check(self) -> None:
+        """Between lifecycle events: raise `RunInterrupted` when the deployment must stop."""
         request = self.run.stop_requested
+        if request == SHUTDOWN:
+            raise _shutdown()
         if request is not None:
-            raise RunInterrupted("MANUAL_STOP" if request != "alarm" else "ALARM_ACTIVE",
-                              "The deployment was stopped by the user." if request != "alarm"
-                              else "The deployment was stopped because an alarm was in ALARM.",
-                              "DEPLOYMENT_STOP_ON_REQUEST" if request != "alarm" else "DEPLOYMENT_STOP_ON_ALARM")
+            raise RunInterrupted("MANUAL_STOP", "The deployment was stopped by the user.",
+                                 "DEPLOYMENT_STOP_ON_REQUEST")
         alarm = self.alarm_in_alarm()
         if alarm is not None:
             raise RunInterrupted("ALARM_ACTIVE", f"One or more alarms have been activated according to the "
                               f"Amazon CloudWatch metrics you selected: {alarm}", "DEPLOYMENT_STOP_ON_ALARM")
+
+    def check_shutdown(self) -> None:
+        """Inside a lifecycle event: only the emulator shutting down interrupts it."""
+        if self.run.stop_requested == SHUTDOWN:
+            raise _shutdown()
+
+    def stopping(self) -> bool:
+        """A stop is on its way (StopDeployment, an alarm in ALARM): the event in flight is its last."""
+        return self.run.stop_requested is not None or self.alarm_in_alarm() is not None
+
+    def hold(self, emulated_seconds: float) -> None:
+        """Hold a lifecycle event in flight longer (fault injection); a stop ends the hold, the event then
+        runs on to its end at once, as an agent's command would."""
+        deadline = time.monotonic() + self.clock.real(emulated_seconds)
+        while True:
+            self.check_shutdown()
+            left = deadline - time.monotonic()
+            if left <= 0 or self.stopping():
+                return
+            time.sleep(min(left, HOLD_POLL))
 
     def alarm_in_alarm(self) -> str | None:
         if self.info.creator == "codeDeployRollback":
@@ -143,6 +178,23 @@ class DeploymentContext:
     def set_status(self, target: state.TargetRecord, status: str) -> None:
         with state.LOCK:
             target.status, target.last_updated = status, utcnow()
+        self.refresh_overview()
+
+    def conclude_targets(self) -> None:
+        """The deployment ends: work never reached is Skipped (events and instances); an instance the end
+        cut short (InProgress, or Ready for traffic) is Failed, as AWS counts it after a stop."""
+        with state.LOCK:
+            now = utcnow()
+            for target in self.run.targets.values():
+                for event in target.events:
+                    if event.status == "Pending":
+                        event.status = "Skipped"
+                    elif event.status == "InProgress":  # only when the emulator itself shuts down
+                        event.status, event.end_time = "Failed", now
+                if target.status == "Pending":
+                    target.status, target.last_updated = "Skipped", now
+                elif target.status in ("InProgress", "Ready"):
+                    target.status, target.last_updated = "Failed", now
         self.refresh_overview()
 
     def refresh_overview(self) -> None:

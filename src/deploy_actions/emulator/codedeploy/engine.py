@@ -1,7 +1,10 @@
 """The lifecycle engine: drives each deployment from Created to Succeeded, Failed or Stopped.
 
 One thread per deployment. Statuses, times, overview, errorInformation and rollbackInfo are
-written where GetDeployment reads them (moto's `DeploymentInfo` and our `DeploymentRun`).
+written where GetDeployment reads them (moto's `DeploymentInfo` and our `DeploymentRun`), under
+`state.LOCK`, and a reader never sees a half-made record: a deployment id becomes visible only with
+its deployment, and a deployment's final status together with its targets' final statuses and the
+rollbackInfo naming its (already created) rollback deployment.
 """
 
 from __future__ import annotations
@@ -17,7 +20,13 @@ from moto.core.utils import utcnow
 from deploy_actions.emulator.codedeploy import state
 from deploy_actions.emulator.codedeploy.bluegreen import asg_instances, deploy_blue_green, roll_back_blue_green
 from deploy_actions.emulator.codedeploy.configs import ONE_AT_A_TIME
-from deploy_actions.emulator.codedeploy.context import DeploymentContext, RunFailed, RunInterrupted, Services
+from deploy_actions.emulator.codedeploy.context import (
+    SHUTDOWN,
+    DeploymentContext,
+    RunFailed,
+    RunInterrupted,
+    Services,
+)
 from deploy_actions.emulator.codedeploy.inplace import deploy_in_place
 
 ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
@@ -43,7 +52,15 @@ class Engine:
     # -- creating ------------------------------------------------------------------------------
 
     def adopt(self, moto_id: str, creator: str = "user", rollback_of: str | None = None) -> str:
-        """Take over a deployment moto just created: AWS-style id, emulator records, a driving thread."""
+        """Take over a deployment moto just created: AWS-style id, emulator records, a driving thread.
+
+        Call it under `state.LOCK` together with moto's create: moto's own id is never seen outside."""
+        info, run = self._register(moto_id, creator, rollback_of)
+        self._start(info, run)
+        return str(info.deployment_id)
+
+    def _register(self, moto_id: str, creator: str, rollback_of: str | None) -> tuple[DeploymentInfo,
+                                                                                         state.DeploymentRun]:
         backend, extras = self.backend, state.extras(self.backend)
         with state.LOCK:
             info = backend.deployments.pop(moto_id)
@@ -51,15 +68,21 @@ class Engine:
             info.creator = creator
             backend.deployments[info.deployment_id] = info
             run = state.DeploymentRun(info.deployment_id, rollback_of=rollback_of)
+            if rollback_of is not None:
+                run.rollback_info = {"rollbackTriggeringDeploymentId": rollback_of,
+                                     "rollbackMessage": f"Rollback of deployment {rollback_of}"}
             last = extras.last_successful.get((info.application_name, info.deployment_group_name))
             run.previous_revision = last[1] if last else None
             extras.runs[info.deployment_id] = run
-        state.record_revision(extras, info.application_name, info.revision, deployment_group=info.deployment_group_name)
+            state.record_revision(extras, info.application_name, info.revision,
+                                  deployment_group=info.deployment_group_name)
+        return info, run
+
+    def _start(self, info: DeploymentInfo, run: state.DeploymentRun) -> None:
         thread = threading.Thread(target=self._drive, args=(info, run), name=f"deployment-{info.deployment_id}",
                                   daemon=True)
         self._threads[info.deployment_id] = thread
         thread.start()
-        return str(info.deployment_id)
 
     def active_deployment(self, application: str, group: str) -> str | None:
         with state.LOCK:
@@ -73,7 +96,8 @@ class Engine:
 
     def request_stop(self, run: state.DeploymentRun, auto_rollback: bool | None) -> None:
         with state.LOCK:
-            run.stop_requested = "stop"
+            if run.stop_requested != SHUTDOWN:
+                run.stop_requested = "stop"
             run.stop_rollback = auto_rollback
         run.wakeup.set()
 
@@ -90,9 +114,9 @@ class Engine:
         self._closing = True
         extras = state.extras(self.backend)
         with state.LOCK:
-            runs = [extras.runs[i] for i in self._threads if i in extras.runs]
+            runs = [extras.runs[i] for i in list(self._threads) if i in extras.runs]
         for run in runs:
-            run.stop_requested = run.stop_requested or "stop"
+            run.stop_requested = SHUTDOWN
             run.wakeup.set()
 
     def join(self, timeout: float = 15) -> None:
@@ -156,18 +180,23 @@ class Engine:
 
     def _finish(self, ctx: DeploymentContext, status: str, error: dict[str, str] | None,
                 rollback_event: str | None) -> None:
+        """End the deployment in one step a reader sees whole: targets concluded, the rollback deployment
+        created, then status, errorInformation and rollbackInfo together."""
         info, run = ctx.info, ctx.run
         extras = state.extras(self.backend)
+        rollback: tuple[DeploymentInfo, state.DeploymentRun] | None = None
         with state.LOCK:
+            ctx.conclude_targets()
+            if rollback_event and not self._closing and info.creator != ROLLBACK_CREATOR \
+                    and self._rollback_wanted(info, run, rollback_event):
+                rollback = self._roll_back(info, run, status)
             info.status, info.complete_time = status, utcnow()
             run.error_information = error
             if status == "Succeeded":
                 key = (str(info.application_name), str(info.deployment_group_name))
                 extras.last_successful[key] = (str(info.deployment_id), info.revision)
-        ctx.refresh_overview()
-        if rollback_event and not self._closing and info.creator != ROLLBACK_CREATOR \
-                and self._rollback_wanted(info, run, rollback_event):
-            self._roll_back(info, run)
+        if rollback is not None:
+            self._start(*rollback)
 
     def _rollback_wanted(self, info: DeploymentInfo, run: state.DeploymentRun, event: str) -> bool:
         if event == "DEPLOYMENT_STOP_ON_REQUEST" and run.stop_rollback is not None:
@@ -175,28 +204,25 @@ class Engine:
         config: Any = info.auto_rollback_configuration or info.deployment_group.auto_rollback_configuration or {}
         return bool(config.get("enabled")) and event in (config.get("events") or [])
 
-    def _roll_back(self, info: DeploymentInfo, run: state.DeploymentRun) -> None:
+    def _roll_back(self, info: DeploymentInfo, run: state.DeploymentRun,
+                   status: str) -> tuple[DeploymentInfo, state.DeploymentRun] | None:
+        """Create (not start) the rollback deployment and link both ways; under `state.LOCK`."""
         extras = state.extras(self.backend)
         last = extras.last_successful.get((str(info.application_name), str(info.deployment_group_name)))
         if last is None and not run.blue_green:
-            with state.LOCK:
-                run.rollback_info = {"rollbackMessage": "Automatic rollback was not performed: no previous "
-                                     "successful deployment of this deployment group was found."}
-            return
+            run.rollback_info = {"rollbackMessage": "Automatic rollback was not performed: no previous "
+                                 "successful deployment of this deployment group was found."}
+            return None
         revision = last[1] if last else info.revision
         moto_id = self.backend.create_deployment(
             application_name=info.application_name, deployment_group_name=info.deployment_group_name,
             revision=revision, deployment_config_name=info.deployment_config_name,
             description=f"Rollback of {info.deployment_id}")
-        with state.LOCK:
-            run.rollback_info = {"rollbackDeploymentId": "pending",
-                                 "rollbackMessage": "Automatic rollback initiated"}
-        new_id = self.adopt(moto_id, creator=ROLLBACK_CREATOR, rollback_of=str(info.deployment_id))
-        with state.LOCK:
-            run.rollback_info = {
-                "rollbackDeploymentId": new_id,
-                "rollbackMessage": f"Deployment {info.deployment_id} failed; automatic rollback deployment "
-                                   f"{new_id} redeploys the last successful revision."}
-            extras.runs[new_id].rollback_info = {
-                "rollbackTriggeringDeploymentId": str(info.deployment_id),
-                "rollbackMessage": f"Rollback of deployment {info.deployment_id}"}
+        created = self._register(moto_id, ROLLBACK_CREATOR, str(info.deployment_id))
+        new_id = str(created[0].deployment_id)
+        run.rollback_info = {
+            "rollbackDeploymentId": new_id,
+            "rollbackMessage": f"Deployment {info.deployment_id} {'was stopped' if status == 'Stopped' else 'failed'}; "
+                               f"automatic rollback deployment "
+                               f"{new_id} redeploys the last successful revision."}
+        return created

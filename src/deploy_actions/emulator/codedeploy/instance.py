@@ -38,28 +38,33 @@ class InstanceRunner:
     def run(self, events: list[str], finish: bool = True) -> bool:
         """Run `events` in order; False when one failed (the rest are then Skipped).
 
-        `finish` sets the instance's final status; a blue/green green instance runs in two parts.
+        A stop (StopDeployment, an alarm) takes effect between events: the event in flight runs to its
+        end, the rest are Skipped and the instance is Failed. `finish` sets the instance's final status;
+        a blue/green green instance runs in two parts.
         """
         self.ctx.set_status(self.target, "InProgress")
         for index, name in enumerate(events):
             try:
                 self.ctx.check()
-                delay = self.ctx.services.faults.delay_for(name)
-                if delay:
-                    self.ctx.sleep(delay)
-                ok = self._event(name)
             except RunInterrupted:
-                self._skip(events[index:])
-                self.ctx.set_status(self.target, "Failed")
+                self._cut_short(events[index:])
+                raise
+            try:
+                ok = self._event(name)
+            except RunInterrupted:  # the emulator shutting down
+                self._cut_short(events[index + 1:])
                 raise
             if not ok:
-                self._skip(events[index + 1:])
-                self.ctx.set_status(self.target, "Failed")
+                self._cut_short(events[index + 1:])
                 return False
         if finish:
             self.sandbox.last_archive = self.archive_dir if self.archive_dir.exists() else self.sandbox.last_archive
             self.ctx.set_status(self.target, "Succeeded")
         return True
+
+    def _cut_short(self, events: list[str]) -> None:
+        self._skip(events)
+        self.ctx.set_status(self.target, "Failed")
 
     def skip_all(self, events: list[str]) -> None:
         self._skip(events)
@@ -80,10 +85,15 @@ class InstanceRunner:
         log = HookLog(name)
         log.add(f"LifecycleEvent - {name}")
         try:
+            delay = self.ctx.services.faults.delay_for(name)
+            if delay:
+                self.ctx.hold(delay)
             diagnostics = self._execute(name, log)
-        except RunInterrupted:
+        except RunInterrupted:  # the emulator shutting down: the event never ends on its own
             with state.LOCK:
                 event.status, event.end_time = "Failed", utcnow()
+                event.diagnostics = {"errorCode": "UnknownError", "scriptName": "", "logTail": log.tail(),
+                                     "message": "The emulator stopped while this lifecycle event ran."}
             raise
         failed = diagnostics is not None and diagnostics["errorCode"] != "Success"
         # ignoreApplicationStopFailures: a failing script of the previous revision does not fail the instance
@@ -137,7 +147,7 @@ class InstanceRunner:
         env = self._environment(name)
         outcome = None
         for number, script in enumerate(scripts):
-            self.ctx.check()
+            self.ctx.check_shutdown()  # the agent runs every script of the event, stop or not
             last = number == len(scripts) - 1
             outcome = run_script(script, archive, self.sandbox.root, env, log, forced if last else None)
             if not outcome.succeeded:

@@ -61,12 +61,15 @@ def allow(ctx: DeploymentContext, instance_id: str, log: list[str]) -> None:
 
 
 def _wait(ctx: DeploymentContext, done: object, real_limit: float | None) -> bool:
-    """Poll `done()` every 50 ms; a deregistration's drain is bounded by the tracker itself."""
+    """Poll `done()` every 50 ms; a deregistration's drain is bounded by the tracker itself.
+
+    A stop does not cut the wait short: BlockTraffic and AllowTraffic are lifecycle events, and an event
+    in flight runs to its end."""
     assert callable(done)
     deadline = time.monotonic() + (real_limit if real_limit is not None else 3600.0)
     while time.monotonic() < deadline:
         if done():
             return True
-        ctx.check()
+        ctx.check_shutdown()
         time.sleep(0.05)
     return bool(done())
