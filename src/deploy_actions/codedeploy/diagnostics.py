@@ -1,13 +1,16 @@
-"""Explain a failed deployment: which hook failed on which target, why, and its log tail."""
+"""Explain a failed or stopped deployment: which hook failed on which target, why, and its log tail;
+or who stopped it and what was running then."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deploy_actions.codedeploy.state import DeploymentState
+from deploy_actions.codedeploy.state import DeploymentState, TargetState
 
 LOG_TAIL_LINES = 40
 ANNOTATION_TAIL_LINES = 10  # an annotation is read at a glance; the full tail is in the log
+# errorInformation.code MANUAL_STOP: someone called StopDeployment; CodeDeploy does not say who.
+STOPPED_FROM_OUTSIDE = "StopDeployment: console, CLI or another pipeline"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ def hook_failures(state: DeploymentState) -> list[HookFailure]:
         if event is None:
             continue
         diagnostics = event.diagnostics or {}
+        if state.status == "Stopped" and not diagnostics.get("errorCode"):
+            continue  # cut short by the stop, not failed by its hook: stop_explanation() says so
         tail = str(diagnostics.get("logTail") or "")
         lines = tail.splitlines()[-LOG_TAIL_LINES:]
         failures.append(HookFailure(
@@ -58,4 +63,53 @@ def deployment_error(state: DeploymentState) -> str:
     error = state.error
     if not error:
         return f"deployment {state.id} ended {state.status}"
-    return f"deployment {state.id} ended {state.status} [{error.get('code', '')}]: {error.get('message', '')}"
+    reason = stop_explanation(state) or str(error.get("message", ""))
+    return f"deployment {state.id} ended {state.status} [{error.get('code', '')}]: {reason}"
+
+
+def stop_explanation(state: DeploymentState) -> str:
+    """Who or what stopped the deployment, and what ran then; "" when it was not stopped.
+
+    A stop lets the lifecycle event in flight run to its end, skips the rest and leaves the instances
+    it cut short Failed without a failed hook: so this, not a hook failure, is what to tell the user.
+    """
+    if state.status != "Stopped":
+        return ""
+    code, message = str(state.error.get("code", "")), str(state.error.get("message", "")).strip()
+    where = _where_stopped(state)
+    if code == "MANUAL_STOP":
+        return f"the deployment was stopped ({STOPPED_FROM_OUTSIDE}) {where}"
+    if code == "ALARM_ACTIVE":
+        return f"{message or 'a CloudWatch alarm went into ALARM'}; the deployment was stopped {where}"
+    return message
+
+
+def _where_stopped(state: DeploymentState) -> str:
+    cut_short: dict[str, list[str]] = {}
+    for target in state.targets:
+        moment = _moment_cut_short(target)
+        if moment:
+            cut_short.setdefault(moment, []).append(target.id)
+    if cut_short:
+        return "; ".join(f"{moment} on {', '.join(ids)}" for moment, ids in cut_short.items())
+    if state.traffic_rerouted:
+        return "while CodeDeploy waited to terminate the original fleet (traffic was already rerouted)"
+    if any(event.start for target in state.targets for event in target.events):
+        return "between lifecycle events"
+    return "before any lifecycle event ran"
+
+
+def _moment_cut_short(target: TargetState) -> str:
+    """What ran on an instance the stop cut short ("" for one it finished or never reached)."""
+    if target.status in ("Succeeded", "Skipped"):
+        return ""
+    started = [index for index, event in enumerate(target.events) if event.start is not None]
+    if not started:
+        return ""
+    rest = target.events[started[-1] + 1:]
+    if not rest or any(e.status not in ("Skipped", "Pending") for e in rest):
+        return ""
+    event = target.events[started[-1]]
+    if target.fleet == "replacement" and rest[0].name == "BeforeAllowTraffic" and event.status == "Succeeded":
+        return "while the replacement fleet waited in Ready for traffic to be rerouted"
+    return f"while {event.name} ran"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
-from deploy_actions.codedeploy.diagnostics import HookFailure
+from deploy_actions.codedeploy.diagnostics import HookFailure, stop_explanation
 from deploy_actions.codedeploy.state import DeploymentState, TargetState
 from deploy_actions.core.summary import markdown_table
 
 _ICON = {"Succeeded": "✅", "Failed": "❌", "Stopped": "⏹️", "Ready": "⏸️", "InProgress": "⏳", "Skipped": "↷"}
+# Once a deployment has ended nothing is still to come: work it never reached was skipped, work it
+# was doing was cut short. A status read before the end (a stale or lagging answer) is shown that way.
+_ENDED_AS = {"Pending": "Skipped", "InProgress": "Failed", "Ready": "Failed", "Unknown": "Failed"}
 
 
 def targets_table(state: DeploymentState) -> str:
@@ -16,7 +19,8 @@ def targets_table(state: DeploymentState) -> str:
     for target in state.targets:
         failed = target.failed_event
         took = _target_seconds(target)
-        rows.append((f"`{target.id}`", target.fleet or "—", f"{_ICON.get(target.status, '')} {target.status}",
+        status = _ENDED_AS.get(target.status, target.status) if state.done else target.status
+        rows.append((f"`{target.id}`", target.fleet or "—", f"{_ICON.get(status, '')} {status}",
                      failed.name if failed else "—", f"{took:.0f}s" if took is not None else "—"))
     return markdown_table(("target", "fleet", "status", "failed hook", "duration"), rows)
 
@@ -56,7 +60,8 @@ def deployment_summary(state: DeploymentState, *, title: str, console_url: str,
             parts.append("<details><summary>log tail</summary>\n\n```text\n" + failure.log_tail.replace("```", "ʼʼʼ")
                          + "\n```\n</details>\n")
     if not failures and state.status in ("Failed", "Stopped") and state.error:
-        parts.append(f"{_md(str(state.error.get('code', '')))}: {_md(str(state.error.get('message', '')))}\n")
+        reason = stop_explanation(state) or str(state.error.get("message", ""))
+        parts.append(f"{_md(str(state.error.get('code', '')))}: {_md(reason)}\n")
     if rollback is not None:
         parts.append(f"Automatic rollback [`{rollback.id}`] ended **{rollback.status}**.\n")
         if rollback.targets:

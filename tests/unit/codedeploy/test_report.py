@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from deploy_actions.codedeploy.diagnostics import hook_failures
-from deploy_actions.codedeploy.report import deployment_summary, gantt
+from deploy_actions.codedeploy.report import deployment_summary, gantt, targets_table
 from deploy_actions.codedeploy.state import DeploymentState, parse_target
 
 T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
@@ -69,3 +69,22 @@ def test_summary_shows_hostile_hook_text_as_text() -> None:
     # The log tail stays inside its fence: a ``` in it cannot close the block and start markdown.
     fenced = text.split("```text\n", 1)[1].split("\n```", 1)[0]
     assert "# Deployment succeeded" in fenced and "```" not in fenced
+
+
+def test_a_finished_deployment_shows_no_pending_rows() -> None:
+    # Stopped: the instance it cut short, one it never reached - even if read as Pending/InProgress/Ready.
+    rows = [("i-444", "InProgress", [event("BeforeInstall", "Succeeded", 0, 1)]),
+            ("i-555", "Pending", [{"lifecycleEventName": "BeforeInstall", "status": "Pending"}]),
+            ("i-666", "Ready", [event("ValidateService", "Succeeded", 1, 2)])]
+    state = DeploymentState("d-STOP", "Stopped", {"errorInformation": {"code": "MANUAL_STOP",
+                                                                       "message": "The deployment was stopped"}})
+    state.targets = [parse_target({"instanceTarget": {"targetId": i, "status": s, "lifecycleEvents": e}})
+                     for i, s, e in rows]
+    text = deployment_summary(state, title="api/prod", console_url="", failures=hook_failures(state), rollback=None)
+    assert "Pending" not in text and "InProgress" not in text and "Ready" not in text
+    assert "| `i-555` | — | ↷ Skipped | — | — |" in text
+    assert "| `i-444` | — | ❌ Failed | — | 1s |" in text
+    assert r"MANUAL\_STOP: the deployment was stopped (StopDeployment: console, CLI or another pipeline)" in text
+    # While it runs, the table shows what CodeDeploy says.
+    state.status = "InProgress"
+    assert "⏳ InProgress" in targets_table(state) and " Pending |" in targets_table(state)
