@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
+import subprocess
 import uuid
 import zipfile
 from pathlib import Path
@@ -38,10 +40,10 @@ def test_uploads_content_addressed_and_reports_every_output(run_cli, aws, bucket
     archive = Path(out["bundle-path"])
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
     assert out["sha256"] == sha
-    assert out["s3-key"] == f"releases/api/app-{sha[:16]}.zip"
+    assert re.fullmatch(r"releases/api/app-[0-9a-f]{16}\.zip", out["s3-key"])  # the digest of the files
     assert out["uploaded"] == "true" and out["bundle-type"] == "zip" and out["s3-bucket"] == bucket
     head = aws.client("s3").head_object(Bucket=bucket, Key=out["s3-key"])
-    assert head["Metadata"]["sha256"] == sha
+    assert head["Metadata"]["sha256"] == sha and out["s3-key"].endswith(f"-{head['Metadata']['manifest'][:16]}.zip")
     assert head["ETag"].strip('"') == out["s3-etag"]
     body = aws.client("s3").get_object(Bucket=bucket, Key=out["s3-key"])["Body"].read()
     with zipfile.ZipFile(io.BytesIO(body)) as bundle:
@@ -61,7 +63,9 @@ def test_second_run_with_same_content_uploads_nothing(run_cli, aws, bucket, revi
     assert second.outputs["uploaded"] == "false"
     assert second.outputs["s3-key"] == first.outputs["s3-key"]
     assert second.outputs["s3-etag"] == first.outputs["s3-etag"]
-    assert "unchanged: the same content is already there" in second.log
+    assert second.outputs["sha256"] == first.outputs["sha256"]
+    assert second.outputs["bundle-path"] == ""  # known unchanged from the files' digest: nothing was built
+    assert "was built from the same files" in second.log
     (revision_tree / "README.txt").write_text("changed\n")
     third = package(run_cli, aws, revision_tree, "--bucket", bucket)
     assert third.outputs["uploaded"] == "true" and third.outputs["s3-key"] != first.outputs["s3-key"]
@@ -151,3 +155,26 @@ def test_unusable_files_and_paths_exit_2_and_upload_nothing(run_cli, aws, bucket
     assert result.code == 2, result.log
     assert expected in result.log and "internal error" not in result.log
     assert objects(aws, bucket) == []
+
+
+def test_a_rerun_of_the_same_commit_uploads_nothing_without_source_date_epoch(  # type: ignore[no-untyped-def]
+        run_cli, aws, bucket, revision_tree) -> None:
+    git = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com", "GIT_COMMITTER_NAME": "a",
+           "GIT_COMMITTER_EMAIL": "a@example.com", "GIT_COMMITTER_DATE": "2026-05-06T07:08:09+00:00",
+           "PATH": os.environ["PATH"]}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "release"]):
+        subprocess.run(["git", "-C", str(revision_tree), *args], check=True, env=git, capture_output=True)
+    sha = subprocess.run(["git", "-C", str(revision_tree), "rev-parse", "HEAD"], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    ci = {"GITHUB_ACTIONS": "true", "GITHUB_SHA": sha, "GITHUB_WORKSPACE": str(revision_tree),
+          "GITHUB_RUN_ID": "7", "SOURCE_DATE_EPOCH": ""}
+    first = package(run_cli, aws, revision_tree, "--bucket", bucket, "--exclude", ".git/", **ci)
+    second = package(run_cli, aws, revision_tree, "--bucket", bucket, **{**ci, "GITHUB_RUN_ATTEMPT": "2"})
+    assert first.code == 0 and first.outputs["uploaded"] == "true", first.log
+    assert second.code == 0 and second.outputs["uploaded"] == "false", second.log
+    assert second.outputs["s3-key"] == first.outputs["s3-key"]
+    body = aws.client("s3").get_object(Bucket=bucket, Key=first.outputs["s3-key"])["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as bundle:
+        info = bundle.read("deployment-info.env").decode()
+        assert "DEPLOYED_AT='2026-05-06T07:08:09Z'" in info and "COMMIT_MESSAGE='release'" in info
+        assert {entry.date_time for entry in bundle.infolist()} == {(2026, 5, 6, 7, 8, 8)}  # zip: 2-second steps

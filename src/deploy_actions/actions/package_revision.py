@@ -13,8 +13,8 @@ from deploy_actions.aws import codedeploy as cd_api
 from deploy_actions.aws import s3 as s3_api
 from deploy_actions.bundle import appspec as appspec_rules
 from deploy_actions.bundle import deployment_info
-from deploy_actions.bundle.archive import EXTENSIONS, BundleEntry, collect_files, write_archive
-from deploy_actions.bundle.upload import S3Object, content_addressed_key, upload_if_changed
+from deploy_actions.bundle.archive import EXTENSIONS, BundleEntry, collect_files, manifest_digest, write_archive
+from deploy_actions.bundle.upload import S3Object, already_stored, content_addressed_key, upload
 from deploy_actions.core.context import RunContext
 from deploy_actions.core.errors import InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, KeyValues, MultiLine
@@ -41,7 +41,7 @@ class Inputs(AwsInputs):
                                "revision.<ext> in the working directory.")
     bucket: str | None = Field(None, description="S3 bucket to upload to. Empty: build the archive only.")
     key_prefix: str | None = Field(None, description="S3 key prefix; the key is "
-                                   "<prefix>/<name>-<sha256 prefix>.<ext>.")
+                                   "<prefix>/<name>-<digest of the files>.<ext>.")
     application: str | None = Field(None, description="CodeDeploy application; when set the revision "
                                     "is registered with it (RegisterApplicationRevision).")
     description: str | None = Field(None, description="Description stored with the registered revision.")
@@ -58,7 +58,8 @@ class Inputs(AwsInputs):
 
 
 class Outputs(ActionOutputs):
-    bundle_path: str = Field(description="Path of the archive written.")
+    bundle_path: str = Field(description="Path of the archive written; empty when S3 already held the revision "
+                             "built from the same files (nothing was built).")
     sha256: str = Field(description="SHA-256 of the archive (hex).")
     bundle_type: str = Field(description="zip, tgz or tar.")
     s3_bucket: str | None = Field(None, description="Bucket the revision is in.")
@@ -85,7 +86,10 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     with report.group("Collect files and validate appspec"):
         contents = collect_files(source, inputs.include, inputs.exclude, skip=[target])
         contents.add(BundleEntry("appspec.yml", None, content=appspec_text.encode()))
-        facts = deployment_info.standard_facts(ctx.facts, inputs.image, ctx.environ)
+        epoch = deployment_info.build_epoch(ctx.environ, ctx.facts)
+        facts = deployment_info.standard_facts(ctx.facts, inputs.image, epoch)
+        for replaced in deployment_info.overridden(facts, inputs.deployment_info):
+            report.warning(replaced)
         env_text = deployment_info.render(facts, inputs.deployment_info)
         contents.add(BundleEntry(deployment_info.FILE_NAME, None, content=env_text.encode()))
         shown_path = _display_path(appspec_path)
@@ -103,26 +107,35 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
             codedeploy = clients.client("codedeploy")
             cd_api.check_application(codedeploy, inputs.application)
 
-    with report.group(f"Build {inputs.bundle_type} archive"):
-        epoch = deployment_info.source_date_epoch(ctx.environ)
-        sha256 = write_archive(contents, target, inputs.bundle_type, epoch)
-        report.info(f"{target} ({target.stat().st_size} bytes) sha256={sha256}")
-
+    digest = manifest_digest(contents, inputs.bundle_type, epoch)
+    name = inputs.application or source.resolve().name or "revision"
+    key = content_addressed_key(inputs.key_prefix, name, digest, extension)
     stored: S3Object | None = None
+    if s3 is not None and inputs.bucket:
+        stored = already_stored(s3, inputs.bucket, key, digest)
+    built = stored is None
+    if stored is None:
+        with report.group(f"Build {inputs.bundle_type} archive"):
+            sha256 = write_archive(contents, target, inputs.bundle_type, epoch)
+            report.info(f"{target} ({target.stat().st_size} bytes) sha256={sha256}")
+    else:
+        sha256 = stored.sha256
+        report.info(f"unchanged: s3://{inputs.bucket}/{key} was built from the same files (sha256={sha256}); "
+                    "nothing to build or upload")
+
     revision = None
     if s3 is not None and inputs.bucket:
-        name = inputs.application or source.resolve().name or "revision"
-        key = content_addressed_key(inputs.key_prefix, name, sha256, extension)
-        with report.group(f"Upload to s3://{inputs.bucket}/{key}"):
-            stored = upload_if_changed(s3, target, inputs.bucket, key, sha256, inputs.bundle_type)
-            report.info("uploaded" if stored.uploaded else "unchanged: the same content is already there")
+        if stored is None:
+            with report.group(f"Upload to s3://{inputs.bucket}/{key}"):
+                stored = upload(s3, target, inputs.bucket, key, sha256, digest, inputs.bundle_type)
+                report.info("uploaded")
         revision = _revision(stored, inputs.bundle_type)
         if codedeploy is not None and inputs.application:
             cd_api.register_revision(codedeploy, inputs.application, revision, inputs.description)
             report.info(f"registered with CodeDeploy application {inputs.application}")
 
     outputs = Outputs(
-        bundle_path=str(target), sha256=sha256, bundle_type=inputs.bundle_type,
+        bundle_path=str(target) if built else "", sha256=sha256, bundle_type=inputs.bundle_type,
         s3_bucket=stored.bucket if stored else None, s3_key=stored.key if stored else None,
         s3_etag=stored.etag if stored else None, s3_version=stored.version if stored else None,
         uploaded=bool(stored and stored.uploaded), revision=revision,
@@ -176,7 +189,8 @@ def _revision(stored: S3Object, bundle_type: str) -> dict[str, object]:
 
 
 def _summary(outputs: Outputs, files: int) -> str:
-    rows = [("archive", f"`{Path(outputs.bundle_path).name}` ({outputs.bundle_type}, {files} files)"),
+    archive = f"`{Path(outputs.bundle_path).name}`" if outputs.bundle_path else "not built (unchanged)"
+    rows = [("archive", f"{archive} ({outputs.bundle_type}, {files} files)"),
             ("sha256", f"`{outputs.sha256}`")]
     if outputs.s3_key:
         state = "uploaded" if outputs.uploaded else "unchanged (already in S3)"

@@ -14,6 +14,7 @@ import stat
 import tarfile
 import time
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,9 +120,31 @@ def _check_name(name: str) -> None:
                                 "with exclude") from None
 
 
+ARCHIVE_FORMAT = "2"  # bump when the writer's bytes change for the same files (it is part of the digest)
+_SAMPLE = 64 * 1024
+_INCOMPRESSIBLE = 0.97  # a sample that deflates to more than this share is stored, not deflated
+
+
+def manifest_digest(contents: BundleContents, bundle_type: BundleType, epoch: int | None) -> str:
+    """A digest of what decides the archive's bytes (names, modes, contents, type, time, writer): equal
+    digests mean equal archives, known without building one."""
+    digest = hashlib.sha256(f"deploy-actions archive {ARCHIVE_FORMAT}\n{bundle_type}\n{_moment(epoch)}\n".encode())
+    for entry in contents.sorted():
+        content = hashlib.sha256()
+        with entry.open() as src:
+            while chunk := src.read(_CHUNK):
+                content.update(chunk)
+        digest.update(f"{entry.name}\0{entry.mode:o}\0{content.hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def _moment(epoch: int | None) -> int:
+    return _ZIP_EPOCH if epoch is None else max(epoch, _ZIP_EPOCH)
+
+
 def write_archive(contents: BundleContents, target: Path, bundle_type: BundleType, epoch: int | None) -> str:
     """Write the archive and return its sha256 (hex)."""
-    moment = _ZIP_EPOCH if epoch is None else max(epoch, _ZIP_EPOCH)
+    moment = _moment(epoch)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".partial")
     if bundle_type == "zip":
@@ -137,12 +160,19 @@ def _write_zip(contents: BundleContents, target: Path, moment: int) -> None:
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for entry in contents.sorted():
             info = zipfile.ZipInfo(entry.name, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            # Jars, images and archives do not deflate: storing them saves the time and loses nothing.
+            info.compress_type = zipfile.ZIP_STORED if _incompressible(entry) else zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, so the mode below is honoured by unzip and the agent
             info.external_attr = (stat.S_IFREG | entry.mode) << 16
             with entry.open() as src, archive.open(info, "w", force_zip64=True) as dst:
                 while chunk := src.read(_CHUNK):
                     dst.write(chunk)
+
+
+def _incompressible(entry: BundleEntry) -> bool:
+    with entry.open() as src:
+        sample = src.read(_SAMPLE)
+    return len(sample) >= 1024 and len(zlib.compress(sample, 1)) > _INCOMPRESSIBLE * len(sample)
 
 
 def _write_tar(contents: BundleContents, target: Path, moment: int, *, compress: bool) -> None:

@@ -43,11 +43,13 @@ def shell_quote(value: str) -> str:
     return "$'" + "".join(parts) + "'"
 
 
-def standard_facts(facts: RunFacts, image: str | None, environ: Mapping[str, str]) -> dict[str, str]:
+def standard_facts(facts: RunFacts, image: str | None, epoch: int | None) -> dict[str, str]:
     """What the CI knows about this build, on GitHub, GitLab or a laptop, in one vocabulary.
 
     The commit message is read from the CI (or the checkout), so nobody pastes
-    ${{ github.event.head_commit.message }} into YAML or shell.
+    ${{ github.event.head_commit.message }} into YAML or shell. DEPLOYED_AT is the build's fixed
+    moment (`build_epoch`: SOURCE_DATE_EPOCH, else the commit's time), so every run of a commit writes
+    the same bytes; the moment CodeDeploy deploys is the deployment's own createTime.
     """
     return {
         "COMMIT_SHA": facts.sha,
@@ -56,15 +58,28 @@ def standard_facts(facts: RunFacts, image: str | None, environ: Mapping[str, str
         "ACTOR": facts.actor,
         "RUN_URL": facts.run_url,
         "IMAGE": image or "",
-        "DEPLOYED_AT": deployed_at(environ),
+        "DEPLOYED_AT": _iso(epoch if epoch is not None else int(time.time())),
         "COMMIT_MESSAGE": facts.commit_message,
     }
 
 
-def deployed_at(environ: Mapping[str, str]) -> str:
-    epoch = source_date_epoch(environ)
-    moment = epoch if epoch is not None else int(time.time())
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_epoch(environ: Mapping[str, str], facts: RunFacts) -> int | None:
+    """The moment the archive's timestamps and DEPLOYED_AT are pinned to: SOURCE_DATE_EPOCH when set (the
+    reproducible-builds convention), else the commit's time, so a re-run of a commit needs no setup to
+    produce the same archive; None when neither is known (then: now, and 1980 in the archive)."""
+    explicit = source_date_epoch(environ)
+    if explicit is not None:
+        return explicit
+    if facts.commit_time:
+        try:
+            return int(datetime.fromisoformat(facts.commit_time.replace("Z", "+00:00")).timestamp())
+        except ValueError:
+            return None
+    return None
 
 
 def source_date_epoch(environ: Mapping[str, str]) -> int | None:
@@ -74,6 +89,12 @@ def source_date_epoch(environ: Mapping[str, str]) -> int | None:
     if not raw.isdigit():
         raise InputError.single("SOURCE_DATE_EPOCH", raw, "must be a whole number of seconds since 1970")
     return int(raw)
+
+
+def overridden(facts: Mapping[str, str], extra: Mapping[str, str]) -> list[str]:
+    """Warnings for deployment-info lines that replace a built-in fact (the user's value wins)."""
+    return [f"deployment-info sets {key}, which replaces the built-in value ({facts[key]!r} here); the "
+            "deployment-info line wins. Rename the key to keep both." for key in extra if key in facts]
 
 
 def render(facts: Mapping[str, str], extra: Mapping[str, str]) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_actions.bundle.archive import BundleEntry, collect_files, write_archive
+from deploy_actions.bundle.archive import BundleEntry, collect_files, manifest_digest, write_archive
 
 FILES = {"appspec.yml": b"version: 0.0\n", "scripts/start.sh": b"#!/bin/sh\necho start\n",
          "app/static/index.html": b"<h1>hi</h1>\n" * 50, "app/data.bin": bytes(range(256)) * 40}
@@ -81,3 +81,36 @@ def test_generated_entries_and_skipped_output(tmp_path: Path) -> None:
         assert archive.namelist() == ["appspec.yml", "deployment-info.env"]
         assert archive.read("deployment-info.env") == b"A='1'\n"
         assert archive.getinfo("appspec.yml").date_time == (1980, 1, 1, 0, 0, 0)
+
+
+def test_entries_that_do_not_deflate_are_stored(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "random.bin").write_bytes(os.urandom(200_000))
+    (tmp_path / "src" / "text.txt").write_text("hello deploy\n" * 20_000)
+    contents = collect_files(tmp_path / "src", [], [])
+    write_archive(contents, tmp_path / "r.zip", "zip", 1_700_000_000)
+    with zipfile.ZipFile(tmp_path / "r.zip") as archive:
+        kinds = {info.filename: info.compress_type for info in archive.infolist()}
+        assert archive.read("random.bin") == (tmp_path / "src" / "random.bin").read_bytes()
+    assert kinds == {"random.bin": zipfile.ZIP_STORED, "text.txt": zipfile.ZIP_DEFLATED}
+
+
+def test_the_manifest_digest_changes_exactly_when_the_archive_would(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.sh").write_text("echo a\n")
+    (src / "b.txt").write_text("b\n")
+
+    def digest(epoch: int | None = 1_700_000_000, kind: str = "zip") -> str:
+        return manifest_digest(collect_files(src, [], []), kind, epoch)  # type: ignore[arg-type]
+
+    first = digest()
+    os.utime(src / "b.txt", (2_000_000_000, 2_000_000_000))
+    assert digest() == first  # mtimes are not in the archive
+    assert digest(epoch=1_700_000_100) != first and digest(kind="tgz") != first
+    (src / "a.sh").chmod(0o755)
+    assert digest() != first
+    (src / "a.sh").chmod(0o644)
+    assert digest() == first
+    (src / "b.txt").write_text("c\n")
+    assert digest() != first

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deploy_actions.bundle.deployment_info import render
+from deploy_actions.bundle.deployment_info import build_epoch, overridden, render
 from deploy_actions.bundle.deployment_info import standard_facts as facts_of
 from deploy_actions.core.errors import InputError
 from deploy_actions.core.runfacts import run_facts
@@ -55,7 +55,8 @@ def test_any_text_round_trips(tmp_path: Path, value: str) -> None:
 
 
 def standard_facts(environ: dict[str, str], image: str | None) -> dict[str, str]:
-    return facts_of(run_facts(environ, cwd=Path("/")), image, environ)
+    facts = run_facts(environ, cwd=Path("/"))
+    return facts_of(facts, image, build_epoch(environ, facts))
 
 
 def test_nul_bytes_are_rejected_as_bad_input() -> None:
@@ -116,3 +117,14 @@ def test_bytes_that_are_not_utf8_arrive_as_the_same_bytes(tmp_path: Path) -> Non
     result = subprocess.run(["bash", "-c", 'set -a; . ./deployment-info.env; printf "%s" "$X"'], cwd=tmp_path,
                             capture_output=True, check=True, env={"PATH": "/usr/bin:/bin"})
     assert result.stdout == b"caf\xe9 \xff\xfe end"
+
+
+def test_the_build_moment_is_the_commits_unless_source_date_epoch_says_otherwise() -> None:
+    gitlab = {"CI_COMMIT_SHA": "b2", "CI_COMMIT_MESSAGE": "m", "CI_COMMIT_TIMESTAMP": "2026-03-04T05:06:07+00:00"}
+    assert standard_facts(gitlab, None)["DEPLOYED_AT"] == "2026-03-04T05:06:07Z"
+    assert standard_facts({**gitlab, "SOURCE_DATE_EPOCH": "0"}, None)["DEPLOYED_AT"] == "1970-01-01T00:00:00Z"
+
+
+def test_a_pair_that_replaces_a_built_in_fact_is_named() -> None:
+    (warning,) = overridden({"IMAGE": "repo/app:1", "COMMIT_SHA": "a1"}, {"IMAGE": "other:2", "TEAM": "ops"})
+    assert "deployment-info sets IMAGE, which replaces the built-in value ('repo/app:1' here)" in warning
