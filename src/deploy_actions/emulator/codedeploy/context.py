@@ -11,6 +11,8 @@ inside an event only the emulator shutting down interrupts (`check_shutdown`).
 from __future__ import annotations
 
 import io
+import os
+import stat
 import tarfile
 import threading
 import time
@@ -238,19 +240,37 @@ class DeploymentContext:
                     _extract_zip(bundle, target)
             else:
                 with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz" if bundle_type == "tgz" else "r:") as tar:
-                    tar.extractall(target, filter="data")
+                    tar.extractall(target, filter=_bundle_filter)  # noqa: S202 - the data filter, links aside
         except (zipfile.BadZipFile, tarfile.TarError, OSError) as error:
             raise RevisionError(f"The revision is not a valid {bundle_type} bundle: {error}") from error
         return target
 
 
+def _bundle_filter(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo | None:
+    """tarfile's `data` filter, but a symbolic link may point anywhere, as in the agent's unpacking: it is
+    kept as it is (Install refuses to install one that leaves the revision). Nothing is ever written
+    through a link, and a hard link to a file outside stays refused."""
+    try:
+        return tarfile.data_filter(member, destination)
+    except (tarfile.AbsoluteLinkError, tarfile.LinkOutsideDestinationError):
+        if not member.issym():
+            raise
+        return tarfile.tar_filter(member, destination)
+
+
 def _extract_zip(bundle: zipfile.ZipFile, target: Path) -> None:
-    """Unzip keeping Unix modes (zipfile drops them), so executable hook scripts stay executable."""
+    """Unzip keeping Unix modes (zipfile drops them), so executable hook scripts stay executable, and
+    symbolic links as links (zipfile writes their target as a file)."""
+    root = target.resolve()
     for member in bundle.infolist():
-        path = (target / member.filename).resolve()
-        if not path.is_relative_to(target.resolve()):
+        path = (target / member.filename).resolve()  # follows links made so far: never written through
+        if not path.is_relative_to(root):
             raise OSError(f"{member.filename} leaves the bundle")
+        mode = member.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(bundle.read(member).decode(), target / member.filename.rstrip("/"))
+            continue
         bundle.extract(member, target)
-        mode = member.external_attr >> 16 & 0o777
-        if mode and not member.is_dir():
-            path.chmod(mode)
+        if mode & 0o777 and not member.is_dir():
+            path.chmod(mode & 0o777)
