@@ -17,6 +17,7 @@ from deploy_actions.actions import ActionEntry, ActionSpec, entries
 from deploy_actions.core.environment import Env
 
 if TYPE_CHECKING:
+    from deploy_actions.core.inputs import InputSpec
     from deploy_actions.core.errors import DeployActionsError
     from deploy_actions.core.platform import Reporter
 
@@ -54,13 +55,12 @@ def build_parser(actions: Mapping[str, ActionSpec],
         group = sub.add_argument_group("inputs")
         for item in input_specs(spec.inputs):
             help_text = item.description
-            if item.choices:
-                help_text += f" One of: {', '.join(item.choices)}."
-            if item.default not in (None, ""):
-                help_text += f" Default: {item.default!r}."
             if item.required:
-                help_text += " Required."
-            group.add_argument(f"--{item.name}", dest=f"input:{item.name}", metavar="VALUE",
+                help_text += " (required)"
+            elif item.default not in (None, ""):
+                shown = str(item.default).replace("\n", ", ")
+                help_text += f" (default: {shown})"
+            group.add_argument(f"--{item.name}", dest=f"input:{item.name}", metavar=_metavar(item),
                                help=help_text.replace("%", "%%"))
     commands.add_parser("emulator", help="local AWS emulator: start, stop, status, env, seed",
                         add_help=False)
@@ -93,6 +93,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         actions = {args.command: listed[args.command].load()}
         args = build_parser(actions, listed).parse_args(args_list)
     return run_action(actions[args.command], args, env, out, stderr if stderr is not None else sys.stderr)
+
+
+def _metavar(item: InputSpec) -> str:
+    """What --help shows for the value: its choices, its type (DURATION, N, LINES) or VALUE."""
+    if item.choices:
+        return "{" + ",".join(item.choices) + "}"
+    if item.kind == "boolean":
+        return "{true,false}"
+    return item.metavar or {"number": "N", "multiline": "LINES"}.get(item.kind, "VALUE")
 
 
 def _glue_values(args: list[str], spec: ActionSpec) -> list[str]:

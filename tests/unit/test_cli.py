@@ -221,3 +221,24 @@ def test_an_input_variable_no_input_reads_is_named_with_the_closest_input(tmp_pa
             "bucket (INPUT_BUCKET)?") in log
     assert "INPUT_NOTHING_LIKE_IT is set, but package-revision has no such input, so it is ignored\n" in log
     assert "INPUT_COMMAND" not in log and "INPUT_KEY_PREFIX" not in log
+
+
+def test_a_terminal_run_writes_no_summary_file_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    tree = write_revision_tree(tmp_path / "app")
+    assert main(["package-revision", "--source", str(tree)], environ={}, stdout=io.StringIO()) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app", "revision.zip"]
+    asked = tmp_path / "summary.md"
+    assert main(["package-revision", "--source", str(tree)], environ={"DEPLOY_ACTIONS_SUMMARY": str(asked)},
+                stdout=io.StringIO()) == 0
+    assert "### 📦 package-revision" in asked.read_text()
+
+
+def test_command_help_shows_types_choices_and_defaults() -> None:
+    result = subprocess.run([sys.executable, "-m", "deploy_actions", "codedeploy-deploy", "--help"],
+                            capture_output=True, text=True, check=True, env={"COLUMNS": "200", "PATH": "/usr/bin"})
+    text = " ".join(result.stdout.split())
+    assert "--timeout DURATION How long the whole step may take" in text and "(default: 30m)" in text
+    assert "--mode {deploy,rollback,stop,continue}" in text
+    assert "--wait {true,false}" in text and "--run-number N" in text
+    assert "--application VALUE CodeDeploy application name. (required)" in text

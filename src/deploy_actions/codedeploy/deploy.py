@@ -366,7 +366,9 @@ class Deployer:
             except cd_api.NoSuchDeployment:
                 return None
         if state.status == "Succeeded":
-            self.reporter.info(f"Rollback {rollback_id} restored the last good revision")
+            restored = state.info.get("revision")
+            what = f" ({describe(restored)})" if isinstance(restored, dict) and restored else ""
+            self.reporter.info(f"Rollback {rollback_id} restored the last good revision{what}")
         else:
             self.reporter.error(f"Rollback {rollback_id} ended {state.status}: {deployment_error(state)}",
                                 title="codedeploy-deploy: the automatic rollback failed too")

@@ -76,10 +76,6 @@ class DeploymentFollower:
 
     def _report(self, state: DeploymentState) -> bool:
         changed = False
-        if state.status != self._status:
-            self._status = state.status
-            self.reporter.info(f"{state.id}: {state.status}")
-            changed = True
         for target in state.targets:
             fleet = f" [{target.fleet}]" if target.fleet else ""
             for event in target.events:
@@ -103,6 +99,11 @@ class DeploymentFollower:
             self._rerouted = True
             self.reporter.info("  traffic rerouted to the replacement fleet; the original fleet is kept or "
                                "terminated after the group's wait")
+        # The status after the events that led to it: "Succeeded" reads as the end, so nothing follows it.
+        if state.status != self._status:
+            self._status = state.status
+            self.reporter.info(f"{state.id}: {state.status}")
+            changed = True
         return changed
 
     @property

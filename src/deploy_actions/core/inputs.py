@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
+from deploy_actions.core.durations import parse_duration
 from deploy_actions.core.environment import INPUT_PREFIX
 from deploy_actions.core.errors import InputError, InputProblem
 
@@ -76,6 +77,41 @@ def _parse_bool(value: object) -> object:
             return False
         raise ValueError("expected true or false")
     return value
+
+
+@dataclass(frozen=True)
+class Metavar:
+    """What --help shows for an input's value when its type says more than VALUE (DURATION)."""
+
+    name: str
+
+
+# The shortest real deployment, rollout or bake outlasts a minute: a shorter timeout is a slip (1ms,
+# 0.5s, 30s meant as minutes) that would stop a healthy deployment at once. No CI job outlives five
+# days (GitHub's limit for self-hosted runners; hosted jobs end at 6 h, GitLab's at the project's).
+MIN_TIMEOUT = 60.0
+MAX_TIMEOUT = 5 * 24 * 3600.0
+
+
+def _checked_duration(text: str) -> str:
+    """A duration with a unit, within the bounds; kept as written (front doors show it as the user wrote it)."""
+    stripped = text.strip()
+    if stripped.startswith("-"):
+        raise ValueError("must be a positive duration such as 30m")
+    seconds = parse_duration(text)
+    if stripped.replace(".", "", 1).isdigit():
+        # 30 meant as minutes (aws-actions' wait-for-minutes) would stop production after 30 s.
+        raise ValueError(f"give a unit: {stripped}m or {stripped}s")
+    if seconds < MIN_TIMEOUT:
+        raise ValueError("must be at least 1m: a shorter timeout would stop a healthy deployment before it could "
+                         "finish (did you mean minutes?)")
+    if seconds > MAX_TIMEOUT:
+        raise ValueError("must be at most 120h: no CI job runs longer (GitHub-hosted jobs end at 6h, self-hosted "
+                         "ones at 5 days)")
+    return stripped
+
+
+Duration = Annotated[str, AfterValidator(_checked_duration), Metavar("DURATION")]
 
 
 MultiLine = Annotated[list[str], BeforeValidator(_split_lines)]
@@ -145,6 +181,7 @@ class InputSpec:
     choices: tuple[str, ...] = ()
     secret: bool = False
     pairs: bool = False  # KEY=VALUE lines: any value among them may be a secret
+    metavar: str | None = None  # a name for the value's type (DURATION), from the field's Metavar
 
     @property
     def env(self) -> str:
@@ -183,6 +220,7 @@ def _spec(field_name: str, info: FieldInfo) -> InputSpec:
         choices=choices,
         secret=bool(extra.get("secret")),
         pairs=_is_pairs(info.annotation),
+        metavar=next((m.name for m in info.metadata if isinstance(m, Metavar)), None),
     )
 
 

@@ -17,47 +17,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, ClassVar, Literal, Protocol, TypeVar
+from typing import ClassVar, Literal, Protocol, TypeVar
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from deploy_actions.core.durations import parse_duration
 from deploy_actions.core.errors import DeployActionsError
-from deploy_actions.core.inputs import ActionInputs, Flag
+from deploy_actions.core.inputs import ActionInputs, Duration, Flag
 from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import CancellationToken, Cancelled, Poll, WaitPolicy, WaitTimeout, wait_for
 
 T = TypeVar("T")
 
 OnInterrupt = Literal["stop-and-rollback", "stop", "leave"]
-
-
-# The shortest real deployment, rollout or bake outlasts a minute: a shorter timeout is a slip (1ms,
-# 0.5s, 30s meant as minutes) that would stop a healthy deployment at once. No CI job outlives five
-# days (GitHub's limit for self-hosted runners; hosted jobs end at 6 h, GitLab's at the project's).
-MIN_TIMEOUT = 60.0
-MAX_TIMEOUT = 5 * 24 * 3600.0
-
-
-def _checked_duration(text: str) -> str:
-    """A duration with a unit, within the bounds; kept as written (front doors show it as the user wrote it)."""
-    stripped = text.strip()
-    if stripped.startswith("-"):
-        raise ValueError("must be a positive duration such as 30m")
-    seconds = parse_duration(text)
-    if stripped.replace(".", "", 1).isdigit():
-        # 30 meant as minutes (aws-actions' wait-for-minutes) would stop production after 30 s.
-        raise ValueError(f"give a unit: {stripped}m or {stripped}s")
-    if seconds < MIN_TIMEOUT:
-        raise ValueError("must be at least 1m: a shorter timeout would stop a healthy deployment before it could "
-                         "finish (did you mean minutes?)")
-    if seconds > MAX_TIMEOUT:
-        raise ValueError("must be at most 120h: no CI job runs longer (GitHub-hosted jobs end at 6h, self-hosted "
-                         "ones at 5 days)")
-    return stripped
-
-
-Duration = Annotated[str, AfterValidator(_checked_duration)]
 
 
 class WaitingInputs(ActionInputs):

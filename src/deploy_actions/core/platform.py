@@ -19,7 +19,6 @@ from actions_toolkit.command import Command
 
 from deploy_actions.core.environment import Env
 
-DEFAULT_SUMMARY_FILE = "deploy-actions-summary.md"
 # Control characters other than tab and newline: in a hook log or a commit message they could move
 # the cursor, recolour a line or close a GitLab collapsible section (ESC [0K section_end).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -109,8 +108,12 @@ class Reporter:
 
     # -- summary -------------------------------------------------------------------------------
     def summary(self, markdown: str) -> None:
-        """Append markdown to the run summary (a file the user can open or keep as an artifact)."""
-        path = Path(self.environ.get(Env.SUMMARY) or DEFAULT_SUMMARY_FILE)
+        """Append markdown to the run summary: the file named by DEPLOY_ACTIONS_SUMMARY (the GitLab components
+        set it and keep it as an artifact). Unasked, a terminal run writes no file into the working tree."""
+        target = self.environ.get(Env.SUMMARY)
+        if not target:
+            return
+        path = Path(target)
         with path.open("a", encoding="utf-8") as handle:
             handle.write(self.redact(markdown).rstrip("\n") + "\n\n")
         if self.summary_path is None:

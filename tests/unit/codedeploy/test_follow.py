@@ -29,3 +29,17 @@ def test_backing_off_is_kept_while_instances_still_wait() -> None:
     ready = state({"Succeeded": 0, "InProgress": 1, "Pending": 0, "Ready": 2}, [("AllowTraffic", "InProgress")])
     assert not follower_at(more_to_come).near_the_end
     assert not follower_at(ready).near_the_end
+
+
+def test_the_final_status_comes_after_the_events_that_led_to_it() -> None:
+    import io
+
+    out = io.StringIO()
+    follower = DeploymentFollower(None, Reporter(out, {}), "d-1")
+    follower._report(state({"InProgress": 1}, [("AllowTraffic", "InProgress")]))
+    done = state({"Succeeded": 1}, [("AllowTraffic", "Succeeded")])
+    done.status = "Succeeded"
+    follower._report(done)
+    lines = out.getvalue().splitlines()
+    assert lines.index("d-1: Succeeded") == len(lines) - 1
+    assert lines.index("  i-1 AllowTraffic ✔ Succeeded") < lines.index("d-1: Succeeded")
