@@ -17,8 +17,8 @@ from deploy_actions.actions import ActionEntry, ActionSpec, entries
 from deploy_actions.core.environment import Env
 
 if TYPE_CHECKING:
-    from deploy_actions.core.inputs import InputSpec
     from deploy_actions.core.errors import DeployActionsError
+    from deploy_actions.core.inputs import InputSpec
     from deploy_actions.core.platform import Reporter
 
 EPILOG = """\
