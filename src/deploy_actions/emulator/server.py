@@ -232,6 +232,9 @@ class Emulator:
             service, operation, _ = http_layer.service_and_operation(environ)
             if self.faults.throttled(service, operation):
                 return http_layer.throttling_response(environ, service, start_response)
+        invalid = http_layer.malformed_version_response(environ, start_response)
+        if invalid is not None:
+            return invalid
         runtime.set_current((self.engine, self.health))
         try:
             return self._moto(environ, start_response)
