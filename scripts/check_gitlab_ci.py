@@ -11,6 +11,7 @@ usage: python scripts/check_gitlab_ci.py FILE...
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -106,9 +107,10 @@ def main(argv: list[str]) -> int:
                 values = {n: d.get("default", PLACEHOLDER.get(d.get("type", "string"))) for n, d in inputs.items()}
                 jobs = interpolate(docs[1], values, arg, problems)
                 stem = Path(tmp) / arg.replace("/", "__")
-                for suffix, doc in ((".spec.yml", docs[0]), (".jobs-at-defaults.yml", jobs)):
+                # As JSON (which is YAML): ruamel's pure safe dumper writes `: > "$F"` as an invalid flow scalar.
+                for suffix, doc in ((".spec.json", docs[0]), (".jobs-at-defaults.json", jobs)):
                     with open(f"{stem}{suffix}", "w") as handle:
-                        YAML(typ="safe", pure=True).dump(doc, handle)
+                        json.dump(doc, handle, indent=1)
                     to_validate.append(f"{stem}{suffix}")
             elif len(docs) == 1 and isinstance(docs[0], dict):
                 check_includes(docs[0], arg, problems)
@@ -120,8 +122,8 @@ def main(argv: list[str]) -> int:
                                      *to_validate], check=False)
             print(flush=True)  # check-jsonschema leaves its last line open
             if schema.returncode != 0:
-                problems.append("GitLab CI JSON schema: see above (component files appear as <path>.spec.yml and "
-                                "<path>.jobs-at-defaults.yml)")
+                problems.append("GitLab CI JSON schema: see above (component files appear as <path>.spec.json and "
+                                "<path>.jobs-at-defaults.json)")
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     return 1 if problems else 0

