@@ -98,9 +98,9 @@ def _wait_until_ready(ctx: DeploymentContext, settings: dict[str, Any], green: l
     ready = settings.get("deploymentReadyOption") or {}
     if ready.get("actionOnTimeout", "CONTINUE_DEPLOYMENT") != "STOP_DEPLOYMENT":
         return
-    for runner in green:
-        ctx.set_status(runner.target, "Ready")
-    with state.LOCK:
+    with state.LOCK:  # the deployment and its green instances turn Ready together
+        for runner in green:
+            ctx.set_status(runner.target, "Ready")
         ctx.info.status = "Ready"
     deadline = time.monotonic() + ctx.clock.real(float(ready.get("waitTimeInMinutes", 0)) * MINUTE)
     while not ctx.run.continue_requested:
@@ -115,8 +115,8 @@ def _wait_until_ready(ctx: DeploymentContext, settings: dict[str, Any], green: l
     with state.LOCK:
         ctx.info.status = "InProgress"
         ctx.run.continue_requested = False
-    for runner in green:
-        ctx.set_status(runner.target, "InProgress")
+        for runner in green:
+            ctx.set_status(runner.target, "InProgress")
 
 
 def _terminate_original(ctx: DeploymentContext, settings: dict[str, Any], original: str, blue: list[str]) -> None:
