@@ -14,11 +14,17 @@ def fetch_state(cd: Any, deployment_id: str, with_targets: bool = True,
     info = cd_api.get_deployment(cd, deployment_id)
     state = DeploymentState(id=deployment_id, status=str(info.get("status", "Unknown")), info=info)
     if with_targets:
-        total = sum((info.get("deploymentOverview") or {}).values())
-        ids = known_target_ids if known_target_ids and len(known_target_ids) == total else None
-        targets = [parse_target(raw) for raw in cd_api.deployment_targets(cd, deployment_id, ids)]
-        state.targets = sorted(targets, key=_deployment_order)
+        state.targets = fetch_targets(cd, state, known_target_ids)
     return state
+
+
+def fetch_targets(cd: Any, state: DeploymentState, known_target_ids: list[str] | None = None) -> list[TargetState]:
+    """The deployment's targets in the order CodeDeploy reached them; the listing is skipped while the
+    overview's total still matches `known_target_ids`."""
+    total = sum(state.overview.values())
+    ids = known_target_ids if known_target_ids and len(known_target_ids) == total else None
+    targets = [parse_target(raw) for raw in cd_api.deployment_targets(cd, state.id, ids)]
+    return sorted(targets, key=_deployment_order)
 
 
 def _deployment_order(target: TargetState) -> tuple[str, bool, float, str]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from deploy_actions.aws import codedeploy as cd_api
-from deploy_actions.codedeploy.fetch import fetch_state
+from deploy_actions.codedeploy.fetch import fetch_state, fetch_targets
 from deploy_actions.codedeploy.state import DeploymentState
 from deploy_actions.core.aws import AwsCallFailed, AwsUnreachable
 from deploy_actions.core.durations import format_duration
@@ -16,7 +16,13 @@ from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import Poll, WaitPolicy
 
 _MARK = {"Succeeded": "✔", "Failed": "✖", "Skipped": "↷", "InProgress": "…"}
-LAST_STRETCH_INTERVAL = 3.0  # seconds between polls while the last instance finishes
+# The cadence, in seconds. GetDeployment (status and per-instance counts) is the heartbeat; the targets'
+# lifecycle events (the live per-instance lines) are read when those counts move, at least every
+# TARGETS_EVERY, and on every poll of the last stretch, whose end the step must see within ~2 s.
+# Steady state: about 8 GetDeployment + 2-3 target reads a minute (a 15 s bash loop makes 4).
+STEADY_INTERVAL = 7.5
+TARGETS_EVERY = 30.0
+LAST_STRETCH_INTERVAL = 2.0
 
 
 class DeploymentFollower:
@@ -40,13 +46,20 @@ class DeploymentFollower:
         self._rerouted = False
         self._last_progress = 0.0
         self._unreachable = False
+        self._targets_read = 0.0
         self.changed = False
 
     def poll(self) -> DeploymentState:
-        # Target ids only change when targets are added (blue/green's replacement fleet), which the
-        # overview's total shows: list them again only then.
-        known = [t.id for t in self.state.targets] if self.state else None
-        state = fetch_state(self.cd, self.deployment_id, known_target_ids=known)
+        state = fetch_state(self.cd, self.deployment_id, with_targets=False)
+        previous, now = self.state, time.monotonic()
+        if (previous is None or state.done or _last_stretch(state) or state.overview != previous.overview
+                or now - self._targets_read >= TARGETS_EVERY):
+            # Target ids only change when targets are added (blue/green's replacement fleet), which the
+            # overview's total shows: they are listed again only then.
+            state.targets = fetch_targets(self.cd, state, [t.id for t in previous.targets] if previous else None)
+            self._targets_read = now
+        else:
+            state.targets = previous.targets
         changed = self._report(state)
         self.state = state
         self.changed = changed
@@ -72,7 +85,8 @@ class DeploymentFollower:
             self.reporter.info("  AWS answers again")
         if state.done or (self.stop_when is not None and self.stop_when(state)):
             return Poll.finished(state)
-        return Poll.pending(changed=self.changed, max_interval=LAST_STRETCH_INTERVAL if self.near_the_end else None)
+        # Progress does not speed polling up (that cost ~35 calls a minute); the last stretch does.
+        return Poll.pending(max_interval=LAST_STRETCH_INTERVAL if self.near_the_end else STEADY_INTERVAL)
 
     def _report(self, state: DeploymentState) -> bool:
         changed = False
@@ -114,17 +128,20 @@ class DeploymentFollower:
         deregistration delay, then the rest takes seconds), so the end would land inside a sleep of
         up to 15 s; the follower polls at most every LAST_STRETCH_INTERVAL seconds until it ends.
         """
-        state = self.state
-        if state is None or state.done or not state.targets:
-            return False
-        overview = state.overview
-        return not overview.get("Pending", 0) and overview.get("InProgress", 0) == 1 and not overview.get("Ready", 0)
+        return self.state is not None and _last_stretch(self.state)
 
     def progress(self, elapsed: float) -> None:
         """A heartbeat line at most every 30 s while nothing visible changes."""
         if elapsed - self._last_progress >= 30:
             self._last_progress = elapsed
             self.reporter.info(f"  still {self._status or 'waiting'} after {format_duration(elapsed)}")
+
+
+def _last_stretch(state: DeploymentState) -> bool:
+    overview = state.overview
+    if state.done or not sum(overview.values()):
+        return False
+    return not overview.get("Pending", 0) and overview.get("InProgress", 0) == 1 and not overview.get("Ready", 0)
 
 
 def follow(

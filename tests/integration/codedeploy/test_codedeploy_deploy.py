@@ -358,9 +358,9 @@ def test_an_older_run_that_loses_the_create_race_checks_the_sequence_again(
     newer: dict[str, Any] = {}
     original = AwsClients.client
 
-    def client(self: AwsClients, service: str) -> Any:
-        made = original(self, service)
-        if service == "codedeploy" and "hooked" not in newer:  # the first run's client only
+    def client(self: AwsClients, service: str, **options: Any) -> Any:
+        made = original(self, service, **options)
+        if service == "codedeploy" and not options and "hooked" not in newer:  # the first run's client only
             newer["hooked"] = newer["pending"] = True
 
             def newer_run_first(**_: Any) -> None:
