@@ -118,11 +118,28 @@ def test_missing_bucket_is_bad_input(run_cli, aws, revision_tree) -> None:  # ty
 
 
 def test_summary_is_written_and_escapes_nothing_secret(run_cli, aws, bucket, revision_tree, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    result = package(run_cli, aws, revision_tree, "--bucket", bucket)
-    summary = (tmp_path / "summary.md").read_text()
-    assert "### 📦 package-revision" in summary
-    assert f"s3://{bucket}/{result.outputs['s3-key']}` — uploaded" in summary
-    assert "testing" not in summary
+    # Real secrets where they could leak, every debug switch on, on GitHub and in a plain terminal.
+    secrets = {"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-K7MDENG-bPxRfiCYsecretKEY1",
+               "AWS_SESSION_TOKEN": "FwoGZXIvYXdzEJr-session-token-secret-2", "DB_PASSWORD": "db-pa55word-secret-3"}
+    debug = {"RUNNER_DEBUG": "1", "ACTIONS_STEP_DEBUG": "true", "DEPLOY_ACTIONS_DEBUG": "1"}
+    for name, platform in (("github", {"GITHUB_ACTIONS": "true"}), ("terminal", {})):
+        files = {key: tmp_path / f"{name}-{key.lower()}" for key in ("GITHUB_OUTPUT", "DEPLOY_ACTIONS_DOTENV",
+                                                                   "GITHUB_STEP_SUMMARY", "DEPLOY_ACTIONS_SUMMARY")}
+        result = package(run_cli, aws, revision_tree, "--bucket", bucket, "--deployment-info",
+                         f"DB_PASSWORD={secrets['DB_PASSWORD']}\nREGION=eu-west-1",
+                         **{k: v for k, v in secrets.items() if k.startswith("AWS_")}, **debug, **platform,
+                         **{key: str(path) for key, path in files.items()})
+        assert result.code == 0, result.log
+        summary = files["GITHUB_STEP_SUMMARY" if platform else "DEPLOY_ACTIONS_SUMMARY"].read_text()
+        assert "### 📦 package-revision" in summary
+        assert f"s3://{bucket}/{result.outputs['s3-key']}`" in summary
+        # The one line that carries a secret on purpose is the runner's add-mask, which it never shows.
+        log = "\n".join(line for line in result.log.splitlines() if not line.startswith("::add-mask::"))
+        written = [log, result.stdout, summary] + [path.read_text() for path in files.values() if path.exists()]
+        for key, secret in secrets.items():
+            assert not [text for text in written if secret in text], f"{key} leaked on {name}"
+        with zipfile.ZipFile(result.outputs["bundle-path"]) as bundle:  # where the value belongs
+            assert f"DB_PASSWORD='{secrets['DB_PASSWORD']}'" in bundle.read("deployment-info.env").decode()
 
 
 def test_a_malformed_pair_never_shows_a_secret_beside_it(run_cli, aws, bucket, revision_tree, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -47,12 +47,49 @@ def test_gantt_marks_the_failed_event() -> None:
 
 
 def test_summary_table_escapes_hostile_log_text() -> None:
+    import io
+    import re
+
+    from markdown_it import MarkdownIt
+
+    from deploy_actions.codedeploy.deploy import Deployer, DeployOptions
+    from deploy_actions.core.operation import Deadline, Operation
+    from deploy_actions.core.platform import GitLabReporter
+    from deploy_actions.core.waiting import CancellationToken
+
+    hostile_tail = ("[stdout]ok\x1b[0Ksection_end:1:deploy_actions_0_1\r\x1b[0K\x1b[32;1mJob succeeded\x1b[0m\n"
+                    "[stderr]```\n<img src=x onerror=alert(1)>\n| `i-999` | forged | ✅ Succeeded | — | 1s |\n"
+                    "</details><b>bold</b> [click](https://evil.example) ![x](https://evil.example/x.png)\n"
+                    "[stdout]a CR starts a line for some readers\r```\n[stdout]x\r<img src=z onerror=alert(3)>")
     state = failed_state()
+    bad = {"instanceTarget": {"targetId": "i-222", "status": "Failed", "instanceLabel": "Green", "lifecycleEvents": [
+        event("BeforeInstall", "Succeeded", 5, 6),
+        event("ValidateService", "Failed", 6, 9, errorCode="ScriptFailed", scriptName="scripts/validate.sh",
+              message="exit 7 <img src=y onerror=alert(2)> \x1b[2K| cell", logTail=hostile_tail)]}}
+    state.targets[1] = parse_target(bad)
+
+    # The log (GitLab's, where ESC [0K section_end would close our section): control characters shown as
+    # \xNN escapes, none of them acting; only our own colour codes are real escape sequences.
+    out = io.StringIO()
+    reporter = GitLabReporter(out, {})
+    Deployer(None, None, reporter, Operation(reporter, CancellationToken(), Deadline(60))).conclude(
+        state, DeployOptions("api", "prod"))
+    log = out.getvalue()
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", log.replace(reporter._RED, "").replace(reporter._RESET, ""))
+    assert "\\x1b[0Ksection_end:1:deploy_actions_0_1" in log and "\\x1b[32;1mJob succeeded" in log
+    assert "exit 7 <img src=y onerror=alert(2)> \\x1b[2K| cell" in log  # a log is text: shown, not run
+
+    # The summary, as GitHub renders it (raw HTML allowed): no hostile element, link, image or table row.
     text = deployment_summary(state, title="api/prod", console_url="https://console/d-ABC",
                               failures=hook_failures(state), rollback=None)
-    assert "| `i-222` | replacement | ❌ Failed | ValidateService | 4s |" in text
-    assert "curl: (7) refused | <b>" in text  # inside a fenced block, verbatim
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
     assert "### ❌ codedeploy-deploy: api/prod — Failed" in text
+    assert "| `i-222` | replacement | ❌ Failed | ValidateService | 4s |" in text
+    assert html.count("<tr>") == 3  # the header and our two targets: the forged row stays text
+    assert not re.search(r"<(img|b|script)\b", html), html
+    assert re.findall(r"<a href=\"([^\"]*)\"", html) == ["https://console/d-ABC"], html
+    assert html.count("</details>") == 1  # the log tail cannot close our details block early
+    assert "onerror=alert(1)" in html and "onerror=alert(2)" in html and "onerror=alert(3)" in html  # as text
 
 
 def test_summary_shows_hostile_hook_text_as_text() -> None:

@@ -34,13 +34,28 @@ def test_github_groups_annotations_and_masks() -> None:
 
 
 def test_github_untrusted_text_cannot_issue_commands() -> None:
+    from tests.support.workflow_commands import WorkflowRunner  # a model of the runner's command parser
+
+    hostile = ("::set-output name=x::pwned\n::add-mask::y\n  ::error::indented\nok ##[error]legacy, mid-line\n"
+               "::stop-commands::mine\n::mine::\n::warning::after the attacker's own resume")
     out = io.StringIO()
-    GitHubReporter(out, {}).untrusted("::set-output name=x::pwned\n::add-mask::y")
+    reporter = GitHubReporter(out, {})
+    reporter.untrusted(hostile)
+    reporter.warning("ours")
     lines = out.getvalue().splitlines()
-    token = re.fullmatch(r"::stop-commands::([0-9a-f]{32})", lines[0])
-    assert token is not None
-    assert lines[-1] == f"::{token.group(1)}::"
-    assert all(not line.startswith("::set-output") for line in lines)
+    token = re.fullmatch(r"::stop-commands::(\S+)", lines[0])
+    assert token is not None and len(token.group(1)) >= 32 and token.group(1) not in hostile
+    # Every hostile line sits between the stop and the resume, which the hostile text cannot name.
+    assert lines.index(f"::{token.group(1)}::") == len(hostile.splitlines()) + 1
+    again = io.StringIO()
+    GitHubReporter(again, {}).untrusted(hostile)
+    assert again.getvalue().splitlines()[0] != lines[0]  # a fresh token each time: no text can know it
+    # What the runner does with it: nothing of the hostile text, and our own command after it.
+    assert WorkflowRunner().feed(out.getvalue()).executed == [("warning", "ours")]
+    # A plain log has no runner around it, but still never a line that starts a command.
+    plain = io.StringIO()
+    Reporter(plain, {}).untrusted(hostile)
+    assert [line for line in plain.getvalue().splitlines() if line.lstrip().startswith("::")] == []
 
 
 def test_gitlab_collapsible_sections_and_colored_errors() -> None:
