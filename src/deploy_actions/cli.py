@@ -169,6 +169,8 @@ def _ensure_dotenv(env: Mapping[str, str], err: TextIO) -> None:
 
 
 def _report_failure(spec: ActionSpec, exc: DeployActionsError, reporter: Reporter) -> None:
+    from deploy_actions.core.platform import printable
+
     kind = "configuration error" if exc.exit_code == 2 else "failed"
     findings = exc.findings()
     if findings:
@@ -180,4 +182,5 @@ def _report_failure(spec: ActionSpec, exc: DeployActionsError, reporter: Reporte
                                line=finding.line)
     else:
         reporter.error(str(exc), title=f"{spec.name}: {kind}")
-    reporter.summary(f"### ❌ {spec.name}: {kind}\n\n```\n{exc}\n```")
+    text = printable(str(exc)).replace("```", "ʼʼʼ")  # the fence holds, whatever the message quotes
+    reporter.summary(f"### ❌ {spec.name}: {kind}\n\n```\n{text}\n```")

@@ -131,7 +131,9 @@ def test_composite_then_root_action_package_upload_once_and_report_outputs(
         info = bundle.read("deployment-info.env").decode()
         assert {"appspec.yml", "scripts/application_start.sh", "deployment-info.env"} <= set(bundle.namelist())
     assert "SPRING_PROFILES_ACTIVE='prod'" in info
-    assert "DEPLOYED_AT='2023-11-14T22:13:20Z'" in info  # SOURCE_DATE_EPOCH from the commit
+    # No SOURCE_DATE_EPOCH in the workflow: the build moment is the commit's. act's push event carries no
+    # head_commit, so the message comes from the checkout.
+    assert "DEPLOYED_AT='2023-11-14T22:13:20Z'" in info and "COMMIT_MESSAGE='Deploy the API'" in info
 
     # The same commit through the root action: same bytes, same key, nothing uploaded.
     again = runner.push(user_repo, "package-revision-root-action.yml", secrets=secrets,

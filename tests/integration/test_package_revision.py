@@ -195,3 +195,16 @@ def test_a_rerun_of_the_same_commit_uploads_nothing_without_source_date_epoch(  
         info = bundle.read("deployment-info.env").decode()
         assert "DEPLOYED_AT='2026-05-06T07:08:09Z'" in info and "COMMIT_MESSAGE='release'" in info
         assert {entry.date_time for entry in bundle.infolist()} == {(2026, 5, 6, 7, 8, 8)}  # zip: 2-second steps
+
+
+def test_the_runs_own_dotenv_and_summary_stay_out_of_the_revision(run_cli, aws, bucket, revision_tree) -> None:  # type: ignore[no-untyped-def]
+    """The GitLab components write both into the project directory, which is often the source."""
+    dotenv, summary = revision_tree / "deploy-actions.env", revision_tree / "deploy-actions-summary-x.md"
+    summary.write_text("an earlier job's summary\n")
+    result = package(run_cli, aws, revision_tree, "--bucket", bucket, DEPLOY_ACTIONS_DOTENV=str(dotenv),
+                     DEPLOY_ACTIONS_SUMMARY=str(summary))
+    assert result.code == 0, result.log
+    body = aws.client("s3").get_object(Bucket=bucket, Key=result.outputs["s3-key"])["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as bundle:
+        assert {"deploy-actions.env", "deploy-actions-summary-x.md"}.isdisjoint(bundle.namelist())
+    assert "S3_KEY=" in dotenv.read_text()

@@ -27,20 +27,20 @@ def test_start_without_moto_says_to_install_the_extra(capsys: pytest.CaptureFixt
     assert emulator_cli.main(["start", "--detach"]) == 2
     err = capsys.readouterr().err
     assert "deploy-actions emulator start needs moto[server] (moto not installed)" in err
-    assert "install deploy-actions[emulator]" in err
+    assert "install ci-deploy-actions[emulator]" in err
 
 
 @pytest.mark.usefixtures("no_moto")
 def test_other_verbs_without_a_running_emulator_say_it_too(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     assert emulator_cli.main(["--state-dir", str(tmp_path), "status"]) == 2
     err = capsys.readouterr().err
-    assert "not running" in err and "install deploy-actions[emulator]" in err
+    assert "not running" in err and "install ci-deploy-actions[emulator]" in err
 
 
 @pytest.mark.usefixtures("no_moto")
 def test_the_demo_without_moto_says_to_install_the_extra(capsys: pytest.CaptureFixture[str]) -> None:
     assert demo.main([]) == 2
-    assert "demo: the demo needs moto[server] (moto not installed); install deploy-actions[emulator]" in (
+    assert "demo: the demo needs moto[server] (moto not installed); install ci-deploy-actions[emulator]" in (
         capsys.readouterr().err)
 
 

@@ -71,7 +71,10 @@ def test_gitlab_component_inputs_match(name: str) -> None:
             assert declared[item.name].get("default", options[0]) in options
     (job,) = jobs.values()
     for item in input_specs(spec.inputs):
-        assert job["variables"][item.env] == f"$[[ inputs.{item.name} ]]"
+        typed = declared[item.name].get("type") in ("boolean", "number")
+        ref = f"$[[ inputs.{item.name} ]]"
+        # Text arrives as written (no $VAR expansion inside it); booleans and numbers are GitLab's own.
+        assert job["variables"][item.env] == (ref if typed else {"value": ref, "expand": False})
     assert job["artifacts"]["reports"]["dotenv"] == "deploy-actions.env"
     assert job["script"][-1] == f"deploy-actions {name}"
 
@@ -84,7 +87,7 @@ def test_cli_flags_and_docs_list_every_input(name: str, capsys: pytest.CaptureFi
     help_text = capsys.readouterr().out.replace("\n", " ")
     docs = (ROOT / "docs" / "actions" / f"{name}.md").read_text()
     for item in input_specs(spec.inputs):
-        assert f"--{item.name} VALUE" in help_text
+        assert re.search(rf"--{re.escape(item.name)} (VALUE|DURATION|N|LINES|\{{[^}}]+\}})", help_text)
         assert re.search(rf"^\| `{re.escape(item.name)}` \|", docs, re.M)
     for out in output_specs(spec.outputs):
         assert re.search(rf"^\| `{re.escape(out.name)}` \|", docs, re.M)
@@ -243,7 +246,7 @@ def test_a_seventh_action_module_appears_on_every_front_door(
         with pytest.raises(SystemExit):
             cli(["smoke-check", "--help"], environ={})
         help_text = capsys.readouterr().out
-        assert "--signal VALUE" in help_text and "--colour VALUE" in help_text and "--region VALUE" in help_text
+        assert "--signal VALUE" in help_text and "--colour {" in help_text and "--region VALUE" in help_text
         assert cli(["smoke-check", "--signal", "puff", "--json"], environ={}) == 0
         assert '"seen": "white puff"' in capsys.readouterr().out
     finally:

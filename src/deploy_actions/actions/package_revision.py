@@ -16,6 +16,7 @@ from deploy_actions.bundle import deployment_info
 from deploy_actions.bundle.archive import EXTENSIONS, BundleEntry, collect_files, manifest_digest, write_archive
 from deploy_actions.bundle.upload import S3Object, already_stored, content_addressed_key, upload
 from deploy_actions.core.context import RunContext
+from deploy_actions.core.environment import Env
 from deploy_actions.core.errors import InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, KeyValues, MultiLine
 from deploy_actions.core.outputs import ActionOutputs
@@ -84,7 +85,9 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     appspec_text = _utf8_text(appspec_path, inputs.appspec)
 
     with report.group("Collect files and validate appspec"):
-        contents = collect_files(source, inputs.include, inputs.exclude, skip=[target])
+        # The run's own files (the archive, the dotenv report, the summary) never go into the revision.
+        own = [Path(ctx.environ[name]) for name in (Env.DOTENV, Env.SUMMARY) if ctx.environ.get(name)]
+        contents = collect_files(source, inputs.include, inputs.exclude, skip=[target, *own])
         contents.add(BundleEntry("appspec.yml", None, content=appspec_text.encode()))
         epoch = deployment_info.build_epoch(ctx.environ, ctx.facts)
         facts = deployment_info.standard_facts(ctx.facts, inputs.image, epoch)

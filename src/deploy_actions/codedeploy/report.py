@@ -6,6 +6,7 @@ import re
 
 from deploy_actions.codedeploy.diagnostics import HookFailure, stop_explanation
 from deploy_actions.codedeploy.state import DeploymentState, TargetState
+from deploy_actions.core.platform import printable
 from deploy_actions.core.summary import markdown_table
 
 _ICON = {"Succeeded": "✅", "Failed": "❌", "Stopped": "⏹️", "Ready": "⏸️", "InProgress": "⏳", "Skipped": "↷"}
@@ -57,8 +58,8 @@ def deployment_summary(state: DeploymentState, *, title: str, console_url: str,
     for failure in failures:
         parts.append(f"**{_md(failure.headline())}**\n")
         if failure.log_tail:
-            parts.append("<details><summary>log tail</summary>\n\n```text\n" + failure.log_tail.replace("```", "ʼʼʼ")
-                         + "\n```\n</details>\n")
+            tail = printable(failure.log_tail).replace("```", "ʼʼʼ")  # text: no terminal codes, no fence end
+            parts.append("<details><summary>log tail</summary>\n\n```text\n" + tail + "\n```\n</details>\n")
     if not failures and state.status in ("Failed", "Stopped") and state.error:
         reason = stop_explanation(state) or str(state.error.get("message", ""))
         parts.append(f"{_md(str(state.error.get('code', '')))}: {_md(reason)}\n")
@@ -89,4 +90,4 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]!|#~])")
 
 def _md(text: str) -> str:
     """Hook messages are text, not markdown: no links, images, code spans or table breaks."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", printable(text)).replace("<", "&lt;").replace(">", "&gt;")

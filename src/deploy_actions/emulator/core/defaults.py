@@ -12,7 +12,7 @@ DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 # moto[server] is the optional extra `emulator`: the actions never import it, and a CI job that only
 # deploys should not install it (docs/decisions/0006-moto-stays-an-extra.md).
 SERVER_MODULES = ("moto", "flask", "flask_cors")  # what `moto[server]` brings that the emulator imports
-INSTALL_HINT = "install deploy-actions[emulator]: pip install 'deploy-actions[emulator]'"
+INSTALL_HINT = "install ci-deploy-actions[emulator]: pip install 'ci-deploy-actions[emulator]'"
 
 
 def missing_server_modules() -> list[str]:
