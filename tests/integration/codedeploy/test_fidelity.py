@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration.codedeploy.test_codedeploy_deploy import deploy_args, deployment_ids
 from tests.integration.emulator.conftest import Environment, wait_for
 
@@ -82,3 +84,25 @@ def test_a_deployment_stopped_from_outside_is_reported_as_a_stop(environment: An
     summary = (tmp_path / "summary.md").read_text()
     assert "Pending" not in summary and "InProgress" not in summary
     assert "while BeforeInstall ran on" in summary
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "product: codedeploy/deploy.py Deployer._newest reads ListDeployments with limit=SEARCHED_DEPLOYMENTS, then "
+    "sorts by createTime; ListDeployments promises no order, so past the limit the newest can be left out"))
+def test_the_sequence_check_sees_the_newest_run_past_the_listing_limit(environment: Any, emulator: Any,
+                                                                        run_cli: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from deploy_actions.codedeploy import deploy
+
+    # A busy group: more successful deployments in 90 days than the action reads (200), here 2.
+    monkeypatch.setattr(deploy, "SEARCHED_DEPLOYMENTS", 2)
+    env: Environment = environment("ec2-rolling", instances=1)
+    ci = {**emulator.env(), "GITHUB_WORKFLOW_REF": "o/r/.github/workflows/deploy.yml@refs/heads/main"}
+    for number in ("1", "2", "3"):
+        run = run_cli(*deploy_args(env, env.revision(number)), env={**ci, "GITHUB_RUN_NUMBER": number})
+        assert run.code == 0 and run.outputs["status"] == "Succeeded", run.log
+
+    late = run_cli(*deploy_args(env, env.revision("2")), env={**ci, "GITHUB_RUN_NUMBER": "2"})
+
+    assert late.code == 0, late.log
+    assert late.outputs["status"] == "Skipped", late.log  # run #3 is newer: #2 must not deploy over it
