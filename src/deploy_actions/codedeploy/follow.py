@@ -17,12 +17,16 @@ from deploy_actions.core.waiting import Poll, WaitPolicy
 
 _MARK = {"Succeeded": "✔", "Failed": "✖", "Skipped": "↷", "InProgress": "…"}
 # The cadence, in seconds. GetDeployment (status and per-instance counts) is the heartbeat; the targets'
-# lifecycle events (the live per-instance lines) are read when those counts move, at least every
-# TARGETS_EVERY, and on every poll of the last stretch, whose end the step must see within ~2 s.
-# Steady state: about 8 GetDeployment + 2-3 target reads a minute (a 15 s bash loop makes 4).
-STEADY_INTERVAL = 7.5
+# lifecycle events (the live per-instance lines) are read when those counts move and at least every
+# TARGETS_EVERY. In the last instance's stretch they are read every LAST_TARGETS_EVERY, and once that
+# instance is in its final events the step polls GetDeployment alone every FINAL_INTERVAL, so it sees
+# the end within ~2 s. Steady state: 6 GetDeployment + 2 target reads a minute.
+STEADY_INTERVAL = 10.0
 TARGETS_EVERY = 30.0
-LAST_STRETCH_INTERVAL = 2.0
+LAST_STRETCH_INTERVAL = 6.0
+LAST_TARGETS_EVERY = 12.0
+FINAL_INTERVAL = 2.0
+FINAL_EVENTS = 2  # events left on the last instance when the deployment's end is seconds away
 
 
 class DeploymentFollower:
@@ -52,8 +56,9 @@ class DeploymentFollower:
     def poll(self) -> DeploymentState:
         state = fetch_state(self.cd, self.deployment_id, with_targets=False)
         previous, now = self.state, time.monotonic()
-        if (previous is None or state.done or _last_stretch(state) or state.overview != previous.overview
-                or now - self._targets_read >= TARGETS_EVERY):
+        every = LAST_TARGETS_EVERY if _last_stretch(state) else TARGETS_EVERY
+        if (previous is None or state.done or state.overview != previous.overview
+                or (now - self._targets_read >= every and not _final_events(state, previous))):
             # Target ids only change when targets are added (blue/green's replacement fleet), which the
             # overview's total shows: they are listed again only then.
             state.targets = fetch_targets(self.cd, state, [t.id for t in previous.targets] if previous else None)
@@ -86,6 +91,8 @@ class DeploymentFollower:
         if state.done or (self.stop_when is not None and self.stop_when(state)):
             return Poll.finished(state)
         # Progress does not speed polling up (that cost ~35 calls a minute); the last stretch does.
+        if _final_events(state, state):
+            return Poll.pending(max_interval=FINAL_INTERVAL)
         return Poll.pending(max_interval=LAST_STRETCH_INTERVAL if self.near_the_end else STEADY_INTERVAL)
 
     def _report(self, state: DeploymentState) -> bool:
@@ -142,6 +149,17 @@ def _last_stretch(state: DeploymentState) -> bool:
     if state.done or not sum(overview.values()):
         return False
     return not overview.get("Pending", 0) and overview.get("InProgress", 0) == 1 and not overview.get("Ready", 0)
+
+
+def _final_events(state: DeploymentState, known: DeploymentState) -> bool:
+    """The last instance has at most FINAL_EVENTS events left (as its last read targets show)."""
+    if not _last_stretch(state):
+        return False
+    running = [t for t in known.targets if t.status == "InProgress"]
+    if len(running) != 1:
+        return False
+    left = [e for e in running[0].events if e.status in ("Pending", "InProgress")]
+    return bool(running[0].events) and len(left) <= FINAL_EVENTS
 
 
 def follow(

@@ -43,3 +43,19 @@ def test_the_final_status_comes_after_the_events_that_led_to_it() -> None:
     lines = out.getvalue().splitlines()
     assert lines.index("d-1: Succeeded") == len(lines) - 1
     assert lines.index("  i-1 AllowTraffic ✔ Succeeded") < lines.index("d-1: Succeeded")
+
+
+def test_the_end_is_watched_closely_only_in_the_last_instances_final_events() -> None:
+    from deploy_actions.codedeploy.follow import _final_events
+
+    names = ["BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService", "AllowTraffic",
+             "AfterAllowTraffic"]
+    early = state({"Succeeded": 2, "InProgress": 1}, [(n, "Succeeded" if i < 2 else "Pending")
+                                                      for i, n in enumerate(names)])
+    final = state({"Succeeded": 2, "InProgress": 1}, [(n, "Succeeded" if i < 5 else "InProgress" if i == 5
+                                                       else "Pending") for i, n in enumerate(names)])
+    not_last = state({"Succeeded": 1, "InProgress": 1, "Pending": 1}, [(n, "Succeeded" if i < 5 else "Pending")
+                                                                        for i, n in enumerate(names)])
+    assert not _final_events(early, early)
+    assert _final_events(final, final)
+    assert not _final_events(not_last, not_last)
