@@ -223,10 +223,20 @@ class Deployer:
         return None
 
     def _newest(self, opts: DeployOptions, statuses: list[str], count: int) -> list[dict[str, Any]]:
-        """The group's `count` newest deployments in `statuses` (of those created in the last 90 days)."""
-        ids = cd_api.list_deployments(self.cd, opts.application, opts.group, statuses, limit=SEARCHED_DEPLOYMENTS,
-                                      created_after=time.time() - SEARCH_DAYS * 86400)
-        infos = cd_api.batch_get_deployments(self.cd, ids)
+        """The group's `count` newest deployments in `statuses` (created in the last 90 days).
+
+        ListDeployments promises no order, so a listing cut at SEARCHED_DEPLOYMENTS may leave the newest
+        out: while it is cut, the window (createTimeRange, ending now) is halved, until a listing is whole;
+        that one holds the newest deployments (one call for a group of ordinary size)."""
+        now = time.time()
+        span = SEARCH_DAYS * 86400.0
+        while True:
+            ids = cd_api.list_deployments(self.cd, opts.application, opts.group, statuses,
+                                          limit=SEARCHED_DEPLOYMENTS + 1, created_after=now - span)
+            if len(ids) <= SEARCHED_DEPLOYMENTS or span < 1:
+                break
+            span /= 2
+        infos = cd_api.batch_get_deployments(self.cd, ids[:SEARCHED_DEPLOYMENTS])
         return sorted(infos, key=_created, reverse=True)[:count]
 
     def _clear_the_way(self, opts: DeployOptions) -> bool:

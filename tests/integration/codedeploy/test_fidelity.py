@@ -86,9 +86,6 @@ def test_a_deployment_stopped_from_outside_is_reported_as_a_stop(environment: An
     assert "while BeforeInstall ran on" in summary
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product: codedeploy/deploy.py Deployer._newest reads ListDeployments with limit=SEARCHED_DEPLOYMENTS, then "
-    "sorts by createTime; ListDeployments promises no order, so past the limit the newest can be left out"))
 def test_the_sequence_check_sees_the_newest_run_past_the_listing_limit(environment: Any, emulator: Any,
                                                                         run_cli: Any,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
