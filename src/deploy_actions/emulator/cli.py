@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from deploy_actions.emulator.core.defaults import server_missing_message
+from deploy_actions.emulator.core.defaults import LOOPBACK, server_missing_message
 
 STATE_FILE = "emulator.json"
 
@@ -144,6 +144,12 @@ def _start(args: argparse.Namespace, state_dir: Path) -> int:
     if _running(state_dir) is not None:
         print(f"deploy-actions emulator: already running (see {state_dir / STATE_FILE})", file=sys.stderr)
         return 1
+    busy = _port_in_use(args.port)
+    if busy:
+        print(f"deploy-actions emulator: port {args.port} on {LOOPBACK} is in use ({busy}); stop what holds it, "
+              f"or start on another: --port 0 picks a free one (`deploy-actions emulator env` prints it)",
+              file=sys.stderr)
+        return 1
     state_dir.mkdir(parents=True, exist_ok=True)
     if args.detach:
         return _start_detached(args, state_dir)
@@ -168,6 +174,21 @@ def _start(args: argparse.Namespace, state_dir: Path) -> int:
         emulator.stop()
         (state_dir / STATE_FILE).unlink(missing_ok=True)
     return 0
+
+
+def _port_in_use(port: int) -> str:
+    """Why port on loopback cannot be bound (as the server binds it, SO_REUSEADDR), or "" when it can."""
+    if port == 0:
+        return ""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return ""
 
 
 def _start_detached(args: argparse.Namespace, state_dir: Path) -> int:

@@ -55,3 +55,18 @@ def test_start_seed_fault_status_env_stop(tmp_path: Path) -> None:
         stopped = emulator_cli(state, "stop")
     assert stopped.returncode == 0, stopped.stderr
     assert emulator_cli(state, "status").returncode == 1
+
+
+def test_start_on_a_busy_port_names_it_and_suggests_port_0(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        for detach in ([], ["--detach"]):
+            started = emulator_cli(tmp_path / "state", "start", "--port", str(port), *detach)
+            assert started.returncode == 1, started.stderr
+            assert f"port {port} on 127.0.0.1 is in use" in started.stderr
+            assert "--port 0" in started.stderr
+            assert not (tmp_path / "state" / "emulator.json").exists()
