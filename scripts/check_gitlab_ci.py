@@ -4,7 +4,8 @@ Component templates are two YAML documents: the `spec:` header, then the jobs. T
 on its own (input keys, types, options); the jobs are checked the way GitLab would see them with every
 input at its default, after interpolating `$[[ inputs.<name> ]]` node by node as GitLab does.
 A reference to an undeclared input is an error. Pipelines that include one of this repository's
-templates with `inputs:` must only pass inputs the template declares, with values its options allow.
+templates with `inputs:` (`local:`/`file:` by path, `component: <host>/<group>/deploy-actions/<name>@<ref>`
+as templates/<name>.yml) must only pass inputs the template declares, with values its options allow.
 
 usage: python scripts/check_gitlab_ci.py FILE...
 """
@@ -78,6 +79,10 @@ def check_includes(pipeline: dict[str, Any], where: str, problems: list[str]) ->
         if not isinstance(item, dict) or "inputs" not in item:
             continue
         file = item.get("local") or item.get("file")
+        component = item.get("component")
+        if isinstance(component, str) and "/deploy-actions/" in component:
+            # <host>/<group>/deploy-actions/<name>@<ref>: the catalog's templates/<name>.yml (this repository's)
+            file = f"templates/{component.rpartition('/')[2].partition('@')[0]}.yml"
         if not isinstance(file, str) or not (ROOT / file.lstrip("/")).is_file():
             continue
         declared = template_inputs(ROOT / file.lstrip("/"))

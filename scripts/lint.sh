@@ -7,7 +7,7 @@ bin=.venv/bin
 shopt -s nullglob
 actions=(action.yml */action.yml)
 workflows=(workflows-examples/github/*.yml workflows-examples/github/*.yaml)
-gitlab=(gitlab-templates/*.yml workflows-examples/gitlab/*.yml workflows-examples/gitlab/*.yaml)
+gitlab=(templates/*.yml gitlab-templates/*.yml workflows-examples/gitlab/*.yml workflows-examples/gitlab/*.yaml)
 failed=()
 
 step() {  # run one check, keep going, report every failure at the end

@@ -20,8 +20,10 @@ import shutil
 import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from deploy_actions.actions import all_actions
 from deploy_actions.emulator import Emulator
@@ -62,6 +64,16 @@ def serve_project_include(repo: Path, project: str, ref: str, file: str, wheel: 
     target.write_text(render.gitlab_component(all_actions()[Path(file).stem], wheel.requirement))
 
 
+def serve_component(repo: Path, project: str, ref: str, name: str, wheel: BuiltWheel) -> None:
+    """Where gitlab-ci-local 4.70 keeps a fetched `include: component: <host>/<project>/<name>@<ref>`
+    (state dir / includes / host / project / ref / templates/<name>.yml), as a GitLab instance serves the tag."""
+    host = USER_REMOTE.split("/")[2]
+    target = repo / ".gitlab-ci-local" / "includes" / host / project / ref / "templates" / f"{name}.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render.gitlab_component(all_actions()[name], wheel.requirement))
+    serve_project_include(repo, project, ref, f"gitlab-templates/{name}.yml", wheel)
+
+
 def pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, variables: dict[str, str],
              install: GitlabInstall) -> Run:
     argv = [gitlab_ci_local, "--force-shell-executor"]
@@ -85,7 +97,7 @@ def test_the_job_installs_its_own_pinned_wheel_from_a_local_folder_with_no_deplo
     assert shutil.which("deploy-actions", path=install.path) is None
     shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
     commit_all(user_repo)
-    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE, tree_wheel)
+    serve_component(user_repo, "org/deploy-actions", "v1", "package-revision", tree_wheel)
 
     result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket}, install)
     print(f"gitlab-ci-local, installing into an empty cache and packaging: {result.seconds:.1f}s")
@@ -106,7 +118,7 @@ def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
         tree_wheel: BuiltWheel, gitlab_install: GitlabInstall) -> None:
     shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
     commit_all(user_repo)
-    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE, tree_wheel)
+    serve_component(user_repo, "org/deploy-actions", "v1", "package-revision", tree_wheel)
     secret = f"e2e-secret-{uuid.uuid4().hex}"
 
     result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket, "AWS_SECRET_ACCESS_KEY": secret},
@@ -145,7 +157,7 @@ def test_a_missing_bucket_fails_the_job_with_exit_2_and_stops_the_pipeline(
         gitlab_install: GitlabInstall) -> None:
     shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
     commit_all(user_repo)
-    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE, tree_wheel)
+    serve_component(user_repo, "org/deploy-actions", "v1", "package-revision", tree_wheel)
     absent = f"e2e-absent-{uuid.uuid4().hex[:10]}"
 
     result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": absent}, gitlab_install)
@@ -166,8 +178,8 @@ def deploy_pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, fleet: F
                     install: GitlabInstall) -> Run:
     shutil.copy(EXAMPLES / "gitlab" / "codedeploy-deploy.yml", repo / ".gitlab-ci.yml")
     commit_all(repo)
-    for template in (TEMPLATE, DEPLOY_TEMPLATE):
-        serve_project_include(repo, "org/deploy-actions", "v1", template, wheel)
+    for name in ("package-revision", "codedeploy-deploy"):
+        serve_component(repo, "org/deploy-actions", "v1", name, wheel)
     return pipeline(gitlab_ci_local, repo, aws, fleet.variables, install)
 
 
@@ -280,7 +292,7 @@ def test_a_tampered_wheel_fails_the_job_before_anything_runs(
     install = gitlab_install.fresh(tmp_path, wheels)
     shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
     commit_all(user_repo)
-    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE, tree_wheel)
+    serve_component(user_repo, "org/deploy-actions", "v1", "package-revision", tree_wheel)
     # What an earlier run left in this (reused) directory: the action never starts, so the template must empty it.
     stale = "S3_KEY=releases/api/earlier.zip\nUPLOADED=true\n"
     (user_repo / "deploy-actions.env").write_text(stale)
@@ -308,6 +320,8 @@ include:
     ref: v1
     file: gitlab-templates/codedeploy-deploy.yml
     inputs:
+      as: codedeploy-deploy
+      environment: e2e
       application: $CODEDEPLOY_APPLICATION
       deployment-group: $CODEDEPLOY_DEPLOYMENT_GROUP
       revision: $REVISION
@@ -332,7 +346,7 @@ def test_a_later_run_in_the_same_directory_reports_none_of_an_earlier_runs_outpu
     revision = upload_revision(aws_emulator.client("s3"), fleet.out["bucket"], zip_revision(EXAMPLE_APP))
     (user_repo / ".gitlab-ci.yml").write_text(STALE_PIPELINE)
     commit_all(user_repo)
-    serve_project_include(user_repo, "org/deploy-actions", "v1", DEPLOY_TEMPLATE, tree_wheel)
+    serve_component(user_repo, "org/deploy-actions", "v1", "codedeploy-deploy", tree_wheel)
     variables = {**fleet.variables, "REVISION": json.dumps(revision), "DEPLOY_TIMEOUT": "5m"}
     dotenv = user_repo / "deploy-actions.env"  # a shell runner reuses the working directory
     published = user_repo / ".gitlab-ci-local" / "artifacts" / "codedeploy-deploy" / ".gitlab-ci-reports" / "dotenv"
@@ -360,6 +374,7 @@ include:
     ref: v1
     file: gitlab-templates/package-revision.yml
     inputs:
+      as: package-revision
       stage: package
       source: deploy
       bucket: $DEPLOY_BUCKET
@@ -376,7 +391,7 @@ def test_inputs_arrive_as_written_and_a_lone_variable_takes_its_value(
         tree_wheel: BuiltWheel, gitlab_install: GitlabInstall) -> None:
     (user_repo / ".gitlab-ci.yml").write_text(AS_WRITTEN_PIPELINE)
     commit_all(user_repo)
-    serve_project_include(user_repo, "org/deploy-actions", "v1", TEMPLATE, tree_wheel)
+    serve_component(user_repo, "org/deploy-actions", "v1", "package-revision", tree_wheel)
 
     result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket, "KEY_PREFIX": "as/written"},
                       gitlab_install)
@@ -393,3 +408,114 @@ def test_inputs_arrive_as_written_and_a_lone_variable_takes_its_value(
     with zipfile.ZipFile(io.BytesIO(body)) as bundle:
         info = bundle.read("deployment-info.env").decode()
     assert """GREETING='say "hi" to $CI_PROJECT_NAME, ${CI_COMMIT_SHA} and $$HOME'""" in info, info
+
+
+# -- GitLab conventions: the catalog's templates/, job keywords as inputs, one job per include, stage order -----
+
+def test_the_catalog_finds_each_component_under_templates_with_the_same_text_as_gitlab_templates() -> None:
+    """`include: component:` and the CI/CD catalog look only under templates/; gitlab-templates/ stays for
+    `include: project: ... file:` (docs/decisions/0005)."""
+    root = EXAMPLES.parent
+    for name in all_actions():
+        catalog = root / "templates" / f"{name}.yml"
+        assert catalog.is_file(), f"{catalog} missing: the catalog and include: component: cannot find {name}"
+        assert catalog.read_text() == (root / "gitlab-templates" / f"{name}.yml").read_text()
+    for example in (EXAMPLES / "gitlab").glob("*.yml"):
+        assert "component: $CI_SERVER_FQDN/org/deploy-actions/" in example.read_text(), example
+
+
+def preview(gitlab_ci_local: str, repo: Path, pipeline_text: str, wheel: BuiltWheel,
+            variables: dict[str, str] | None = None) -> Run:
+    """gitlab-ci-local's --preview: the pipeline after includes and inputs, as GitLab would create it."""
+    (repo / ".gitlab-ci.yml").write_text(pipeline_text)
+    commit_all(repo)
+    for name in all_actions():
+        serve_component(repo, "org/deploy-actions", "v1", name, wheel)
+    argv = [gitlab_ci_local, "--preview"]
+    for name, value in (variables or {}).items():
+        argv += ["--variable", f"{name}={value}"]
+    return run(argv, cwd=repo, env=host_env(), timeout=120)
+
+
+def yaml_documents(output: str) -> dict[str, Any]:
+    """The pipeline --preview prints after its log lines (from the first `---` on), parsed."""
+    _, found, text = output.partition("\n---\n")
+    assert found, output
+    document: dict[str, Any] = YAML(typ="safe").load(text)
+    return document
+
+
+def variable(job: dict[str, Any], name: str) -> Any:
+    """A job variable's value, written plain or as {value: ..., expand: false} (--preview flattens the latter)."""
+    found = job["variables"][name]
+    return found["value"] if isinstance(found, dict) else found
+
+
+TWO_ENVIRONMENTS = """\
+stages: [deploy]
+include:
+  - component: $CI_SERVER_FQDN/org/deploy-actions/codedeploy-deploy@v1
+    inputs:
+      as: deploy-staging
+      environment: staging
+      environment-url: https://staging.example.com
+      resource-group: staging
+      application: web
+      deployment-group: staging
+      revision: $REVISION
+  - component: $CI_SERVER_FQDN/org/deploy-actions/codedeploy-deploy@v1
+    inputs:
+      as: deploy-production
+      environment: production
+      application: web
+      deployment-group: production
+      revision: $REVISION
+"""
+
+
+def test_component_inputs_set_the_jobs_environment_url_and_resource_group_and_empty_ones_stay_valid(
+        gitlab_ci_local: str, user_repo: Path, tree_wheel: BuiltWheel) -> None:
+    result = preview(gitlab_ci_local, user_repo, TWO_ENVIRONMENTS, tree_wheel)
+    assert result.code == 0, result.output
+    jobs = yaml_documents(result.output)
+    staging, production = jobs["deploy-staging"], jobs["deploy-production"]
+    assert staging["environment"] == {"name": "staging", "url": "$DEPLOY_ACTIONS_ENVIRONMENT_URL"}
+    assert staging["variables"]["DEPLOY_ACTIONS_ENVIRONMENT_URL"] == "https://staging.example.com"
+    assert staging["resource_group"] == "staging"
+    assert variable(staging, "INPUT_DEPLOYMENT_GROUP") == "staging"
+    # Two includes, two jobs: nothing merged. Unset inputs render valid, inert values.
+    assert production["environment"]["name"] == "production"
+    assert variable(production, "INPUT_DEPLOYMENT_GROUP") == "production"
+    assert production["variables"]["DEPLOY_ACTIONS_ENVIRONMENT_URL"] == ""
+    assert production["resource_group"] == ""
+    assert "needs" not in production, "no needs: stage order decides when a deployment starts"
+
+
+def test_including_a_component_twice_without_as_fails_loudly_instead_of_merging_the_jobs(
+        gitlab_ci_local: str, user_repo: Path, tree_wheel: BuiltWheel) -> None:
+    unnamed = re.sub(r"      as: deploy-\w+\n", "", TWO_ENVIRONMENTS)
+    assert "as:" not in unnamed
+    result = preview(gitlab_ci_local, user_repo, unnamed, tree_wheel)
+    assert result.code != 0, result.output
+    assert "`as` input: required value has not been provided" in result.output, result.output
+
+
+def test_a_deployment_never_starts_after_a_failed_job_of_an_earlier_stage(
+        gitlab_ci_local: str, aws: AwsEndpoint, fleet: Fleet, app_repo: Path, tree_wheel: BuiltWheel,
+        gitlab_install: GitlabInstall) -> None:
+    """The codedeploy-deploy example with a user's test job in the package stage that fails: the package job
+    passes, and the deployment must not run (a `needs: [package-revision]` would start it anyway)."""
+    example = (EXAMPLES / "gitlab" / "codedeploy-deploy.yml").read_text()
+    failing_test = "\nunit-tests:\n  stage: package\n  script:\n    - sleep 5; echo tests failed; exit 1\n"
+    (app_repo / ".gitlab-ci.yml").write_text(example + failing_test)
+    commit_all(app_repo)
+    for name in ("package-revision", "codedeploy-deploy"):
+        serve_component(app_repo, "org/deploy-actions", "v1", name, tree_wheel)
+
+    result = pipeline(gitlab_ci_local, app_repo, aws, fleet.variables, gitlab_install)
+    assert result.code != 0, result.output
+    assert "FAIL  unit-tests" in result.output and "PASS  package-revision" in result.output, result.output
+    assert "codedeploy-deploy $" not in result.output and "Created deployment" not in result.output, result.output
+    started = fleet.codedeploy.list_deployments(applicationName=fleet.out["application"],
+                                                deploymentGroupName=fleet.out["deployment_group"])["deployments"]
+    assert started == [], "a deployment started after a failed earlier stage"

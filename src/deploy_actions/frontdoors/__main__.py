@@ -41,9 +41,14 @@ def content_files(root: Path) -> dict[Path, str]:
     return files
 
 
+# templates/ is where GitLab's CI/CD catalog and `include: component:` find components; gitlab-templates/ keeps
+# `include: project: ... file: gitlab-templates/<action>.yml` working: the same text in both (docs/decisions/0005).
+COMPONENT_DIRS = ("templates", "gitlab-templates")
+
+
 def component_files(root: Path, wheel: package.Wheel) -> dict[Path, str]:
-    return {root / "gitlab-templates" / f"{action.name}.yml": render.gitlab_component(action, wheel.requirement)
-            for action in all_actions().values()}
+    return {root / folder / f"{action.name}.yml": render.gitlab_component(action, wheel.requirement)
+            for action in all_actions().values() for folder in COMPONENT_DIRS}
 
 
 def _splice(doc: Path, generated: str, begin: str, new: str | None = None) -> str:

@@ -21,6 +21,11 @@ RUN_SCRIPT = "scripts/run-action.sh"
 DOTENV_FILE = "deploy-actions.env"
 SUMMARY_FILE = "deploy-actions-summary-$[[ inputs.as ]].md"  # one per job: artifacts of earlier jobs arrive too
 JOB_IMAGE = "python:3.12-slim"
+# Actions whose job is a deployment: GitLab tracks deployments by the job's `environment:`, whose name may not be
+# blank (GitLab refuses the pipeline, or fails the job when a variable expands to nothing), so their components
+# require one instead of rendering an empty default (docs/decisions/0005).
+DEPLOYS = frozenset({"codedeploy-deploy", "ecs-deploy", "switch-listener"})
+ENVIRONMENT_URL = "DEPLOY_ACTIONS_ENVIRONMENT_URL"
 # The job installs the requirement in $DEPLOY_ACTIONS_PACKAGE (this ref's wheel, pinned by its sha256) and the
 # dependencies its requirements.lock pins, into a virtual environment reused by later jobs on the same runner
 # (keyed by the requirement and the Python). pip takes the files from where PIP_INDEX_URL or PIP_FIND_LINKS
@@ -184,11 +189,21 @@ def gitlab_component(action: ActionSpec, package: str) -> str:
     """The GitLab component; `package` is the pip requirement of this ref's wheel, with its sha256."""
     inputs = input_specs(action.inputs)
     spec_inputs: dict[str, Any] = {
-        "as": {"default": action.name, "description": "Name of the job this component adds."},
+        # No default: including a component twice without `as:` would silently merge the two jobs into one
+        # (GitLab merges same-named jobs), so each include names its job and a missing one fails loudly.
+        "as": {"description": f"Name of the job this component adds, e.g. {action.name}. Required: two includes "
+               "with the same name would merge into one job."},
         "stage": {"default": "deploy", "description": "Stage of the job."},
         "job-image": {"default": JOB_IMAGE, "description": "Image the job runs in on a Docker runner: any with "
                       "python3 3.11+ and its venv module. A shell runner ignores it and needs the same on the host."},
+        "resource-group": {"type": "string", "default": "", "description": "GitLab resource_group of the job: "
+                           "GitLab runs one job of a resource group at a time. Empty: none."},
     }
+    if action.name in DEPLOYS:
+        spec_inputs["environment"] = {"type": "string", "description": "GitLab environment the job deploys to "
+                                      "(GitLab records a deployment per job), e.g. production. Required."}
+        spec_inputs["environment-url"] = {"type": "string", "default": "", "description": "URL of the environment, "
+                                          "shown in GitLab; CI/CD variables are expanded. Empty: none."}
     for spec in inputs:
         if spec.name in spec_inputs:
             raise ValueError(f"{action.name}: input {spec.name!r} collides with a GitLab job input")
@@ -208,7 +223,10 @@ def gitlab_component(action: ActionSpec, package: str) -> str:
             if not spec.required:
                 entry["default"] = _text(spec.default or "")
         spec_inputs[spec.name] = entry
+    deploys = action.name in DEPLOYS
     variables: dict[str, Any] = {
+        # An empty `url:` is invalid in GitLab; a URL that expands to nothing is ignored: hence the variable.
+        **({ENVIRONMENT_URL: "$[[ inputs.environment-url ]]"} if deploys else {}),
         "DEPLOY_ACTIONS_PACKAGE": package,
         "DEPLOY_ACTIONS_DOTENV": DOTENV_FILE,
         "DEPLOY_ACTIONS_SUMMARY": SUMMARY_FILE,
@@ -224,6 +242,8 @@ def gitlab_component(action: ActionSpec, package: str) -> str:
     job = {
         "stage": "$[[ inputs.stage ]]",
         "image": "$[[ inputs.job-image ]]",
+        "resource_group": "$[[ inputs.resource-group ]]",
+        **({"environment": {"name": "$[[ inputs.environment ]]", "url": f"${ENVIRONMENT_URL}"}} if deploys else {}),
         "variables": variables,
         "script": [
             # Emptied, not touched: the report must exist even when the install fails (or GitLab errors on
