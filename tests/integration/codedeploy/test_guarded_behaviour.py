@@ -216,8 +216,8 @@ def test_terminate_now_ends_the_termination_wait_and_the_original_fleet(environm
     assert took < termination_wait / 2, f"{took:.0f}s: the step sat through the {termination_wait:.0f}s wait"
     # The original fleet is gone: its Auto Scaling group deleted, its instances out of every group.
     assert autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[original_asg])["AutoScalingGroups"] == []
-    remaining = {i["InstanceId"] for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
-                 for i in g["Instances"]}
+    pages = autoscaling.get_paginator("describe_auto_scaling_groups").paginate()  # the session holds > 50 groups
+    remaining = {i["InstanceId"] for page in pages for g in page["AutoScalingGroups"] for i in g["Instances"]}
     assert not original_instances & remaining
     replacement = {i["id"] for i in json.loads(result.outputs["instances"]) if i["fleet"] == "replacement"}
     assert replacement and replacement <= remaining
