@@ -1,6 +1,11 @@
 """Composite-action bootstrap: step start → first AWS call, cold (empty cache) and warm, uv and pip.
 
-    .venv/bin/python benchmarks/bootstrap.py [--cold-repeat 3] [--warm-repeat 5]
+    .venv/bin/python benchmarks/bootstrap.py [--cold-repeat 3] [--warm-repeat 5] [--only WORD] [--hog N]
+
+Without uv on PATH run-action.sh fetches uv (pinned, hash-checked) with the host's pip; the scenarios
+"uv hidden, host has pip" measure that, "uv hidden, no pip on the host" today's venv + pip path (python3
+there refuses `-m pip`, as Debian's without python3-pip), in the same run. --only keeps the scenarios
+whose label contains WORD; --hog N runs N busy loops (one per CPU = a fully busy machine) throughout.
 
 Runs `bash scripts/run-action.sh package-revision ...` on a tiny tree against a moto S3 server in this
 process; the first AWS call is the first request the server logs (package-revision's HeadBucket).
@@ -34,6 +39,8 @@ from _common import (
 )
 
 SCRIPT = REPO / "scripts" / "run-action.sh"
+FETCH_COLD = "uv hidden, host has pip: uv fetched, nothing cached"
+PIP_COLD = "uv hidden, no pip on the host: venv + pip, nothing cached"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 COLD_GOAL, WARM_GOAL = 15.0, 1.0
 
@@ -41,8 +48,8 @@ COLD_GOAL, WARM_GOAL = 15.0, 1.0
 @dataclass
 class Scenario:
     label: str
-    installer: str  # uv | pip
-    package_cache: str  # empty | warm: uv's or pip's own download cache
+    installer: str  # uv | pip (no uv, no host pip) | fetch (no uv, host pip fetches it)
+    package_cache: str  # empty | warm: uv's and/or pip's own download cache
     env: dict[str, str] = field(default_factory=dict)
     profile: str = ""  # when set, import-profile the warm venv under this heading
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
@@ -62,16 +69,22 @@ class Bench:
         self.base = base
         self.count = 0
 
-    def path_without_uv(self) -> str:
-        """System PATH plus a folder holding only python3, so run-action.sh takes its pip branch."""
+    def path_without_uv(self, host_pip: bool) -> str:
+        """System PATH plus a folder holding only python3: run-action.sh fetches uv, or with host_pip
+        False (python3 -m pip fails there, venvs keep theirs) takes its venv + pip branch."""
         python = Path(shutil.which("python3") or sys.exit("python3 not found"))
         if shutil.which("pyenv"):
             found = subprocess.run(["pyenv", "which", "python3"], capture_output=True, text=True, check=False)
             python = Path(found.stdout.strip() or python)
-        folder = self.scratch / "bin-without-uv"
+        folder = self.scratch / ("bin-without-uv" if host_pip else "bin-without-uv-or-pip")
         folder.mkdir(exist_ok=True)
         (folder / "python3").unlink(missing_ok=True)
-        (folder / "python3").symlink_to(python.resolve())
+        if host_pip:
+            (folder / "python3").symlink_to(python.resolve())
+        else:
+            refuse_pip = '[ "$1 $2" = "-m pip" ] && exit 1'
+            (folder / "python3").write_text(f'#!/bin/sh\n{refuse_pip}\nexec {python.resolve()} "$@"\n')
+            (folder / "python3").chmod(0o755)
         path = f"{folder}:{SYSTEM_PATH}"
         if shutil.which("uv", path=path):
             sys.exit(f"uv is still reachable on {path}")
@@ -83,9 +96,12 @@ class Bench:
         package_cache = self.scratch / f"{scenario.installer}-downloads"
         if scenario.package_cache == "empty" and kind == "cold":
             shutil.rmtree(package_cache, ignore_errors=True)
-        env["UV_CACHE_DIR" if scenario.installer == "uv" else "PIP_CACHE_DIR"] = str(package_cache)
-        if scenario.installer == "pip":
-            env["PATH"] = self.path_without_uv()
+        if scenario.installer in ("uv", "fetch"):
+            env["UV_CACHE_DIR"] = str(package_cache / "uv")
+        if scenario.installer in ("pip", "fetch"):
+            env["PIP_CACHE_DIR"] = str(package_cache / "pip")
+        if scenario.installer != "uv":
+            env["PATH"] = self.path_without_uv(host_pip=scenario.installer == "fetch")
         run = timed(["bash", str(SCRIPT), "package-revision", "--source", str(self.tree), "--bucket",
                      "bench-bootstrap", "--key-prefix", f"boot-{self.count}", "--output",
                      str(self.scratch / "revision.zip"), "--json"], env, cwd=self.scratch)
@@ -129,19 +145,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold-repeat", type=int, default=3)
     parser.add_argument("--warm-repeat", type=int, default=5)
+    parser.add_argument("--only", default="", help="keep the scenarios whose label contains this")
+    parser.add_argument("--hog", type=int, default=0, help="busy loops running throughout")
     args = parser.parse_args()
     exit_cleanly_on_sigterm()
     uv = subprocess.run(["uv", "--version"], capture_output=True, text=True, check=False).stdout.strip()
     scenarios = [
         Scenario("uv, nothing cached", "uv", "empty", profile="bytecode written on the first run"),
         Scenario("uv, uv download cache warm", "uv", "warm"),
-        Scenario("pip fallback (uv hidden), nothing cached", "pip", "empty"),
-        Scenario("pip fallback (uv hidden), pip download cache warm", "pip", "warm"),
+        Scenario(FETCH_COLD, "fetch", "empty"),
+        Scenario("uv hidden, host has pip: uv fetched, download caches warm", "fetch", "warm"),
+        Scenario(PIP_COLD, "pip", "empty"),
+        Scenario("uv hidden, no pip on the host: venv + pip, pip download cache warm", "pip", "warm"),
         Scenario("uv, download cache warm, PYTHONDONTWRITEBYTECODE=1 in the job", "uv", "warm",
                  {"PYTHONDONTWRITEBYTECODE": "1"}, profile="PYTHONDONTWRITEBYTECODE=1, venv from uv without .pyc"),
         Scenario("… same, plus UV_COMPILE_BYTECODE=1 (what `uv sync --compile-bytecode` would do)", "uv", "warm",
                  {"PYTHONDONTWRITEBYTECODE": "1", "UV_COMPILE_BYTECODE": "1"}),
     ]
+    scenarios = [s for s in scenarios if args.only in s.label]
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.hog)]
+    try:
+        run_all(scenarios, args, uv)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def run_all(scenarios: list[Scenario], args: argparse.Namespace, uv: str) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-bootstrap-") as scratch, S3Server() as server:
         bench = Bench(Path(scratch), server)
         profiles: dict[str, list[str]] = {}
@@ -157,7 +188,8 @@ def report(scenarios: list[Scenario], profiles: dict[str, list[str]], args: argp
     def cell(values: list[float], goal: float) -> str:
         return f"{median(values):.2f} s ({median(values) / goal:.2f})"
 
-    print(f"## Bootstrap\n\n{machine()} · {uv}\n\n`{command_line(sys.argv)}`\n\n"
+    hog = f" · {args.hog} busy loop(s) running throughout" if args.hog else ""
+    print(f"## Bootstrap\n\n{machine()} · {uv}{hog}\n\n`{command_line(sys.argv)}`\n\n"
           f"Step start (`bash scripts/run-action.sh package-revision …`) → first AWS request logged by the "
           f"moto server, and the whole command, on a 4-file tree. Cold: empty DEPLOY_ACTIONS_CACHE "
           f"(median of {args.cold_repeat}); warm: the same cache again (median of {args.warm_repeat}). "
@@ -168,12 +200,14 @@ def report(scenarios: list[Scenario], profiles: dict[str, list[str]], args: argp
         t = s.times
         print(f"| {s.label} | {cell(t['cold.first-call'], COLD_GOAL)} | {median(t['cold.wall']):.2f} s | "
               f"{cell(t['warm.first-call'], WARM_GOAL)} | {median(t['warm.wall']):.2f} s |")
-    uv_warm = median(scenarios[0].times["warm.first-call"])
-    pip_warm = median(scenarios[2].times["warm.first-call"])
-    uv_cold = median(scenarios[0].times["cold.first-call"])
-    pip_cold = median(scenarios[2].times["cold.first-call"])
-    print(f"\npip fallback / uv, nothing cached: cold {pip_cold / uv_cold:.2f}×, warm {pip_warm / uv_warm:.2f}×.\n")
-    print("Import profile of the warm venv (`python -X importtime -c 'import deploy_actions.cli'`):\n")
+    by_label = {s.label: s.times for s in scenarios}
+    if FETCH_COLD in by_label and PIP_COLD in by_label:
+        fetch, pip = by_label[FETCH_COLD], by_label[PIP_COLD]
+        print(f"\nWithout uv, nothing cached, uv fetched / venv + pip (same run): cold "
+              f"{median(fetch['cold.first-call']) / median(pip['cold.first-call']):.2f}×, warm "
+              f"{median(fetch['warm.first-call']) / median(pip['warm.first-call']):.2f}×.\n")
+    if profiles:
+        print("Import profile of the warm venv (`python -X importtime -c 'import deploy_actions.cli'`):\n")
     for label, lines in profiles.items():
         print(f"- {label}: {' '.join(lines)}")
     print(f"\n{load()} at the end.")
