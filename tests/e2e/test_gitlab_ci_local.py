@@ -519,3 +519,49 @@ def test_a_deployment_never_starts_after_a_failed_job_of_an_earlier_stage(
     started = fleet.codedeploy.list_deployments(applicationName=fleet.out["application"],
                                                 deploymentGroupName=fleet.out["deployment_group"])["deployments"]
     assert started == [], "a deployment started after a failed earlier stage"
+
+
+RUN_TIME_CHOICE = """\
+stages: [deploy, report]
+include:
+  - component: $CI_SERVER_FQDN/org/deploy-actions/codedeploy-deploy@v1
+    inputs:
+      as: deploy-e2e
+      environment: e2e
+      application: $CODEDEPLOY_APPLICATION
+      deployment-group: $CODEDEPLOY_DEPLOYMENT_GROUP
+      revision: $REVISION
+deploy-e2e:
+  variables:
+    INPUT_WAIT: $DEPLOY_WAIT
+report:
+  stage: report
+  script:
+    - 'echo "outputs: deployment=[${DEPLOYMENT_ID:-}] status=[${STATUS:-}]"'
+"""
+
+
+def test_a_boolean_input_decided_at_run_time_goes_through_the_jobs_variable(
+        gitlab_ci_local: str, aws: AwsEndpoint, aws_emulator: Emulator, user_repo: Path, tree_wheel: BuiltWheel,
+        gitlab_install: GitlabInstall) -> None:
+    """`wait: $DEPLOY_WAIT` is refused when the pipeline is created (a boolean input); the job's INPUT_WAIT,
+    expanded when the job runs, is the documented route (docs/decisions/0005)."""
+    fleet = Fleet(aws_emulator, instances=1)
+    revision = upload_revision(aws_emulator.client("s3"), fleet.out["bucket"], zip_revision(EXAMPLE_APP))
+    (user_repo / ".gitlab-ci.yml").write_text(RUN_TIME_CHOICE)
+    commit_all(user_repo)
+    serve_component(user_repo, "org/deploy-actions", "v1", "codedeploy-deploy", tree_wheel)
+    variables = {**fleet.variables, "REVISION": json.dumps(revision), "DEPLOY_WAIT": "false"}
+
+    result = pipeline(gitlab_ci_local, user_repo, aws, variables, gitlab_install)
+    assert result.code == 0, result.output
+    found = re.search(r"outputs: deployment=\[(d-[A-Z0-9]{9})\] status=\[(\w+)\]", result.output)
+    assert found, result.output
+    assert found.group(2) != "Succeeded", "wait: false returns once the deployment is created"
+    assert "ValidateService ✔" not in result.output, "wait: false does not follow the deployment"
+    fleet.wait(found.group(1))
+
+    typed = RUN_TIME_CHOICE.replace("      revision: $REVISION\n",
+                                    "      revision: $REVISION\n      wait: $DEPLOY_WAIT\n")
+    refused = preview(gitlab_ci_local, user_repo, typed, tree_wheel)
+    assert refused.code != 0 and "`wait` input: provided value is not a boolean" in refused.output, refused.output
