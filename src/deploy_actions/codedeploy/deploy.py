@@ -265,7 +265,7 @@ class Deployer:
         # While waiting, a deployment that turns Ready would block us until the deadline; a stopped
         # one may still say Ready for a poll or two.
         waiting = opts.if_active == "wait"
-        with self.reporter.group(f"Active deployment {current}"):
+        with self.reporter.group(f"Active deployment {current}", live=True):
             state = self._follow(current, stop_when=lambda s: waiting and s.status == "Ready")
         if state.status == "Ready":
             raise self._blocked_by_ready(current, opts)
@@ -284,7 +284,7 @@ class Deployer:
         # CodeDeploy then waits up to days to terminate the original fleet, still InProgress.
         leave_after_reroute = opts.original_fleet == "leave"
         try:
-            with self.reporter.group(f"Deployment {deployment_id}"):
+            with self.reporter.group(f"Deployment {deployment_id}", live=True):
                 state = self._follow(deployment_id, lambda s: s.status == "Ready" or s.traffic_rerouted, follower)
                 if state.status == "Ready":
                     if opts.traffic_reroute == "manual":
@@ -367,7 +367,7 @@ class Deployer:
         follower = DeploymentFollower(self.cd_polling, self.reporter, rollback_id)
         follower.may_be_new = True
         try:
-            with self.reporter.group(f"Rollback {rollback_id}"):
+            with self.reporter.group(f"Rollback {rollback_id}", live=True):
                 state = self._follow(rollback_id, follower=follower, policy=self.op.grace(ROLLBACK_GRACE))
         except WaitTimeout as exc:
             self.reporter.warning(f"stopped following rollback {rollback_id}: {exc}")
@@ -436,7 +436,7 @@ class Deployer:
         message = cd_api.stop_deployment(self.cd, deployment_id, rollback=rollback)
         self.reporter.info(f"Stop requested for {deployment_id}: {message}")
         try:
-            with self.reporter.group(f"Deployment {deployment_id}"):
+            with self.reporter.group(f"Deployment {deployment_id}", live=True):
                 state = self._follow(deployment_id)
         except (WaitTimeout, Cancelled) as exc:
             raise DeployActionsError(f"{deployment_id} did not stop: {exc}") from None

@@ -92,15 +92,17 @@ class Reporter:
 
     # -- groups --------------------------------------------------------------------------------
     @contextmanager
-    def group(self, title: str) -> Iterator[None]:
+    def group(self, title: str, *, live: bool = False) -> Iterator[None]:
+        """A collapsible section. `live`: something the reader watches as it happens (a deployment being
+        followed) stays open where the CI lets it (GitLab; GitHub's groups always start collapsed)."""
         started = time.monotonic()
-        self._start_group(title)
+        self._start_group(title, live)
         try:
             yield
         finally:
             self._end_group(title, time.monotonic() - started)
 
-    def _start_group(self, title: str) -> None:
+    def _start_group(self, title: str, live: bool) -> None:
         self._write(f"▶ {title}")
 
     def _end_group(self, title: str, seconds: float) -> None:
@@ -154,7 +156,7 @@ class GitHubReporter(Reporter):
         super().untrusted(text)
         self._write(f"::{token}::")
 
-    def _start_group(self, title: str) -> None:
+    def _start_group(self, title: str, live: bool) -> None:
         self._write(f"::group::{title}")
 
     def _end_group(self, title: str, seconds: float) -> None:
@@ -188,10 +190,12 @@ class GitLabReporter(Reporter):
               line: int | None = None) -> None:
         self._write(f"{self._RED}ERROR: {printable(_located(message, title, file, line))}{self._RESET}")
 
-    def _start_group(self, title: str) -> None:
+    def _start_group(self, title: str, live: bool) -> None:
         name = f"deploy_actions_{len(self._sections)}_{int(time.time())}"
         self._sections.append(name)
-        self._write(f"\x1b[0Ksection_start:{int(time.time())}:{name}[collapsed=true]\r\x1b[0K{title}")
+        # GitLab fixes a section's state when it starts: a live one is left open, the rest collapsed.
+        options = "" if live else "[collapsed=true]"
+        self._write(f"\x1b[0Ksection_start:{int(time.time())}:{name}{options}\r\x1b[0K{title}")
 
     def _end_group(self, title: str, seconds: float) -> None:
         name = self._sections.pop()

@@ -70,6 +70,15 @@ def test_gitlab_collapsible_sections_and_colored_errors() -> None:
     assert "\x1b[31;1mERROR: boom\x1b[0m" in text
 
 
+def test_a_live_gitlab_section_stays_open() -> None:
+    out = io.StringIO()
+    reporter = GitLabReporter(out, {})
+    with reporter.group("Deployment d-1", live=True):
+        reporter.info("  i-1 BeforeInstall started")
+    assert re.search(r"section_start:\d+:deploy_actions_0_\d+\r\x1b\[0KDeployment d-1", out.getvalue())
+    assert "collapsed" not in out.getvalue()
+
+
 def test_gitlab_hostile_log_cannot_close_sections_or_fake_lines() -> None:
     out = io.StringIO()
     reporter = GitLabReporter(out, {})
