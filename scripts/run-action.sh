@@ -61,18 +61,19 @@ if [ ! -f "$venv/.complete" ]; then
     # Bytecode is compiled at install time (uv: --compile-bytecode; pip does by default), so no run
     # depends on writing .pyc: PYTHONDONTWRITEBYTECODE=1 or a read-only cache would otherwise make
     # every start compile ~430 modules (benchmarks/RESULTS.md, Bootstrap).
-    uv=$(command -v uv 2>/dev/null) || uv=$(fetch_uv) || uv=""
-    if [ -n "$uv" ]; then
-      if command -v uv >/dev/null 2>&1; then
-        UV_PROJECT_ENVIRONMENT="$venv" "$uv" sync --quiet --frozen --no-dev --no-editable --compile-bytecode \
-          --project "$root" >&2
-      else
-        # uv fetched above: the same hash-pinned requirements.lock as the pip path below, only faster.
-        "$uv" venv --quiet --python "$(command -v python3)" "$venv" >&2
-        "$uv" pip install --quiet --python "$venv/bin/python" --compile-bytecode --require-hashes \
-          --only-binary :all: -r "$root/src/deploy_actions/frontdoors/requirements.lock" >&2
-        "$uv" pip install --quiet --python "$venv/bin/python" --compile-bytecode --no-deps "$root" >&2
-      fi
+    if command -v uv >/dev/null 2>&1; then
+      UV_PROJECT_ENVIRONMENT="$venv" uv sync --quiet --frozen --no-dev --no-editable --compile-bytecode \
+        --project "$root" >&2
+    elif uv=$(fetch_uv); then
+      # The same hash-pinned requirements.lock as the pip path below, only faster; from where pip is
+      # told to look (a mirror, a wheel folder) when uv is told nothing.
+      [ -n "${PIP_INDEX_URL:-}" ] && export UV_INDEX_URL="${UV_INDEX_URL:-$PIP_INDEX_URL}"
+      [ -n "${PIP_FIND_LINKS:-}" ] && export UV_FIND_LINKS="${UV_FIND_LINKS:-${PIP_FIND_LINKS// /,}}"
+      case "${PIP_NO_INDEX:-}" in 1 | [Tt]rue | [Yy]es | on) export UV_NO_INDEX="${UV_NO_INDEX:-1}" ;; esac
+      "$uv" venv --quiet --python "$(command -v python3)" "$venv" >&2
+      "$uv" pip install --quiet --python "$venv/bin/python" --compile-bytecode --require-hashes \
+        --only-binary :all: -r "$root/src/deploy_actions/frontdoors/requirements.lock" >&2
+      "$uv" pip install --quiet --python "$venv/bin/python" --compile-bytecode --no-deps "$root" >&2
     else
       python3 -m venv "$venv"
       "$venv/bin/pip" install --quiet --disable-pip-version-check \
