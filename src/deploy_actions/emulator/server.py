@@ -216,9 +216,19 @@ class Emulator:
             "load_balancers": {b.name: b.dns_name for b in list(balancers)},
             "listeners": self.data_plane.listeners(),
             "instances": [{"id": s.instance_id, "address": f"{s.ip}:{s.port}", "root": str(s.root)}
-                          for s in self.fleet.all()],
+                          for s in self._in_deployment_order(self.fleet.all())],
             "faults": self.faults.as_json(),
         }
+
+    def _in_deployment_order(self, sandboxes: list[Any]) -> list[Any]:
+        """Instances in the order a deployment reaches them (their Auto Scaling groups' order), so `fault
+        --instance N` means the N-th line of `status`; instances in no group last, as launched."""
+        from moto.autoscaling.models import autoscaling_backends
+
+        groups = autoscaling_backends[self.account][self.region].autoscaling_groups.values()
+        order = [state.instance.id for group in list(groups) for state in list(group.instance_states)]
+        rank = {instance_id: index for index, instance_id in enumerate(order)}
+        return sorted(sandboxes, key=lambda sandbox: rank.get(sandbox.instance_id, len(order)))
 
     # -- HTTP ----------------------------------------------------------------------------------
 

@@ -61,3 +61,22 @@ def test_each_protocol_gets_its_own_throttling_error(emulator: Any, service: str
     with pytest.raises(ClientError) as raised:
         calls[service]()
     assert raised.value.response["Error"]["Code"] == code
+
+
+def test_fault_instance_n_is_the_nth_instance_that_status_lists(environment: Any, emulator: Any) -> None:
+    env = environment("ec2-rolling", instances=3)
+    group = env.emulator.client("codedeploy").get_deployment_group(
+        applicationName=env["application"], deploymentGroupName=env["deployment_group"])["deploymentGroupInfo"]
+    (asg,) = [g["name"] for g in group["autoScalingGroups"]]
+    members = {i["InstanceId"] for i in env.emulator.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[asg])["AutoScalingGroups"][0]["Instances"]}
+    listed = [i["id"] for i in emulator.status()["instances"] if i["id"] in members]
+    assert len(listed) == 3
+    emulator.faults.fail_hook("ValidateService", instance=2)
+    info = env.deploy(env.revision("2"))
+    assert info["status"] == "Failed"
+    targets = env.codedeploy.batch_get_deployment_targets(
+        deploymentId=info["deploymentId"], targetIds=listed)["deploymentTargets"]
+    failed = [t["instanceTarget"]["targetId"].rsplit("/", 1)[-1] for t in targets
+              if t["instanceTarget"]["status"] == "Failed"]
+    assert failed == [listed[1]]
