@@ -21,7 +21,7 @@ from deploy_actions.core.aws import AwsCallFailed
 from deploy_actions.core.errors import DeployActionsError, InputError
 from deploy_actions.core.operation import Operation
 from deploy_actions.core.platform import Reporter
-from deploy_actions.core.waiting import Cancelled, WaitPolicy, WaitTimeout
+from deploy_actions.core.waiting import Cancelled, Poll, WaitPolicy, WaitTimeout
 
 ROLLBACK_EVENTS = {
     "on-failure": ["DEPLOYMENT_FAILURE"],
@@ -343,13 +343,12 @@ class Deployer:
             return state.rollback_deployment_id
         self.reporter.info(f"waiting for CodeDeploy to start the automatic rollback of {state.id}")
         try:
-            found = self._follow(state.id, stop_when=lambda s: bool(s.rollback_deployment_id),
-                                 policy=self.op.shape.policy(ROLLBACK_ID_GRACE))
+            # The deployment is already done: a DeploymentFollower would stop at once, so watch rollbackInfo.
+            return self.op.follow(_RollbackNamed(self.cd_polling, state.id), self.op.shape.policy(ROLLBACK_ID_GRACE))
         except WaitTimeout:
             self.reporter.warning(f"CodeDeploy started no rollback of {state.id} within {ROLLBACK_ID_GRACE:.0f}s "
                                   "(there may be no earlier successful revision to roll back to)")
             return None
-        return found.rollback_deployment_id
 
     def _report_failure(self, failure: HookFailure, level: str, note: str = "") -> None:
         # An annotation stands apart from the log: it carries its own title and the log's last lines.
@@ -477,6 +476,25 @@ def _partial_message(state: DeploymentState, failures: list[HookFailure]) -> str
             f"{names}. They run the previous revision or nothing and take no traffic: capacity is "
             f"{healthy}/{len(state.targets)}. Fix the hook and deploy again (or run mode: rollback); to accept "
             "this, set allow-failed-instances: true")
+
+
+class _RollbackNamed:
+    """A Follower of a finished deployment's rollbackInfo: done once AWS names the rollback (its id), or
+    says it started none (None)."""
+
+    def __init__(self, cd: Any, deployment_id: str) -> None:
+        self.cd = cd
+        self.deployment_id = deployment_id
+        self.what = f"the automatic rollback of {deployment_id}"
+
+    def check(self) -> Poll[str | None]:
+        rollback = cd_api.get_deployment(self.cd, self.deployment_id).get("rollbackInfo") or {}
+        if rollback:
+            return Poll.finished(str(rollback.get("rollbackDeploymentId") or "") or None)
+        return Poll.pending()
+
+    def progress(self, elapsed: float) -> None:
+        """Nothing to say while AWS has not named it: the caller said what it waits for."""
 
 
 def _rollback_expected(state: DeploymentState) -> bool:

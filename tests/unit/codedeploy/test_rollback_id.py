@@ -1,0 +1,44 @@
+"""AWS names a failed deployment's automatic rollback a moment after the failure: the step asks again.
+
+botocore's Stubber gives the exact sequence of answers (the emulator never shows the gap any more)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import boto3
+from botocore.stub import Stubber
+
+from deploy_actions.codedeploy.deploy import Deployer
+from deploy_actions.codedeploy.state import DeploymentState
+from deploy_actions.core.operation import Deadline, Operation, PollShape
+from deploy_actions.core.platform import Reporter
+from deploy_actions.core.waiting import CancellationToken
+
+FAILED = {"deploymentId": "d-1", "status": "Failed", "createTime": datetime(2026, 1, 1, tzinfo=UTC),
+          "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]}}
+
+
+class Instant(CancellationToken):
+    def sleep(self, seconds: float) -> bool:
+        return self.cancelled
+
+
+def deployer(cd: object) -> Deployer:
+    op = Operation(Reporter(io.StringIO(), {}), Instant(), Deadline(600), shape=PollShape(0.01, 0.01))
+    return Deployer(cd, None, op.reporter, op)
+
+
+def test_a_rollback_named_late_is_still_followed() -> None:
+    cd = boto3.client("codedeploy", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(cd) as stub:
+        stub.add_response("get_deployment", {"deploymentInfo": FAILED}, {"deploymentId": "d-1"})
+        stub.add_response("get_deployment", {"deploymentInfo": {
+            **FAILED, "rollbackInfo": {"rollbackDeploymentId": "d-2"}}}, {"deploymentId": "d-1"})
+        assert deployer(cd)._rollback_id(DeploymentState("d-1", "Failed", FAILED)) == "d-2"
+
+
+def test_a_rollback_aws_says_it_did_not_start_is_not_waited_for() -> None:
+    info = {**FAILED, "rollbackInfo": {"rollbackMessage": "Automatic rollback was not performed"}}
+    assert deployer(None)._rollback_id(DeploymentState("d-1", "Failed", info)) is None
