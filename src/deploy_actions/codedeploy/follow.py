@@ -51,7 +51,6 @@ class DeploymentFollower:
         self._last_progress = 0.0
         self._unreachable = False
         self._targets_read = 0.0
-        self.changed = False
 
     def poll(self) -> DeploymentState:
         state = fetch_state(self.cd, self.deployment_id, with_targets=False)
@@ -65,9 +64,8 @@ class DeploymentFollower:
             self._targets_read = now
         else:
             state.targets = previous.targets
-        changed = self._report(state)
+        self._report(state)
         self.state = state
-        self.changed = changed
         return state
 
     def check(self) -> Poll[DeploymentState]:
@@ -95,8 +93,7 @@ class DeploymentFollower:
             return Poll.pending(max_interval=FINAL_INTERVAL)
         return Poll.pending(max_interval=LAST_STRETCH_INTERVAL if self.near_the_end else STEADY_INTERVAL)
 
-    def _report(self, state: DeploymentState) -> bool:
-        changed = False
+    def _report(self, state: DeploymentState) -> None:
         for target in state.targets:
             fleet = f" [{target.fleet}]" if target.fleet else ""
             for event in target.events:
@@ -104,7 +101,6 @@ class DeploymentFollower:
                 if self._events.get(key, "Pending") == event.status:
                     continue
                 self._events[key] = event.status
-                changed = True
                 if event.status == "InProgress":
                     self.reporter.info(f"  {target.id}{fleet} {event.name} started")
                 elif event.status in ("Succeeded", "Failed", "Skipped"):
@@ -124,8 +120,6 @@ class DeploymentFollower:
         if state.status != self._status:
             self._status = state.status
             self.reporter.info(f"{state.id}: {state.status}")
-            changed = True
-        return changed
 
     @property
     def near_the_end(self) -> bool:

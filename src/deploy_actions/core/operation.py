@@ -62,9 +62,6 @@ class Deadline:
     def expired(self) -> bool:
         return self.remaining() <= 0
 
-    def elapsed(self) -> float:
-        return self.clock() - self.started
-
 
 @dataclass(frozen=True)
 class PollShape:

@@ -134,9 +134,3 @@ class OutputSink:
             json_stream.flush()
         return dict(self.values)
 
-
-def publish(outputs: ActionOutputs, environ: Mapping[str, str], *, json_stream: TextIO | None) -> dict[str, str]:
-    """Write a complete set of outputs everywhere (one-shot form of OutputSink)."""
-    sink = OutputSink(type(outputs), environ)
-    sink.merge(outputs)
-    return sink.finish(json_stream)

@@ -12,27 +12,16 @@ from deploy_actions.core.errors import InputError
 from deploy_actions.core.inputs import AwsInputs, input_specs, parse_inputs
 from deploy_actions.core.operation import Deadline, Interruption, Operation, PollShape, WaitingInputs
 from deploy_actions.core.platform import Reporter
-from deploy_actions.core.waiting import CancellationToken, Cancelled, Poll, WaitTimeout
+from deploy_actions.core.waiting import Cancelled, Poll, WaitTimeout
+from tests.unit.core.test_waiting import FakeClock, RecordingToken
 
 
-class Clock:
+class Clock(FakeClock):
+    """A clock that does not start at zero: the deadline must count from the run's start, not from 0."""
+
     def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class ClockedToken(CancellationToken):
-    """Sleeping advances the clock: waits are observable without waiting."""
-
-    def __init__(self, clock: Clock) -> None:
         super().__init__()
-        self.clock = clock
-
-    def sleep(self, seconds: float) -> bool:
-        self.clock.now += seconds
-        return self.cancelled
+        self.now = 100.0
 
 
 class Counter:
@@ -60,7 +49,7 @@ class Inputs(WaitingInputs, AwsInputs):
 def make_operation(clock: Clock, seconds: float, **choices: str) -> tuple[Operation, io.StringIO]:
     log = io.StringIO()
     deadline = Deadline(seconds, clock=clock)
-    return Operation(Reporter(log, {}), ClockedToken(clock), deadline, shape=PollShape(2, 15),
+    return Operation(Reporter(log, {}), RecordingToken(clock), deadline, shape=PollShape(2, 15),
                      **choices), log  # type: ignore[arg-type]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from deploy_actions.core.outputs import ActionOutputs, OutputSink, ensure_dotenv, output_specs, publish
+from deploy_actions.core.outputs import ActionOutputs, OutputSink, ensure_dotenv, output_specs
 
 
 class Sample(ActionOutputs):
@@ -43,7 +43,9 @@ def test_outputs_reach_github_gitlab_and_json(tmp_path: Path) -> None:
     gh, dotenv, stream = tmp_path / "gh", tmp_path / "dotenv", io.StringIO()
     gh.touch()
     outputs = Sample(deployment_id="d-1", ok=True, details={"a": [1, 2]}, notes="line1\nline2=x\nghadelimiter")
-    publish(outputs, {"GITHUB_OUTPUT": str(gh), "DEPLOY_ACTIONS_DOTENV": str(dotenv)}, json_stream=stream)
+    sink = OutputSink(Sample, {"GITHUB_OUTPUT": str(gh), "DEPLOY_ACTIONS_DOTENV": str(dotenv)})
+    sink.merge(outputs)
+    sink.finish(stream)
 
     parsed = read_github_output(gh)
     assert parsed == {"deployment-id": "d-1", "ok": "true", "details": '{"a":[1,2]}',
