@@ -42,3 +42,15 @@ def test_a_rollback_named_late_is_still_followed() -> None:
 def test_a_rollback_aws_says_it_did_not_start_is_not_waited_for() -> None:
     info = {**FAILED, "rollbackInfo": {"rollbackMessage": "Automatic rollback was not performed"}}
     assert deployer(None)._rollback_id(DeploymentState("d-1", "Failed", info)) is None
+
+
+def test_a_rollback_not_yet_readable_is_asked_again_not_called_bad_input() -> None:
+    cd = boto3.client("codedeploy", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    done = {"deploymentId": "d-2", "status": "Succeeded", "createTime": datetime(2026, 1, 1, tzinfo=UTC),
+            "revision": {"revisionType": "S3", "s3Location": {"bucket": "bkt", "key": "app-1.zip"}}}
+    with Stubber(cd) as stub:
+        stub.add_client_error("get_deployment", "DeploymentDoesNotExistException", expected_params={"deploymentId": "d-2"})
+        stub.add_response("get_deployment", {"deploymentInfo": done}, {"deploymentId": "d-2"})
+        stub.add_response("list_deployment_targets", {"targetIds": []}, {"deploymentId": "d-2"})
+        state = deployer(cd)._follow_rollback("d-2")
+    assert state is not None and state.status == "Succeeded"
