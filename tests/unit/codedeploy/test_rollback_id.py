@@ -49,7 +49,8 @@ def test_a_rollback_not_yet_readable_is_asked_again_not_called_bad_input() -> No
     done = {"deploymentId": "d-2", "status": "Succeeded", "createTime": datetime(2026, 1, 1, tzinfo=UTC),
             "revision": {"revisionType": "S3", "s3Location": {"bucket": "bkt", "key": "app-1.zip"}}}
     with Stubber(cd) as stub:
-        stub.add_client_error("get_deployment", "DeploymentDoesNotExistException", expected_params={"deploymentId": "d-2"})
+        stub.add_client_error("get_deployment", "DeploymentDoesNotExistException",
+                              expected_params={"deploymentId": "d-2"})
         stub.add_response("get_deployment", {"deploymentInfo": done}, {"deploymentId": "d-2"})
         stub.add_response("list_deployment_targets", {"targetIds": []}, {"deploymentId": "d-2"})
         state = deployer(cd)._follow_rollback("d-2")
