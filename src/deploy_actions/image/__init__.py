@@ -1,0 +1,1 @@
+"""build-push-ecr's work: tags and labels (docker/metadata-action's rules), builders, registry login, scan gate."""
