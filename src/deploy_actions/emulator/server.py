@@ -31,6 +31,7 @@ from deploy_actions.emulator.core.clock import Clock
 from deploy_actions.emulator.core.defaults import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS, LOOPBACK
 from deploy_actions.emulator.core.faults import Faults
 from deploy_actions.emulator.core.sandbox import Fleet
+from deploy_actions.emulator.ecr.service import Ecr
 from deploy_actions.emulator.elbv2.alb import DataPlane
 from deploy_actions.emulator.elbv2.target_health import HealthTracker
 
@@ -111,6 +112,7 @@ class Emulator:
         services = Services(self.account, self.region, self.clock, self.fleet, self.health, self.faults,
                             self.internal_client, self.state_dir)
         self.engine = Engine(services, self.env())
+        self.ecr = Ecr(self.account, self.region, self.clock, self.state_dir)
         self._threads = [threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                           name="emulator-http", daemon=True),
                          threading.Thread(target=self._control_loop, name="emulator-control", daemon=True)]
@@ -129,6 +131,7 @@ class Emulator:
         self._stopping.set()
         self.data_plane.close()
         self.health.close()
+        self.ecr.close()
         self.fleet.close()  # anything a hook started while the deployments wound down
         self._server.shutdown()
         self._server.server_close()
@@ -245,7 +248,7 @@ class Emulator:
         invalid = http_layer.malformed_version_response(environ, start_response)
         if invalid is not None:
             return invalid
-        runtime.set_current((self.engine, self.health))
+        runtime.set_current((self.engine, self.health, self.ecr))
         try:
             return self._moto(environ, start_response)
         finally:

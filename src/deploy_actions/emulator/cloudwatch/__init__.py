@@ -1,0 +1,1 @@
+"""CloudWatch alarms that evaluate the metrics put to them, with history and scripted timelines."""
