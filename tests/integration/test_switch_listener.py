@@ -1,0 +1,335 @@
+"""switch-listener against the session emulator: real HTTP through the emulated ALB, real health probes."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.emulator.apps import App
+from tests.integration.emulator.test_target_health import ip_target_group
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
+        time.sleep(interval)
+
+
+def get(url: str) -> str:
+    """The body, 'HTTP <code>' for an error status, 'failed: ...' when nothing answered."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
+    except urllib.error.HTTPError as error:
+        return f"HTTP {error.code}"
+    except OSError as error:
+        return f"failed: {error}"
+
+
+@dataclass
+class Site:
+    """A blue and a green target group (one real app each) behind a listener that forwards to blue."""
+
+    emulator: Any
+    elbv2: Any
+    name: str
+    blue: str
+    green: str
+    blue_name: str
+    green_name: str
+    balancer: str
+    listener: str
+    url: str
+    apps: dict[str, App] = field(default_factory=dict)
+
+    def actions(self, arn: str | None = None) -> list[dict[str, Any]]:
+        return list(self.elbv2.describe_listeners(ListenerArns=[arn or self.listener])["Listeners"][0][
+            "DefaultActions"])
+
+    def rules(self) -> list[dict[str, Any]]:
+        return list(self.elbv2.describe_rules(ListenerArn=self.listener)["Rules"])
+
+    def weights(self, actions: list[dict[str, Any]] | None = None) -> dict[str, int]:
+        forward = next(a for a in actions or self.actions() if a["Type"] == "forward")
+        groups = (forward.get("ForwardConfig") or {}).get("TargetGroups") or [
+            {"TargetGroupArn": forward["TargetGroupArn"], "Weight": 1}]
+        names = {self.blue: "blue", self.green: "green"}
+        return {names[g["TargetGroupArn"]]: int(g.get("Weight", 1)) for g in groups}
+
+    def answers(self, count: int = 10, path: str = "/") -> Counter[str]:
+        return Counter(get(self.url + path) for _ in range(count))
+
+    def args(self, *extra: str) -> list[str]:
+        return ["switch-listener", "--listener-arn", self.listener, "--blue-target-group", self.blue_name,
+                "--green-target-group", self.green_name, *extra]
+
+    def healthy(self, arn: str) -> bool:
+        found = self.elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        return bool(found) and all(d["TargetHealth"]["State"] == "healthy" for d in found)
+
+
+@pytest.fixture
+def site(aws_emulator: Any) -> Iterator[Site]:
+    emulator = aws_emulator
+    elbv2 = emulator.client("elbv2")
+    unique = uuid.uuid4().hex[:8]
+    apps = {"blue": App("blue"), "green": App("green")}
+    blue = ip_target_group(elbv2, emulator, f"blue-{unique}", healthy=2)
+    green = ip_target_group(elbv2, emulator, f"green-{unique}", healthy=2)
+    elbv2.register_targets(TargetGroupArn=blue, Targets=[{"Id": "127.0.0.1", "Port": apps["blue"].port}])
+    elbv2.register_targets(TargetGroupArn=green, Targets=[{"Id": "127.0.0.1", "Port": apps["green"].port}])
+    subnets = [s["SubnetId"] for s in emulator.client("ec2").describe_subnets()["Subnets"][:2]]
+    balancer = elbv2.create_load_balancer(Name=f"lb-{unique}", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    listener = elbv2.create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": blue}])["Listeners"][0]["ListenerArn"]
+    found = Site(emulator, elbv2, unique, blue, green, f"blue-{unique}", f"green-{unique}", balancer, listener,
+                 emulator.listener_url(listener), apps)
+    wait_for(lambda: found.healthy(blue) and found.healthy(green))
+    yield found
+    for app in apps.values():
+        app.stop()
+
+
+@pytest.fixture
+def cli_env(aws_emulator: Any) -> dict[str, str]:
+    return dict(aws_emulator.env())
+
+
+class Load:
+    """A bounded loop of requests through the listener in a thread, every response recorded."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.responses = url, []  # type: ignore[var-annotated]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and len(self.responses) < 20000:
+            self.responses.append(get(self.url + "/"))
+
+    def stop(self, until: str | None = None) -> Counter[str]:
+        """Stop once a response `until` arrived (the loop saw the switch), or after 20 s."""
+        if until is not None:
+            wait_for(lambda: until in self.responses[-5:], timeout=20)
+        self._stop.set()
+        self._thread.join(timeout=30)
+        return Counter(self.responses)
+
+
+# -- all at once ----------------------------------------------------------------------------------
+
+def test_flip_to_green_once_green_is_healthy_then_a_rerun_changes_nothing(site: Site, run_cli: Any,
+                                                                          cli_env: dict[str, str]) -> None:
+    assert site.answers() == {"blue": 10}
+    load = Load(site.url)
+    result = run_cli(*site.args("--to", "green"), env=cli_env)
+    answers = load.stop(until="green")
+    assert result.code == 0, result.log
+    assert site.answers() == {"green": 10}
+    assert set(answers) <= {"blue", "green"} and answers["green"] > 0, answers  # no request failed
+    assert result.outputs["previous-target-group"] == site.blue
+    assert result.outputs["active-target-group"] == site.green
+    assert result.outputs["inactive-target-group"] == site.blue
+    assert json.loads(result.outputs["weights"]) == {"blue": 0, "green": 100}
+    assert result.outputs["steps-completed"] == "1" and result.outputs["rolled-back"] == "false"
+
+    before = site.actions()
+    again = run_cli(*site.args("--to", "green"), env=cli_env)
+    assert again.code == 0, again.log
+    assert "already receives all traffic; nothing changed" in again.log
+    assert site.actions() == before
+    assert again.outputs["active-target-group"] == site.green and again.outputs["steps-completed"] == "0"
+
+
+def test_inactive_reports_the_side_to_deploy_to_and_changes_nothing(site: Site, run_cli: Any,
+                                                                   cli_env: dict[str, str]) -> None:
+    before = site.actions()
+    result = run_cli(*site.args("--to", "inactive"), env=cli_env)
+    assert result.code == 0, result.log
+    assert result.outputs["inactive-target-group"] == site.green
+    assert result.outputs["active-target-group"] == site.blue
+    assert f"deploy to green ({site.green_name})" in result.log
+    assert site.actions() == before
+
+
+def test_toggle_goes_to_the_idle_side_read_from_weights_not_names(site: Site, run_cli: Any,
+                                                                 cli_env: dict[str, str]) -> None:
+    # green holds all the weight although blue is listed first: green is live, whatever the names say
+    site.elbv2.modify_listener(ListenerArn=site.listener, DefaultActions=[{"Type": "forward", "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": site.blue, "Weight": 0}, {"TargetGroupArn": site.green, "Weight": 5}]}}])
+    result = run_cli(*site.args("--to", "toggle"), env=cli_env)
+    assert result.code == 0, result.log
+    assert site.weights() == {"blue": 100, "green": 0}
+    assert site.answers() == {"blue": 10}
+
+
+def test_refuses_when_green_is_unhealthy_and_changes_nothing(site: Site, run_cli: Any,
+                                                            cli_env: dict[str, str]) -> None:
+    site.apps["green"].health_status = 500
+    wait_for(lambda: site.elbv2.describe_target_health(TargetGroupArn=site.green)["TargetHealthDescriptions"][0][
+        "TargetHealth"]["State"] == "unhealthy")
+    before = site.actions()
+    result = run_cli(*site.args("--to", "green"), env=cli_env)
+    assert result.code == 1, result.log
+    assert f"{site.green_name} is not healthy enough for 100%: 0 of 1 targets healthy" in result.log
+    assert "nothing changed" in result.log
+    assert site.actions() == before
+    assert site.answers() == {"blue": 10}
+
+
+def test_waits_for_green_targets_still_registering_then_flips(site: Site, run_cli: Any,
+                                                             cli_env: dict[str, str]) -> None:
+    late = App("green-late")
+    try:
+        fresh = ip_target_group(site.elbv2, site.emulator, f"fresh-{site.name}", healthy=2)
+        site.elbv2.register_targets(TargetGroupArn=fresh, Targets=[{"Id": "127.0.0.1", "Port": late.port}])
+        state = site.elbv2.describe_target_health(TargetGroupArn=fresh)["TargetHealthDescriptions"][0]
+        assert state["TargetHealth"]["State"] == "initial"
+        result = run_cli("switch-listener", "--listener-arn", site.listener, "--blue-target-group", site.blue,
+                         "--green-target-group", fresh, "--to", "green", env=cli_env)
+        assert result.code == 0, result.log
+        assert site.answers() == {"green-late": 10}
+    finally:
+        late.stop()
+
+
+# -- canary ---------------------------------------------------------------------------------------
+
+def test_canary_rolled_back_by_an_alarm_during_the_50_percent_bake(site: Site, run_cli: Any, tmp_path: Path,
+                                                                  cli_env: dict[str, str]) -> None:
+    cw = site.emulator.client("cloudwatch")
+    alarm = f"5xx-{site.name}"
+    cw.put_metric_alarm(AlarmName=alarm, MetricName="HTTPCode_Target_5XX_Count", Namespace="AWS/ApplicationELB",
+                        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    cw.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test starts healthy")
+    seen: list[dict[str, int]] = []
+
+    def alarm_at_fifty() -> None:
+        wait_for(lambda: seen.append(site.weights()) or seen[-1].get("green") == 50, timeout=60, interval=0.1)
+        start = len(load.responses)
+        wait_for(lambda: len(load.responses) >= start + 20)
+        window.extend(load.responses[start:start + 20])
+        cw.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="5xx during the canary")
+
+    window: list[str] = []
+    load = Load(site.url)
+    trigger = threading.Thread(target=alarm_at_fifty, daemon=True)
+    trigger.start()
+    result = run_cli(*site.args("--to", "green", "--strategy", "canary", "--steps", "10,50,100", "--bake-time",
+                                "4s", "--alarms", alarm), env=cli_env)
+    answers = load.stop(until="blue")
+    trigger.join(timeout=10)
+    assert result.code == 1, result.log
+    assert f"alarm {alarm} in ALARM during the bake at 50%" in result.log
+    assert Counter(window) == {"blue": 10, "green": 10}  # at 50 %, every other response comes from green
+    assert site.weights() == {"blue": 1}  # the action list as it was: forward to blue alone
+    assert site.answers() == {"blue": 10}
+    assert result.outputs["rolled-back"] == "true" and result.outputs["steps-completed"] == "2"
+    assert json.loads(result.outputs["weights"]) == {"blue": 1, "green": 0}
+    assert set(answers) <= {"blue", "green"}, answers  # every request answered, by one side or the other
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| blue | " in summary and "```mermaid" in summary and "rolled back" in summary
+
+
+def test_sigterm_mid_canary_restores_the_starting_weights(site: Site, cli_env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    before = site.actions()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deploy_actions", *site.args("--to", "green", "--strategy", "canary", "--steps",
+                                                              "10,100", "--bake-time", "10m", "--timeout", "1h")],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **cli_env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True)
+    reader.start()
+    wait_for(lambda: site.weights().get("green") == 10, timeout=30, interval=0.1)
+    assert site.answers(10) == {"blue": 9, "green": 1}
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    reader.join(timeout=5)
+    log = "".join(lines.queue)
+    assert process.returncode == 128 + signal.SIGTERM, log
+    assert "cancelled (SIGTERM)" in log
+    assert site.actions() == before
+    assert site.answers() == {"blue": 10}
+
+
+# -- rules, fields kept, dry run --------------------------------------------------------------------
+
+def test_a_rule_switch_leaves_other_rules_and_the_default_action_untouched(site: Site, run_cli: Any,
+                                                                          cli_env: dict[str, str]) -> None:
+    api = site.elbv2.create_rule(ListenerArn=site.listener, Priority=10, Conditions=[
+        {"Field": "path-pattern", "Values": ["/api/*"]}], Actions=[
+        {"Type": "forward", "TargetGroupArn": site.blue}])["Rules"][0]["RuleArn"]
+    site.elbv2.create_rule(ListenerArn=site.listener, Priority=20, Conditions=[
+        {"Field": "path-pattern", "Values": ["/admin/*"]}], Actions=[
+        {"Type": "forward", "TargetGroupArn": site.blue}])
+    default_before = site.actions()
+    others_before = [r for r in site.rules() if r["RuleArn"] != api]
+    conditions_before = next(r for r in site.rules() if r["RuleArn"] == api)["Conditions"]
+
+    result = run_cli(*site.args("--rule-arn", api, "--to", "green"), env=cli_env)
+    assert result.code == 0, result.log
+    rule = next(r for r in site.rules() if r["RuleArn"] == api)
+    assert site.weights(rule["Actions"]) == {"blue": 0, "green": 100}
+    assert rule["Conditions"] == conditions_before and rule["Priority"] == "10"
+    assert [r for r in site.rules() if r["RuleArn"] != api] == others_before
+    assert site.actions() == default_before
+    assert site.answers(4, "/api/x") == {"green": 4}
+    assert site.answers(4, "/admin/x") == {"blue": 4}
+    assert site.answers(4, "/") == {"blue": 4}
+
+
+def test_stickiness_and_the_other_actions_are_kept(site: Site, run_cli: Any, cli_env: dict[str, str]) -> None:
+    site.elbv2.modify_listener(ListenerArn=site.listener, DefaultActions=[
+        {"Type": "forward", "Order": 2, "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": site.blue, "Weight": 10}],
+            "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 600}}}])
+    result = run_cli(*site.args("--to", "green"), env=cli_env)
+    assert result.code == 0, result.log
+    [action] = site.actions()
+    assert action["Order"] == 2
+    assert action["ForwardConfig"]["TargetGroupStickinessConfig"] == {"Enabled": True, "DurationSeconds": 600}
+    assert site.weights() == {"blue": 0, "green": 100}
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(site: Site, run_cli: Any, cli_env: dict[str, str]) -> None:
+    before = site.actions()
+    result = run_cli(*site.args("--to", "green", "--strategy", "linear", "--step-percent", "25", "--dry-run",
+                                "true"), env=cli_env)
+    assert result.code == 0, result.log
+    assert "Plan: 25% → 50% → 75% → 100% of traffic to green" in result.log
+    assert "Dry run: nothing changed" in result.log
+    assert site.actions() == before
+    assert result.outputs["active-target-group"] == site.blue and result.outputs["steps-completed"] == "0"
+
+
+def test_a_test_listener_is_pointed_at_green_first(site: Site, run_cli: Any, cli_env: dict[str, str]) -> None:
+    test = site.elbv2.create_listener(LoadBalancerArn=site.balancer, Protocol="HTTP", Port=8080, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": site.blue}])["Listeners"][0]["ListenerArn"]
+    result = run_cli(*site.args("--to", "green", "--test-listener-arn", test), env=cli_env)
+    assert result.code == 0, result.log
+    assert site.weights(site.actions(test)) == {"blue": 0, "green": 1}
+    assert get(site.emulator.listener_url(test) + "/") == "green"
