@@ -1,0 +1,1 @@
+"""Verification: HTTP checks with expectations, target-group health, alarms and a log scan, run concurrently."""
