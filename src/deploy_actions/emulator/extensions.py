@@ -16,15 +16,18 @@ from typing import Any
 from moto.codedeploy.responses import CodeDeployResponse
 from moto.ecr.responses import ECRResponse
 from moto.elbv2.responses import ELBV2Response
+from moto.logs.responses import LogsResponse
 
 from deploy_actions.emulator.codedeploy import api_deployments, api_revisions, api_targets
 from deploy_actions.emulator.ecr import api as ecr_api
 from deploy_actions.emulator.elbv2 import api_target_health
+from deploy_actions.emulator.logs import api_filter as logs_api
 
 # moto's response class per service, and the handler modules that extend it.
 SERVICES: list[tuple[type, list[dict[str, Callable[..., Any]]]]] = [
     (CodeDeployResponse, [api_revisions.HANDLERS, api_deployments.HANDLERS, api_targets.HANDLERS]),
     (ELBV2Response, [api_target_health.HANDLERS]),
+    (LogsResponse, [logs_api.HANDLERS]),
     (ECRResponse, [ecr_api.HANDLERS]),
 ]
 
