@@ -333,3 +333,56 @@ def test_a_test_listener_is_pointed_at_green_first(site: Site, run_cli: Any, cli
     assert result.code == 0, result.log
     assert site.weights(site.actions(test)) == {"blue": 0, "green": 1}
     assert get(site.emulator.listener_url(test) + "/") == "green"
+
+
+
+# -- bad inputs: exit 2 before anything changes -------------------------------------------------------
+
+def _other_balancers_group(site: Site) -> str:
+    other = ip_target_group(site.elbv2, site.emulator, f"other-{site.name}")
+    subnets = [s["SubnetId"] for s in site.emulator.client("ec2").describe_subnets()["Subnets"][:2]]
+    balancer = site.elbv2.create_load_balancer(Name=f"lb2-{site.name}", Subnets=subnets)["LoadBalancers"][0]
+    site.elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                               DefaultActions=[{"Type": "forward", "TargetGroupArn": other}])
+    return other
+
+
+BAD_INPUTS: dict[str, tuple[Callable[[Site], list[str]], str]] = {
+    "listener not found": (lambda s: ["switch-listener", "--listener-arn", s.listener[:-4] + "0000",
+                                      "--blue-target-group", s.blue_name, "--green-target-group", s.green_name],
+                           "input 'listener-arn' = 'arn:aws:elasticloadbalancing:"),
+    "rule not found": (lambda s: s.args("--rule-arn", s.listener.replace(":listener/", ":listener-rule/") + "/0bad"),
+                       "input 'rule-arn' = "),
+    "target group not found": (lambda s: ["switch-listener", "--listener-arn", s.listener, "--blue-target-group",
+                                          s.blue_name, "--green-target-group", "no-such-group"],
+                               "input 'green-target-group' = 'no-such-group': no such target group"),
+    "target group of another load balancer": (
+        lambda s: ["switch-listener", "--listener-arn", s.listener, "--blue-target-group", s.blue_name,
+                   "--green-target-group", _other_balancers_group(s)],
+        "an ALB target group serves one load balancer"),
+    "steps not ascending": (lambda s: s.args("--strategy", "canary", "--steps", "50,10,100"),
+                            "input 'steps' = '50,10,100': steps must be strictly ascending"),
+    "steps not ending at 100": (lambda s: s.args("--strategy", "canary", "--steps", "10,50"),
+                                "input 'steps' = '10,50': the last step must be 100"),
+    "step outside 1-100": (lambda s: s.args("--strategy", "canary", "--steps", "10,1000"),
+                           "input 'steps' = '10,1000': each step is a percentage of traffic from 1 to 100"),
+    "blue = green": (lambda s: ["switch-listener", "--listener-arn", s.listener, "--blue-target-group",
+                                s.blue_name, "--green-target-group", s.blue],
+                     "input 'green-target-group' = 'arn:aws:elasticloadbalancing:"),
+    "unknown alarm": (lambda s: s.args("--alarms", "no-such-alarm"),
+                      "input 'alarms' = 'no-such-alarm': no such CloudWatch alarm"),
+    "bakes longer than the timeout": (lambda s: s.args("--strategy", "canary", "--bake-time", "40m"),
+                                      "input 'bake-time' = '40m': 2 bakes take 1h20m00s, more than timeout (1h)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_exits_2_and_changes_nothing(case: str, site: Site, run_cli: Any, cli_env: dict[str, str]) -> None:
+    make_args, message = BAD_INPUTS[case]
+    args = make_args(site)
+    before = site.actions()
+    result = run_cli(*args, "--to", "green", env=cli_env)
+    assert result.code == 2, result.log
+    assert message in result.log
+    assert site.actions() == before
+    assert site.answers(4) == {"blue": 4}

@@ -8,14 +8,14 @@ from pydantic import AfterValidator, Field
 
 from deploy_actions.actions import ActionSpec
 from deploy_actions.core.context import RunContext
-from deploy_actions.core.durations import parse_duration
+from deploy_actions.core.durations import format_duration, parse_duration
 from deploy_actions.core.errors import InputProblem
-from deploy_actions.core.inputs import AwsInputs, Flag, Metavar, MultiLine
+from deploy_actions.core.inputs import AwsInputs, Duration, Flag, Metavar, MultiLine
 from deploy_actions.core.operation import OnInterrupt, WaitingInputs
 from deploy_actions.core.outputs import ActionOutputs
 from deploy_actions.listener.forward import linear_steps, other, parse_steps
 from deploy_actions.listener.report import summary, table
-from deploy_actions.listener.switch import Outcome, Switcher, SwitchOptions
+from deploy_actions.listener.switch import ROLES, Outcome, Switcher, SwitchOptions
 
 MAX_BAKE = 24 * 3600.0
 
@@ -67,6 +67,8 @@ class Inputs(WaitingInputs, AwsInputs):
     test_listener_arn: str | None = Field(None, description="A test listener of the same load balancer to point "
                                           "at the destination before the first step (restored on rollback).")
     dry_run: Flag = Field(False, description="Read, check and print the plan; change nothing.")
+    timeout: Duration = Field("1h", description="How long the whole step may take, bakes included (e.g. 30m, "
+                              "1h30m; a unit is required).")
     on_timeout: OnInterrupt = Field("stop-and-rollback", description="When timeout passes mid-shift: "
                                     "stop-and-rollback puts the starting weights back; stop or leave keep the "
                                     "weights reached.")
@@ -93,6 +95,12 @@ class Inputs(WaitingInputs, AwsInputs):
         if self.blue_target_group.strip() == self.green_target_group.strip():
             found.append(InputProblem("green-target-group", self.green_target_group, "is the same as "
                                       "blue-target-group; name the two target groups traffic moves between"))
+        if not found:
+            bakes = parse_duration(self.bake_time) * (len(self.plan_steps()) - 1)
+            if bakes > parse_duration(self.timeout):
+                found.append(InputProblem("bake-time", self.bake_time, f"{len(self.plan_steps()) - 1} bakes take "
+                                          f"{format_duration(bakes)}, more than timeout ({self.timeout}); raise "
+                                          "timeout or shorten bake-time"))
         return found
 
     def plan_steps(self) -> tuple[int, ...]:
@@ -128,7 +136,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     outputs = _outputs(outcome)
     ctx.outputs.merge(outputs)
     ctx.reporter.info(table(outcome))
-    ctx.reporter.summary(summary(outcome, plan.where))
+    ctx.reporter.summary(summary(outcome, plan.title))
     if outcome.error is not None:
         raise outcome.error
     return outputs
@@ -143,7 +151,7 @@ def _outputs(outcome: Outcome) -> Outputs:
     return Outputs(previous_target_group=arn[previous] if previous else "",
                    active_target_group=arn[active] if active else "",
                    inactive_target_group=arn[inactive] if inactive else "",
-                   weights=dict(outcome.after), rolled_back=outcome.rolled_back,
+                   weights={role: outcome.after[role] for role in ROLES}, rolled_back=outcome.rolled_back,
                    steps_completed=outcome.steps_completed)
 
 

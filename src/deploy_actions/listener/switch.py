@@ -64,6 +64,15 @@ class Plan:
     def source(self) -> Role | None:
         return other(self.destination) if self.destination else None
 
+    @property
+    def title(self) -> str:
+        """`blue → green on listener app/NAME/ID/ID` (or rule, or `blue (inactive: green)`)."""
+        kind, _, arn = self.where.partition(" ")
+        place = f"{kind} {arn.partition(':listener-rule/' if kind == 'rule' else ':listener/')[2] or arn}"
+        if self.destination is None:
+            return f"{place}: live {self.live or 'mid-shift'}"
+        return f"{self.live or 'mid-shift'} → {self.destination} on {place}"
+
 
 @dataclass(frozen=True)
 class Point:
@@ -146,12 +155,6 @@ class Switcher:
         test = self._test_listener(opts, balancer) if opts.test_listener_arn else None
         if opts.alarms:
             cloudwatch.alarm_states(self.cw, list(opts.alarms))  # an unknown alarm: exit 2, before any change
-        bakes = opts.bake_seconds * max(0, len(steps) - 1)
-        if bakes and bakes > self.op.deadline.remaining():
-            raise InputError.single("bake-time", format_duration(opts.bake_seconds), f"{len(steps) - 1} bakes take "
-                                    f"{format_duration(bakes)}, more than the step's timeout "
-                                    f"({format_duration(self.op.deadline.remaining())} left); raise timeout or "
-                                    "shorten bake-time")
         return Plan(where, groups, forward, before, live, destination, steps, test)
 
     def _target_group(self, role: Role, ref: str, balancer: str) -> TargetGroup:
