@@ -30,6 +30,9 @@ class RunFacts:
     tag: str = ""
     default_branch: str = ""
     pr_head_sha: str = ""  # the head of a pull/merge request (GitHub's sha is then a merge commit)
+    pr_number: str = ""  # the pull request's number (GitHub) or the merge request's IID (GitLab)
+    base_ref: str = ""  # the branch a pull/merge request targets
+    repository_url: str = ""  # the repository's web page (https://github.com/o/r, CI_PROJECT_URL)
     repository: str = ""
     actor: str = ""
     run_id: str = ""
@@ -121,12 +124,20 @@ def _github(env: Mapping[str, str], cwd: Path | None) -> RunFacts:
         tag=ref_name if ref_type == "tag" else "",
         default_branch=str(repo.get("default_branch") or ""),
         pr_head_sha=str(head.get("sha") or ""),
+        pr_number=str(pull.get("number") or _pull_number(ref)), base_ref=env.get(Env.GITHUB_BASE_REF, ""),
+        repository_url=f"{server}/{repository}" if repository else "",
         repository=repository, actor=env.get(Env.GITHUB_ACTOR, ""), run_id=run_id,
         run_number=_int(env.get(Env.GITHUB_RUN_NUMBER)), run_attempt=_int(env.get(Env.GITHUB_RUN_ATTEMPT)),
         run_series=(env.get(Env.GITHUB_WORKFLOW_REF, "").partition("@")[0] or env.get(Env.GITHUB_WORKFLOW, "")),
         job_id=run_id, run_url=f"{server}/{repository}/actions/runs/{run_id}" if run_id else "",
         event=env.get(Env.GITHUB_EVENT_NAME, ""), workspace=workspace, _commit=commit,
     )
+
+
+def _pull_number(ref: str) -> str:
+    """N of refs/pull/N/merge (GitHub's ref for a pull request run)."""
+    parts = ref.split("/")
+    return parts[2] if len(parts) >= 3 and parts[:2] == ["refs", "pull"] and parts[2].isdigit() else ""
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -158,6 +169,9 @@ def _gitlab(env: Mapping[str, str], cwd: Path | None) -> RunFacts:
         branch=env.get(Env.CI_COMMIT_BRANCH) or env.get(Env.CI_MERGE_REQUEST_SOURCE_BRANCH_NAME, ""),
         tag=env.get(Env.CI_COMMIT_TAG, ""), default_branch=env.get(Env.CI_DEFAULT_BRANCH, ""),
         pr_head_sha=env.get(Env.CI_MERGE_REQUEST_SOURCE_BRANCH_SHA, ""),
+        pr_number=env.get(Env.CI_MERGE_REQUEST_IID, ""),
+        base_ref=env.get(Env.CI_MERGE_REQUEST_TARGET_BRANCH_NAME, ""),
+        repository_url=env.get(Env.CI_PROJECT_URL, ""),
         repository=env.get(Env.CI_PROJECT_PATH, ""), actor=env.get(Env.GITLAB_USER_LOGIN, ""),
         run_id=env.get(Env.CI_PIPELINE_ID, ""), run_number=_int(env.get(Env.CI_PIPELINE_IID)),
         run_series=env.get(Env.CI_PROJECT_PATH, ""),
@@ -172,8 +186,10 @@ def _local(cwd: Path | None) -> RunFacts:
     sha = _git(where, "rev-parse", "--verify", "-q", "HEAD")
     branch = _git(where, "symbolic-ref", "-q", "--short", "HEAD")
     tag = _git(where, "describe", "--tags", "--exact-match", "HEAD") if sha else ""
-    return RunFacts(platform="local", sha=sha, ref=branch or tag, branch=branch, tag=tag, workspace=str(where),
-                    _commit=lambda: _git_commit(where, sha))
+    # origin/HEAD names the default branch of a clone (git clone sets it; `git remote set-head origin -a`).
+    default = _git(where, "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD").removeprefix("origin/")
+    return RunFacts(platform="local", sha=sha, ref=branch or tag, branch=branch, tag=tag, default_branch=default,
+                    workspace=str(where), _commit=lambda: _git_commit(where, sha))
 
 
 def _git_commit(where: Path, sha: str) -> tuple[str, str]:

@@ -1,0 +1,213 @@
+"""Build an image and push it to ECR."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from deploy_actions.actions import ActionSpec
+from deploy_actions.aws import ecr as ecr_api
+from deploy_actions.core.context import RunContext
+from deploy_actions.core.durations import parse_duration
+from deploy_actions.core.errors import DeploymentFailed, InputError, InputProblem
+from deploy_actions.core.inputs import AwsInputs, Duration, Flag, KeyValues, MultiLine, secret_field
+from deploy_actions.core.outputs import ActionOutputs
+from deploy_actions.image import builders, metadata, repository, scan
+from deploy_actions.image.auth import RegistryAuth
+from deploy_actions.image.publish import Login, build_and_push, secret_files
+from deploy_actions.image.report import image_summary
+from deploy_actions.image.tags import RuleError, compute_labels, compute_tags, parse_flavor, parse_rules
+
+_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+
+
+class Inputs(AwsInputs):
+    repository: str = Field(description="ECR repository name (e.g. team/api).")
+    context: str = Field(".", description="Build context directory.")
+    dockerfile: str | None = Field(None, description="Dockerfile path. Default: Dockerfile in context.")
+    tags: MultiLine = Field([], description="docker/metadata-action tag rules, one per line (type=sha, "
+                            "type=ref,event=branch|tag|pr, type=semver,pattern={{version}}, type=pep440, type=raw,"
+                            "value=..., type=schedule, type=edge, type=match; enable, priority, prefix, suffix). "
+                            "Default: schedule, ref branch/tag/pr and sha.")
+    flavor: MultiLine = Field([], description="metadata-action flavor lines: latest=auto|true|false, "
+                              "prefix=...[,onlatest=true], suffix=...[,onlatest=true].")
+    labels: MultiLine = Field([], description="KEY=VALUE labels over the generated OCI ones (source, revision, "
+                              "created, version, title, url); values may use {{branch}}, {{sha}} ...")
+    build_args: KeyValues = Field({}, description="Build arguments, KEY=VALUE lines (not for secrets: they stay "
+                                  "in the image's history).")
+    secrets: KeyValues = secret_field({}, description="Build secrets, ID=VALUE lines, mounted with RUN "
+                                      "--mount=type=secret,id=ID; never in logs, layers or the summary.")
+    platforms: str | None = Field(None, description="Target platforms, comma-separated (linux/amd64,linux/arm64). "
+                                  "Several need builder buildx.")
+    target: str | None = Field(None, description="Build stage to stop at.")
+    cache_from: MultiLine = Field([], description="Cache sources, one per line (buildx syntax, e.g. type=registry,"
+                                  "ref=...).")
+    cache_to: MultiLine = Field([], description="Cache exports, one per line; an ECR registry cache gets "
+                                "image-manifest=true,oci-mediatypes=true.")
+    push: Flag = Field(True, description="Push the image. false: build only (with registry set, no AWS call: "
+                       "a pull request from a fork has no credentials).")
+    builder: Literal["auto", "buildx", "docker", "buildah", "podman"] = Field(
+        "auto", description="auto tries buildx, then a Docker engine, then buildah, then podman.")
+    provenance: Flag = Field(False, description="Attach a provenance attestation (buildx). Off: Lambda and other "
+                             "ECR consumers refuse attestation indexes.")
+    sbom: Flag = Field(False, description="Attach an SBOM attestation (buildx).")
+    create_repository: Flag = Field(False, description="Create the repository when missing (false: a missing "
+                                    "repository stops the step before building).")
+    scan_on_push: Flag = Field(True, description="A created repository scans images on push.")
+    tag_immutability: Flag = Field(False, description="A created repository has immutable tags.")
+    lifecycle_policy: str | None = Field(None, description="Lifecycle policy JSON file for a created repository.")
+    keep_last: int | None = Field(None, ge=1, description="A created repository keeps only its newest N images.")
+    scan_gate: Flag = Field(False, description="Wait for ECR's scan of the pushed image and fail on findings at "
+                            "or above fail-on-severity.")
+    fail_on_severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"] = Field(
+        "CRITICAL", description="Lowest severity that fails the scan gate.")
+    scan_timeout: Duration = Field("15m", description="How long the scan gate waits for the scan.")
+    registry: str | None = Field(None, description="Registry host to push to. Default: the ECR registry of the "
+                                 "credentials (GetAuthorizationToken's endpoint).")
+
+    def problems(self) -> list[InputProblem]:
+        found = []
+        if self.lifecycle_policy and self.keep_last:
+            found.append(InputProblem("keep-last", str(self.keep_last), "give lifecycle-policy or keep-last, not both"))
+        for name in self.platform_list:
+            if not _PLATFORM.match(name):
+                found.append(InputProblem("platforms", self.platforms, f"{name!r} is not os/arch[/variant] "
+                                          "(e.g. linux/arm64)"))
+        if self.scan_gate and not self.push:
+            found.append(InputProblem("scan-gate", "true", "nothing is pushed (push: false), so nothing is scanned"))
+        return found
+
+    @property
+    def platform_list(self) -> list[str]:
+        return [p.strip() for p in (self.platforms or "").split(",") if p.strip()]
+
+
+class Outputs(ActionOutputs):
+    registry: str = Field("", description="Registry host the image was pushed to.")
+    image: str = Field("", description="Image reference with the highest-priority tag.")
+    tags: list[str] = Field([], description="Every image reference pushed (JSON list).")
+    digest: str = Field("", description="Manifest digest (sha256:...).")
+    image_digest_uri: str = Field("", description="repository@digest: what ecs-deploy and package-revision's image "
+                                  "should take.")
+    labels: dict[str, str] = Field({}, description="Labels set on the image (JSON object).")
+    version: str = Field("", description="The highest-priority tag (metadata-action's version).")
+    scan_findings: dict[str, int] = Field({}, description="Scan findings by severity (JSON), with scan-gate.")
+
+
+def run(inputs: Inputs, ctx: RunContext) -> Outputs:
+    report = ctx.reporter
+    for value in inputs.secrets.values():
+        report.mask(value)
+    context, dockerfile = _paths(inputs)
+    git = metadata.git_ref(ctx.facts, ctx.environ)
+    try:
+        plan = compute_tags(parse_rules(inputs.tags), parse_flavor(inputs.flavor), git)
+        custom = _label_lines(inputs.labels)
+        labels = compute_labels(metadata.standard_labels(ctx.facts, git, plan.version,
+                                                         metadata.created(ctx.environ, git)), custom, git)
+    except RuleError as exc:
+        name = "flavor" if "flavor" in str(exc) else "labels" if str(exc).startswith("label") else "tags"
+        raise InputError.single(name, None, str(exc)) from None
+    for warning in plan.warnings:
+        report.warning(warning)
+    if not plan.tags:
+        raise InputError.single("tags", "\n".join(inputs.tags) or None, f"the rules make no tag for this run "
+                                f"(ref {git.ref or 'unknown'}, event {git.event or 'none'}); add one that always "
+                                "applies, e.g. type=sha")
+    choice = builders.choose(inputs.builder, ctx.environ)
+    if isinstance(choice, str):
+        raise InputError.single("builder", inputs.builder, choice)
+    needs = builders.Needs(inputs.platform_list, inputs.provenance, inputs.sbom, inputs.cache_to, bool(inputs.secrets))
+    if refused := [InputProblem(name, None, why) for name, why in choice.builder.problems(needs)]:
+        raise InputError(refused)
+    report.info(f"builder: {choice.builder.name} ({choice.reason})")
+
+    ecr = found = token = None
+    registry = inputs.registry or ""
+    if inputs.push or not registry:
+        ecr = ctx.aws(inputs).client("ecr")
+        policy = (repository.read_policy(inputs.lifecycle_policy) if inputs.lifecycle_policy else
+                  repository.keep_last_policy(inputs.keep_last) if inputs.keep_last else None)
+        found = repository.ensure_repository(ecr, inputs.repository, create=inputs.create_repository,
+                                             scan_on_push=inputs.scan_on_push, immutable=inputs.tag_immutability,
+                                             policy=policy, reporter=report)
+        token = ecr_api.authorization(ecr, str(found.get("registryId") or "") or None)
+        report.mask(token.password)
+        registry = registry or token.registry
+        if taken := repository.taken_tags(ecr, found, plan.tags):
+            raise InputError.single("tags", ", ".join(taken), f"{inputs.repository} has immutable tags and already "
+                                    "holds these; ECR would refuse the push. Use tags that change with each build "
+                                    "(type=sha) or a mutable repository")
+    name = f"{registry}/{inputs.repository}" if registry else inputs.repository
+    images = [f"{name}:{tag}" for tag in plan.tags]
+    ctx.outputs.set(registry=registry, image=images[0], tags=images, labels=labels, version=plan.version)
+
+    with secret_files(inputs.secrets) as (workdir, secrets), RegistryAuth(ctx.environ) as auth:
+        request = builders.BuildRequest(
+            context=context, dockerfile=dockerfile, images=images, labels=labels, build_args=inputs.build_args,
+            secret_files=secrets, platforms=inputs.platform_list, target=inputs.target, cache_from=inputs.cache_from,
+            cache_to=inputs.cache_to, push=inputs.push, provenance=inputs.provenance, sbom=inputs.sbom,
+            registry=registry, workdir=workdir)
+        login = None
+        if ecr is not None and token is not None and inputs.push:
+            login = Login(auth, registry, lambda: ecr_api.authorization(ecr), report)
+            login.auth.login(registry, token.username, token.password)
+        with report.group(f"Build{' and push' if inputs.push else ''} {images[0]} with {choice.builder.name}"):
+            digest = build_and_push(choice.builder, request, login, ctx.environ, report, ctx.cancel)
+    if inputs.push and not digest:
+        raise DeploymentFailed(f"{choice.builder.name} pushed {images[0]} but reported no digest")
+    uri = f"{name}@{digest}" if digest else ""
+    ctx.outputs.set(digest=digest, image_digest_uri=uri)
+
+    detail = ecr_api.describe_image(ecr, inputs.repository, digest) if ecr is not None and digest else None
+    findings: scan.ScanResult | None = None
+    if inputs.scan_gate and ecr is not None and found is not None:
+        with report.group(f"Scan gate: fail on {inputs.fail_on_severity} or worse"):
+            scans = bool((found.get("imageScanningConfiguration") or {}).get("scanOnPush"))
+            findings = scan.scan(ecr, inputs.repository, digest, scan_on_push=scans, threshold=inputs.fail_on_severity,
+                                 timeout=parse_duration(inputs.scan_timeout), reporter=report, cancel=ctx.cancel)
+        ctx.outputs.set(scan_findings=findings.counts)
+    outputs = Outputs(registry=registry, image=images[0], tags=images, digest=digest, image_digest_uri=uri,
+                      labels=labels, version=plan.version, scan_findings=findings.counts if findings else {})
+    report.summary(image_summary(outputs.model_dump(), choice.builder.name, detail, findings))
+    if findings and (bad := findings.at_or_above(inputs.fail_on_severity)):
+        counts = ", ".join(f"{n} {s}" for s, n in bad.items())
+        raise DeploymentFailed(f"scan gate: {counts} in {uri}" + "".join(f"\n  {w}" for w in findings.worst))
+    return outputs
+
+
+def _paths(inputs: Inputs) -> tuple[Path, Path]:
+    context = Path(inputs.context)
+    if not context.is_dir():
+        raise InputError.single("context", inputs.context, "not a directory; point context at the build context")
+    dockerfile = Path(inputs.dockerfile) if inputs.dockerfile else context / "Dockerfile"
+    if not dockerfile.is_file():
+        raise InputError.single("dockerfile", inputs.dockerfile, f"no Dockerfile at {dockerfile}; add one or point "
+                                "dockerfile at it")
+    return context.absolute(), dockerfile.absolute()
+
+
+def _label_lines(lines: list[str]) -> dict[str, str]:
+    labels = {}
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise RuleError(f"label {line!r}: write KEY=VALUE")
+        labels[key.strip()] = value
+    return labels
+
+
+SPEC = ActionSpec(
+    name="build-push-ecr",
+    title=ActionSpec.title_from(__doc__),
+    description="Log in to ECR, make sure the repository exists, compute tags with docker/metadata-action's rules, "
+    "build with buildx, docker, buildah or podman, push, report the digest, and gate on ECR's scan findings.",
+    icon="box",
+    color="orange",
+    inputs=Inputs,
+    outputs=Outputs,
+    run=run,
+)

@@ -1,0 +1,70 @@
+"""What the tag rules and labels know of the run, from RunFacts (GitHub, GitLab or the local checkout)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from deploy_actions.core.environment import Env
+from deploy_actions.core.runfacts import RunFacts
+from deploy_actions.image.tags import SHORT_SHA_LENGTH, GitRef
+
+
+def git_ref(facts: RunFacts, environ: Mapping[str, str], now: datetime | None = None) -> GitRef:
+    """The run as metadata-action sees it: a pull request first (refs/pull/N/merge), then a branch, then a tag.
+
+    GitHub's sha of a pull request run is a merge commit, as with metadata-action; DOCKER_METADATA_PR_HEAD_SHA=true
+    takes the pull request's head instead, and DOCKER_METADATA_SHORT_SHA_LENGTH sets the short sha's length.
+    """
+    if facts.pr_number:
+        ref = f"refs/pull/{facts.pr_number}/merge"
+    elif facts.branch:
+        ref = f"refs/heads/{facts.branch}"
+    elif facts.tag:
+        ref = f"refs/tags/{facts.tag}"
+    else:
+        ref = ""
+    sha = facts.sha
+    if facts.pr_number and facts.pr_head_sha and environ.get(Env.DOCKER_METADATA_PR_HEAD_SHA, "").lower() == "true":
+        sha = facts.pr_head_sha
+    length = environ.get(Env.DOCKER_METADATA_SHORT_SHA_LENGTH, "")
+    return GitRef(ref=ref, sha=sha, default_branch=facts.default_branch, event=facts.event, base_ref=facts.base_ref,
+                  commit_time=_time(facts.commit_time) if sha else None, now=now or datetime.now(UTC),
+                  short_sha_length=int(length) if length.isdigit() and int(length) > 0 else SHORT_SHA_LENGTH)
+
+
+def short_sha_problem(environ: Mapping[str, str]) -> str | None:
+    length = environ.get(Env.DOCKER_METADATA_SHORT_SHA_LENGTH, "")
+    if length and not (length.isdigit() and int(length) > 0):
+        return f"DOCKER_METADATA_SHORT_SHA_LENGTH={length!r} is not a positive number"
+    return None
+
+
+def _time(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def created(environ: Mapping[str, str], git: GitRef) -> datetime:
+    """The image's creation time: SOURCE_DATE_EPOCH, else the commit's time, else now. A commit rebuilt gets
+    the same labels, so an unchanged image is the same image (nothing new to push)."""
+    epoch = environ.get(Env.SOURCE_DATE_EPOCH, "")
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return git.commit_time or git.now
+
+
+def standard_labels(facts: RunFacts, git: GitRef, version: str, when: datetime) -> dict[str, str]:
+    """metadata-action's OCI labels (title, url, source, version, created, revision); licenses and description
+    come from the repository's settings there, so here only from the labels input."""
+    title = facts.repository.rpartition("/")[2]
+    return {
+        "title": title, "url": facts.repository_url, "source": facts.repository_url, "version": version,
+        "created": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
+        "revision": git.sha,
+    }

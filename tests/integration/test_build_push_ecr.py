@@ -1,0 +1,148 @@
+"""build-push-ecr against the emulator's ECR (a real registry behind a real token): docker, buildah and podman
+build FROM scratch and push; what DescribeImages answers is what the action reported."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+import subprocess
+import tarfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import AwsEndpoint
+from tests.e2e.conftest import missing
+from tests.integration.emulator.ecr_registry import RegistryClient, need_registry_binary
+
+pytestmark = pytest.mark.e2e
+SHA = "90dd6032fac8bda1b6c4436a2e65de27961ed071"
+SECRET = "s3cr3t-" + uuid.uuid4().hex
+
+
+@pytest.fixture
+def ecr(aws: AwsEndpoint) -> Any:
+    need_registry_binary()
+    return aws.client("ecr")
+
+
+def container_storage(root: Path) -> dict[str, str]:
+    """buildah and podman without a daemon or privileges, in a storage of their own (as in a CI container)."""
+    root.mkdir(parents=True, exist_ok=True)
+    conf = root / "storage.conf"
+    conf.write_text(f'[storage]\ndriver = "vfs"\ngraphroot = "{root / "graph"}"\nrunroot = "{root / "run"}"\n')
+    return {"CONTAINERS_STORAGE_CONF": str(conf), "BUILDAH_ISOLATION": "chroot"}
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        missing(name, f"apt-get install {name}; .ci/run installs it")
+    if name == "docker" and subprocess.run([path, "info"], capture_output=True, timeout=60).returncode != 0:
+        missing("a Docker engine", "start dockerd; .ci/run does")
+    return path
+
+
+def app(root: Path, marker: str, *, secret: bool = False) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "release.txt").write_text(f"{marker}\n")
+    lines = ["FROM scratch", "COPY release.txt /release.txt"]
+    if secret:  # the secret is used during the build, and only its length stays in the image
+        shutil.copy("/bin/busybox", root / "busybox")
+        lines += ["COPY busybox /bin/busybox",
+                  'RUN --mount=type=secret,id=token ["/bin/busybox", "sh", "-c", '
+                  '"/bin/busybox wc -c < /run/secrets/token > /token-length"]']
+    (root / "Dockerfile").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def tag_push(tag: str, tmp_path: Path) -> dict[str, str]:
+    """A GitHub run for a pushed tag."""
+    return {"GITHUB_SHA": SHA, "GITHUB_REF": f"refs/tags/{tag}", "GITHUB_REF_NAME": tag, "GITHUB_REF_TYPE": "tag",
+            "GITHUB_EVENT_NAME": "push", "GITHUB_REPOSITORY": "acme/api", "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_WORKSPACE": str(tmp_path)}
+
+
+def layers(client: RegistryClient, repository: str, digest: str) -> dict[str, bytes]:
+    """Every file of every layer of the pushed image."""
+    status, _, body = client.request("GET", f"/v2/{repository}/manifests/{digest}", headers={"Accept": ", ".join([
+        "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"])})
+    assert status == 200
+    files: dict[str, bytes] = {}
+    for layer in json.loads(body)["layers"]:
+        _, _, blob = client.request("GET", f"/v2/{repository}/blobs/{layer['digest']}")
+        data = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            for member in archive.getmembers():
+                handle = archive.extractfile(member)
+                files[member.name.lstrip("./")] = handle.read() if handle else b""
+    return files
+
+
+def test_docker_builds_tags_by_semver_and_pushes_what_describe_images_shows(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    tool("docker")
+    name = f"bpe/docker-{uuid.uuid4().hex[:8]}"
+    context = app(tmp_path / "app", uuid.uuid4().hex)
+    before = set(Path("/tmp").glob("deploy-actions-auth-*"))
+    result = run_cli("build-push-ecr", "--repository", name, "--context", str(context), "--builder", "docker",
+                     "--create-repository", "true", "--tags", "type=semver,pattern={{version}}\n"
+                     "type=semver,pattern={{major}}.{{minor}}\ntype=sha",
+                     env={**aws.env, **tag_push("v1.2.3", tmp_path)})
+    assert result.code == 0, result.log + result.stdout
+    out = result.outputs
+    registry = out["registry"]
+    assert out["image"] == f"{registry}/{name}:1.2.3"
+    assert json.loads(out["tags"]) == [f"{registry}/{name}:{t}" for t in ("1.2.3", "1.2", "sha-90dd603", "latest")]
+    assert out["version"] == "1.2.3"
+    [detail] = ecr.describe_images(repositoryName=name)["imageDetails"]
+    assert detail["imageDigest"] == out["digest"]
+    assert sorted(detail["imageTags"]) == sorted(["1.2.3", "1.2", "sha-90dd603", "latest"])
+    assert out["image-digest-uri"] == f"{registry}/{name}@{detail['imageDigest']}"
+    labels = json.loads(out["labels"])
+    assert labels["org.opencontainers.image.revision"] == SHA
+    assert labels["org.opencontainers.image.source"] == "https://github.com/acme/api"
+    assert labels["org.opencontainers.image.version"] == "1.2.3"
+    summary = (tmp_path / "summary.md").read_text()
+    assert out["digest"] in summary and "docker" in summary
+    # The login lived only for the step: no credentials left behind.
+    assert not (tmp_path / ".docker").exists()
+    assert set(Path("/tmp").glob("deploy-actions-auth-*")) == before
+    subprocess.run(["docker", "image", "rm", *json.loads(out["tags"])], capture_output=True, check=False)
+
+
+def test_buildah_passes_a_build_secret_that_reaches_no_log_layer_output_or_summary(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    tool("buildah")
+    name = f"bpe/buildah-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name)
+    context = app(tmp_path / "app", uuid.uuid4().hex, secret=True)
+    env = {**aws.env, **container_storage(tmp_path / "containers"), **tag_push("v2.0.0", tmp_path),
+           "DEPLOY_ACTIONS_DEBUG": "1"}
+    result = run_cli("build-push-ecr", "--repository", name, "--context", str(context), "--builder", "buildah",
+                     "--secrets", f"token={SECRET}", "--build-args", "GREETING=hello", env=env)
+    assert result.code == 0, result.log + result.stdout
+    [detail] = ecr.describe_images(repositoryName=name)["imageDetails"]
+    assert detail["imageDigest"] == result.outputs["digest"]
+    files = layers(RegistryClient(ecr), name, result.outputs["digest"])
+    assert files["token-length"].strip() == str(len(SECRET)).encode()  # the secret was really mounted
+    everything = [result.log, result.stdout, (tmp_path / "summary.md").read_text(), *map(repr, files.values())]
+    assert not any(SECRET in text for text in everything)
+
+
+def test_podman_builds_and_pushes(run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    tool("podman")
+    name = f"bpe/podman-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name)
+    context = app(tmp_path / "app", uuid.uuid4().hex)
+    env = {**aws.env, **container_storage(tmp_path / "containers"), "GITHUB_SHA": SHA,
+           "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch"}
+    result = run_cli("build-push-ecr", "--repository", name, "--context", str(context), "--builder", "podman", env=env)
+    assert result.code == 0, result.log + result.stdout
+    [detail] = ecr.describe_images(repositoryName=name)["imageDetails"]
+    assert detail["imageDigest"] == result.outputs["digest"]
+    assert sorted(detail["imageTags"]) == ["main", "sha-90dd603"]
