@@ -15,11 +15,14 @@ from typing import Any
 
 from moto.codedeploy.responses import CodeDeployResponse
 from moto.ecr.responses import ECRResponse
+from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.responses import ELBV2Response
 from moto.logs.responses import LogsResponse
 
 from deploy_actions.emulator.codedeploy import api_deployments, api_revisions, api_targets
 from deploy_actions.emulator.ecr import api as ecr_api
+from deploy_actions.emulator.ecs import api_services as ecs_services
+from deploy_actions.emulator.ecs import api_tasks as ecs_tasks
 from deploy_actions.emulator.elbv2 import api_target_health
 from deploy_actions.emulator.logs import api_filter as logs_api
 
@@ -29,6 +32,7 @@ SERVICES: list[tuple[type, list[dict[str, Callable[..., Any]]]]] = [
     (ELBV2Response, [api_target_health.HANDLERS]),
     (LogsResponse, [logs_api.HANDLERS]),
     (ECRResponse, [ecr_api.HANDLERS]),
+    (EC2ContainerServiceResponse, [ecs_services.HANDLERS, ecs_tasks.HANDLERS]),
 ]
 
 _installed = False

@@ -66,6 +66,8 @@ def seed(clients: Clients, scenario: dict[str, Any], prefix: str = "") -> dict[s
     application = scenario.get("application")
     if application:
         _seed_application(clients, application, named, out)
+    if scenario.get("ecs"):
+        _seed_ecs(clients, scenario["ecs"], named, subnets, out)
     return out
 
 
@@ -82,7 +84,7 @@ def _seed_load_balancer(clients: Clients, spec: dict[str, Any], named: Callable[
         check = group.get("health_check") or {}
         arn = elbv2.create_target_group(
             Name=named(group["name"]), Protocol="HTTP", Port=int(group.get("port", 80)), VpcId=vpc,
-            TargetType="instance", HealthCheckPath=check.get("path", "/"),
+            TargetType=group.get("target_type", "instance"), HealthCheckPath=check.get("path", "/"),
             HealthCheckIntervalSeconds=int(check.get("interval", 30)),
             HealthCheckTimeoutSeconds=int(check.get("timeout", 5)),
             HealthyThresholdCount=int(check.get("healthy", 5)), UnhealthyThresholdCount=int(check.get("unhealthy", 2)),
@@ -147,3 +149,51 @@ def _seed_application(clients: Clients, spec: dict[str, Any], named: Callable[[s
         }
     codedeploy.create_deployment_group(**request)
     out["deployment_group"] = named(group["name"])
+
+
+def _seed_ecs(clients: Clients, spec: dict[str, Any], named: Callable[[str], str], subnets: list[str],
+              out: dict[str, Any]) -> None:
+    """A cluster, a task definition (one container) and a service, behind the scenario's target group."""
+    ecs = clients("ecs")
+    out["cluster"] = named(spec["cluster"])
+    ecs.create_cluster(clusterName=out["cluster"])
+    task = spec["task_definition"]
+    container = task["container"]
+    definition: dict[str, Any] = {
+        "name": container["name"], "image": container["image"], "essential": True,
+        "portMappings": [{"containerPort": int(container["port"]), "protocol": "tcp"}] if container.get("port") else [],
+        "environment": [{"name": k, "value": str(v)} for k, v in (container.get("environment") or {}).items()],
+    }
+    for key, field in (("command", "command"), ("labels", "dockerLabels"), ("health_check", "healthCheck")):
+        if container.get(key):
+            definition[field] = container[key]
+    out["task_definition_arn"] = ecs.register_task_definition(
+        family=named(task["family"]), networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+        cpu=str(task.get("cpu", "256")), memory=str(task.get("memory", "512")),
+        containerDefinitions=[definition])["taskDefinition"]["taskDefinitionArn"]
+    out["task_family"] = named(task["family"])
+    service = spec.get("service")
+    if not service:
+        return
+    security_group = clients("ec2").describe_security_groups()["SecurityGroups"][0]["GroupId"]
+    request: dict[str, Any] = {
+        "cluster": out["cluster"], "serviceName": named(service["name"]), "taskDefinition": out["task_definition_arn"],
+        "desiredCount": int(service.get("desired_count", 2)), "launchType": "FARGATE",
+        "networkConfiguration": {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [security_group],
+                                                         "assignPublicIp": "DISABLED"}},
+        "deploymentConfiguration": service.get("deployment_configuration") or {},
+    }
+    if service.get("target_group"):
+        load_balancer: dict[str, Any] = {"targetGroupArn": out["target_groups"][service["target_group"]],
+                                         "containerName": container["name"], "containerPort": int(container["port"])}
+        if service.get("advanced"):
+            advanced = service["advanced"]
+            load_balancer["advancedConfiguration"] = {
+                "alternateTargetGroupArn": out["target_groups"][advanced["alternate_target_group"]],
+                "productionListenerRule": out["rules"]["production"], "roleArn": SERVICE_ROLE}
+            if out["rules"].get("test"):
+                load_balancer["advancedConfiguration"]["testListenerRule"] = out["rules"]["test"]
+        request["loadBalancers"] = [load_balancer]
+        request["healthCheckGracePeriodSeconds"] = int(service.get("health_check_grace_period", 0))
+    out["service"] = named(service["name"])
+    out["service_arn"] = ecs.create_service(**request)["service"]["serviceArn"]

@@ -32,6 +32,7 @@ from deploy_actions.emulator.core.defaults import DEFAULT_ACCOUNT, DUMMY_CREDENT
 from deploy_actions.emulator.core.faults import Faults
 from deploy_actions.emulator.core.sandbox import Fleet
 from deploy_actions.emulator.ecr.service import Ecr
+from deploy_actions.emulator.ecs.engine import EcsEngine
 from deploy_actions.emulator.elbv2.alb import DataPlane
 from deploy_actions.emulator.elbv2.target_health import HealthTracker
 
@@ -112,12 +113,14 @@ class Emulator:
         services = Services(self.account, self.region, self.clock, self.fleet, self.health, self.faults,
                             self.internal_client, self.state_dir)
         self.engine = Engine(services, self.env())
+        self.ecs = EcsEngine(self.account, self.region, self.clock, self.health, self.internal_client)
         self.ecr = Ecr(self.account, self.region, self.clock, self.state_dir)
         self._threads = [threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                           name="emulator-http", daemon=True),
                          threading.Thread(target=self._control_loop, name="emulator-control", daemon=True)]
         for thread in self._threads:
             thread.start()
+        self.ecs.start()
 
     def stop(self) -> None:
         """Stop deployments, listeners, probes, and every process a hook started; then the server."""
@@ -128,6 +131,7 @@ class Emulator:
         self.engine.stop_all()
         self.fleet.close()
         self.engine.join()
+        self.ecs.stop()
         self._stopping.set()
         self.data_plane.close()
         self.health.close()
@@ -248,7 +252,7 @@ class Emulator:
         invalid = http_layer.malformed_version_response(environ, start_response)
         if invalid is not None:
             return invalid
-        runtime.set_current((self.engine, self.health, self.ecr))
+        runtime.set_current((self.engine, self.health, self.ecr, self.ecs))
         try:
             return self._moto(environ, start_response)
         finally:

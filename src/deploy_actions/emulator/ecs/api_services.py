@@ -1,0 +1,141 @@
+"""ECS service operations: moto's service records, driven by the emulator's ECS engine.
+
+CreateService keeps `deploymentConfiguration` and starts the first deployment; UpdateService creates
+a new PRIMARY deployment beside the ACTIVE one (new task definition, forceNewDeployment, network or
+load balancer change); DescribeServices is moto's, reading the snapshot the engine writes on each
+service; DeleteService stops the service's tasks. The Service Deployment APIs are new.
+Each function becomes a method of moto's `EC2ContainerServiceResponse` (see `extensions.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.ecs import responses as moto_responses
+
+from deploy_actions.emulator.core import runtime
+from deploy_actions.emulator.core.errors import AwsError
+from deploy_actions.emulator.ecs.engine import EcsEngine
+
+Handler = Any
+_moto = moto_responses.EC2ContainerServiceResponse
+_moto_create_service = _moto.create_service
+_moto_update_service = _moto.update_service
+_moto_delete_service = _moto.delete_service
+
+
+def _engine() -> EcsEngine:
+    engine = runtime.current(EcsEngine)
+    if engine is None:
+        raise AwsError("UnsupportedFeatureException", "This operation needs the deploy-actions emulator.")
+    return engine
+
+
+def create_service(self: Handler) -> ActionResult:
+    engine = runtime.current(EcsEngine)
+    created = _moto_create_service(self)
+    if engine is not None:
+        service = created.result["service"]  # type: ignore[index]
+        engine.adopt_service(service, self._get_params())
+    return created
+
+
+def update_service(self: Handler) -> ActionResult:
+    engine = runtime.current(EcsEngine)
+    if engine is None:
+        return _moto_update_service(self)
+    params = self._get_params()
+    cluster = params.get("cluster") or "default"
+    service = self.ecs_backend._get_service(cluster, str(params.get("service", "")).split("/")[-1])
+    task_definition = None
+    if params.get("taskDefinition"):
+        task_definition = self.ecs_backend.describe_task_definition(params["taskDefinition"]).arn
+    engine.update_service(service, params, task_definition)
+    return ActionResult({"service": service})
+
+
+def delete_service(self: Handler) -> ActionResult:
+    engine = runtime.current(EcsEngine)
+    if engine is not None:
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service"))
+        if int(service.desired_count) > 0 and not self._get_param("force", False):
+            raise AwsError("InvalidParameterException", "The service cannot be stopped while it is scaled above 0.")
+        engine.delete_service(service)
+    return _moto_delete_service(self)
+
+
+def list_service_deployments(self: Handler) -> ActionResult:
+    engine = _engine()
+    service = self.ecs_backend._get_service(self._get_param("cluster", "default"),
+                                            str(self._get_param("service", "")).split("/")[-1])
+    statuses = self._get_param("status") or []
+    created = self._get_param("createdAt") or {}
+    with engine.lock:
+        found = [sd for sd in engine.service_deployments.values() if sd.service_arn == service.arn
+                 and (not statuses or sd.status in statuses)
+                 and (created.get("before") is None or sd.created_at < _time(created["before"]))
+                 and (created.get("after") is None or sd.created_at > _time(created["after"]))]
+        found.sort(key=lambda sd: sd.created_at, reverse=True)  # newest first, as AWS lists them
+        start = int(self._get_param("nextToken") or 0)
+        size = int(self._get_param("maxResults") or 20)
+        page = [sd.brief() for sd in found[start:start + size]]
+    result: dict[str, Any] = {"serviceDeployments": page}
+    if start + size < len(found):
+        result["nextToken"] = str(start + size)
+    return ActionResult(result)
+
+
+def describe_service_deployments(self: Handler) -> ActionResult:
+    engine = _engine()
+    arns = self._get_param("serviceDeploymentArns") or []
+    with engine.lock:
+        found, failures = [], []
+        for arn in arns:
+            sd = engine.service_deployments.get(arn)
+            if sd is None:
+                failures.append({"arn": arn, "reason": "MISSING", "detail": "Service deployment not found."})
+            else:
+                found.append(sd.as_api())
+    return ActionResult({"serviceDeployments": found, "failures": failures})
+
+
+def describe_service_revisions(self: Handler) -> ActionResult:
+    engine = _engine()
+    arns = self._get_param("serviceRevisionArns") or []
+    with engine.lock:
+        found = [engine.revisions[arn] for arn in arns if arn in engine.revisions]
+        failures = [{"arn": arn, "reason": "MISSING", "detail": "Service revision not found."}
+                    for arn in arns if arn not in engine.revisions]
+    return ActionResult({"serviceRevisions": found, "failures": failures})
+
+
+def stop_service_deployment(self: Handler) -> ActionResult:
+    engine = _engine()
+    arn = self._get_param("serviceDeploymentArn")
+    stop_type = self._get_param("stopType") or "ROLLBACK"
+    if stop_type not in ("ABORT", "ROLLBACK"):
+        raise AwsError("InvalidParameterException", f"stopType must be ABORT or ROLLBACK, not {stop_type}.")
+    engine.stop_service_deployment(str(arn), stop_type)
+    return ActionResult({"serviceDeploymentArn": arn})
+
+
+def _time(value: Any) -> Any:
+    from datetime import UTC, datetime
+
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, tz=UTC).replace(tzinfo=None)
+    return value
+
+
+HANDLERS = {
+    "create_service": create_service,
+    "update_service": update_service,
+    "delete_service": delete_service,
+    "list_service_deployments": list_service_deployments,
+    "describe_service_deployments": describe_service_deployments,
+    "describe_service_revisions": describe_service_revisions,
+    "stop_service_deployment": stop_service_deployment,
+}
+
+

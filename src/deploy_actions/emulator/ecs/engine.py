@@ -1,0 +1,808 @@
+"""The ECS engine: one thread drives every service's deployments and every task.
+
+moto keeps clusters, task definitions and the service records; the engine keeps what moto lacks
+(deployments, tasks, events, service deployments and revisions) and writes each service's
+snapshot onto moto's service object, so DescribeServices answers with it. Rolling deployments
+(deploymentController ECS) honour minimumHealthyPercent and maximumPercent; tasks register in the
+service's target groups and count as healthy when the emulator's health tracker says so; the
+deployment circuit breaker and deployment alarms fail a rollout and roll back to the last
+COMPLETED service revision. Times are emulated (`Clock`).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import secrets
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from moto.core.utils import utcnow
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+
+from deploy_actions.emulator.core.clock import Clock
+from deploy_actions.emulator.core.errors import AwsError
+from deploy_actions.emulator.ecs import model
+from deploy_actions.emulator.ecs.model import Deployment, ServiceDeployment, Task, breaker_threshold
+from deploy_actions.emulator.ecs.tasks import (
+    AddressPool,
+    DockerContainer,
+    Fate,
+    StandIn,
+    container_port,
+    docker_available,
+    essential_container,
+    wants_docker,
+)
+
+TICK = 0.05  # real seconds
+MAX_EVENTS = 100
+DOCKER_POLL = 0.5  # real seconds between `docker inspect`s of a running container
+ALARM_POLL = 0.3  # real seconds between DescribeAlarms of a monitored deployment
+DEFAULT_ALARM_BAKE = 60.0  # emulated seconds of alarm monitoring after the tasks are healthy
+BACKOFF_BASE, BACKOFF_MAX = 10.0, 900.0  # emulated seconds: the scheduler's launch throttle after failures
+DEFAULT_CONFIGURATION: dict[str, Any] = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200, "minimumHealthyPercent": 100, "strategy": "ROLLING",
+}
+
+log = logging.getLogger(__name__)
+
+
+class TargetHealth(Protocol):
+    """What the engine asks the emulator's ELB health tracker (`elbv2.target_health.HealthTracker`)."""
+
+    def state_of(self, arn: str, target_id: str) -> str | None: ...
+
+Action = Callable[[], None]
+
+
+@dataclass(eq=False)
+class ServiceRun:
+    service: Any  # moto's Service
+    configuration: dict[str, Any]
+    grace: float = 0.0
+    deployments: list[Deployment] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    last_completed: str | None = None  # service revision ARN
+    current: ServiceDeployment | None = None
+    bake_until: float | None = None
+    backoff_until: float = 0.0
+    launch_failures: int = 0
+    frozen: bool = False
+    requested: str | None = None  # ROLLBACK or ABORT asked by StopServiceDeployment
+    alarm_next: float = 0.0
+    alarm_bake: float = DEFAULT_ALARM_BAKE
+    registered: dict[str, int] = field(default_factory=dict)  # targets (de)registered since the last event
+    deregistered: dict[str, int] = field(default_factory=dict)
+
+    def target_events(self) -> None:
+        for verb, counts in (("registered", self.registered), ("deregistered", self.deregistered)):
+            for group_arn, count in counts.items():
+                self.event(f"(service {self.name}) {verb} {count} targets in (target-group {group_arn})")
+            counts.clear()
+
+    @property
+    def name(self) -> str:
+        return str(self.service.name)
+
+    def event(self, message: str) -> None:
+        self.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": utcnow(), "message": message})
+        del self.events[MAX_EVENTS:]
+
+
+class EcsEngine:
+    def __init__(self, account: str, region: str, clock: Clock, health: TargetHealth,
+                 internal_client: Callable[[str], Any]) -> None:
+        self.account, self.region, self.clock = account, region, clock
+        self.health = health
+        self._client = internal_client
+        self.lock = threading.RLock()
+        self.runs: dict[str, ServiceRun] = {}  # by service ARN
+        self.tasks: dict[str, Task] = {}  # by task ARN
+        self.service_deployments: dict[str, ServiceDeployment] = {}
+        self.revisions: dict[str, dict[str, Any]] = {}
+        self._active: set[Task] = set()  # tasks not yet STOPPED
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ecs-docker")
+        self._docker: bool | None = None
+        self._docker_next: dict[Task, float] = {}
+        self.addresses = AddressPool(128 + secrets.randbelow(64))
+
+    @property
+    def backend(self) -> EC2ContainerServiceBackend:
+        return ecs_backends[self.account][self.region]
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._loop, name="emulator-ecs", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        with self.lock:
+            tasks = list(self._active)
+            self._active.clear()
+        for task in tasks:
+            if task.stand_in is not None:
+                task.stand_in.close()
+            if task.docker is not None:
+                task.docker.remove()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(TICK):
+            try:
+                self.tick()
+            except Exception:  # the loop must survive anything one service does
+                log.exception("ECS engine tick failed")
+
+    def docker(self) -> bool:
+        if self._docker is None:
+            self._docker = docker_available()
+        return self._docker
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def _arn(self, kind: str, rest: str) -> str:
+        return f"arn:aws:ecs:{self.region}:{self.account}:{kind}/{rest}"
+
+    # -- services ------------------------------------------------------------------------------
+
+    def adopt_service(self, service: Any, params: dict[str, Any]) -> None:
+        """A service moto just created: its deployment configuration kept, its first deployment started."""
+        configuration = _merged(copy.deepcopy(DEFAULT_CONFIGURATION), params.get("deploymentConfiguration") or {})
+        with self.lock:
+            run = ServiceRun(service, configuration, float(params.get("healthCheckGracePeriodSeconds") or 0))
+            service.deployment_configuration = configuration
+            service.health_check_grace_period_seconds = params.get("healthCheckGracePeriodSeconds")
+            self.runs[service.arn] = run
+            if _controller(service) == "ECS" and service.task_definition:
+                self._new_deployment(run, str(service.task_definition))
+            self._publish(run)
+
+    def update_service(self, service: Any, params: dict[str, Any], task_definition: str | None) -> None:
+        with self.lock:
+            run = self.runs.get(service.arn)
+            if run is None:  # created before the emulator served ECS (moto directly): adopt it now
+                self.adopt_service(service, {})
+                run = self.runs[service.arn]
+            if params.get("deploymentConfiguration"):
+                run.configuration = _merged(run.configuration, params["deploymentConfiguration"])
+                service.deployment_configuration = run.configuration
+            if params.get("desiredCount") is not None:
+                service.desired_count = int(params["desiredCount"])
+            if params.get("healthCheckGracePeriodSeconds") is not None:
+                run.grace = float(params["healthCheckGracePeriodSeconds"])
+                service.health_check_grace_period_seconds = params["healthCheckGracePeriodSeconds"]
+            changed = False
+            for key, attribute in (("loadBalancers", "load_balancers"),
+                                   ("networkConfiguration", "network_configuration"),
+                                   ("platformVersion", "platform_version")):
+                if params.get(key) is not None and params[key] != getattr(service, attribute, None):
+                    setattr(service, attribute, params[key])
+                    changed = True
+            primary = run.deployments[0] if run.deployments else None
+            if task_definition and (primary is None or task_definition != primary.task_definition):
+                changed = True
+            if _controller(service) == "ECS" and (changed or params.get("forceNewDeployment")):
+                self._new_deployment(run, task_definition or str(service.task_definition))
+            elif primary is not None:
+                primary.desired = int(service.desired_count)
+            run.frozen = False
+            self._publish(run)
+
+    def delete_service(self, service: Any) -> None:
+        with self.lock:
+            run = self.runs.pop(service.arn, None)
+            if run is None:
+                return
+            now = self.clock.monotonic()
+            actions: list[Action] = []
+            for deployment in run.deployments:
+                for task in deployment.alive():
+                    self._stop_task(task, "Service deleted", "ServiceSchedulerInitiated", now, actions, run)
+        _run_all(actions)
+
+    def _revision(self, run: ServiceRun, task_definition: str) -> str:
+        service = run.service
+        arn = self._arn("service-revision", f"{service.cluster_name}/{service.name}/"
+                        + "".join(secrets.choice("0123456789") for _ in range(19)))
+        definition = self.backend.describe_task_definition(task_definition)
+        revision: dict[str, Any] = {
+            "serviceRevisionArn": arn, "serviceArn": service.arn, "clusterArn": service.cluster_arn,
+            "taskDefinition": definition.arn, "launchType": service.launch_type or "EC2",
+            "loadBalancers": copy.deepcopy(service.load_balancers or []),
+            "containerImages": [{"containerName": c["name"], "image": c.get("image", "")}
+                                for c in definition.container_definitions],
+            "createdAt": utcnow(),
+        }
+        if getattr(service, "network_configuration", None):
+            revision["networkConfiguration"] = service.network_configuration
+        if service.launch_type == "FARGATE":
+            revision["platformVersion"], revision["platformFamily"] = "1.4.0", "Linux"
+        self.revisions[arn] = revision
+        return arn
+
+    def _new_deployment(self, run: ServiceRun, task_definition: str) -> None:
+        service = run.service
+        definition = self.backend.describe_task_definition(task_definition)
+        service.task_definition = definition.arn
+        revision = self._revision(run, definition.arn)
+        run.deployments = [d for d in run.deployments if d.alive()]
+        if run.current is not None and run.current.status not in model.FINISHED:
+            run.current.set_status(model.STOPPED, "Service deployment superseded by a newer service deployment.")
+        configuration = copy.deepcopy(run.configuration)
+        sd = ServiceDeployment(
+            self._arn("service-deployment", f"{service.cluster_name}/{service.name}/{model.random_id()}"),
+            service.arn, service.cluster_arn, revision, [d.revision for d in run.deployments], configuration)
+        breaker = configuration.get("deploymentCircuitBreaker") or {}
+        desired = int(service.desired_count)
+        if breaker.get("enable"):
+            sd.breaker_status, sd.threshold = "MONITORING", breaker_threshold(breaker, desired)
+        if (configuration.get("alarms") or {}).get("enable"):
+            sd.alarms_status = "MONITORING"
+        sd.set_status(model.IN_PROGRESS)
+        sd.started_at = utcnow()
+        self.service_deployments[sd.arn] = sd
+        for deployment in run.deployments:
+            deployment.status = "ACTIVE"
+        network = getattr(service, "network_configuration", None) or None
+        run.deployments.insert(0, Deployment(model.deployment_id(), definition.arn, revision, desired,
+                                             service.launch_type, network, sd))
+        run.current, run.bake_until, run.requested = sd, None, None
+        run.launch_failures, run.backoff_until = 0, 0.0
+
+    def _roll_back(self, run: ServiceRun, reason: str) -> None:
+        failed = run.deployments[0]
+        sd = failed.service_deployment
+        target = run.last_completed
+        assert target is not None
+        sd.set_status(model.ROLLBACK_IN_PROGRESS)
+        sd.rollback = {"reason": reason, "startedAt": utcnow(), "serviceRevisionArn": target}
+        task_definition = self.revisions[target]["taskDefinition"]
+        for deployment in run.deployments:
+            deployment.status = "ACTIVE"
+        rollback = Deployment(model.deployment_id(), task_definition, target, int(run.service.desired_count),
+                              run.service.launch_type,
+                              getattr(run.service, "network_configuration", None) or None, sd, rollback=True)
+        # The tasks still running the revision rolled back to are the rollback deployment's own.
+        for deployment in [d for d in run.deployments if d.revision == target]:
+            rollback.tasks.extend(deployment.tasks)
+            run.deployments.remove(deployment)
+        for task in rollback.tasks:
+            task.deployment = rollback.id
+        run.deployments.insert(0, rollback)
+        run.service.task_definition = task_definition
+        run.bake_until, run.launch_failures, run.backoff_until = None, 0, 0.0
+        run.event(f"(service {run.name}) (deployment {failed.id}) rolling back to deployment {rollback.id}.")
+
+    def _fail(self, run: ServiceRun, why: str, rollout_reason: str, rollback: bool) -> None:
+        primary = run.deployments[0]
+        sd = primary.service_deployment
+        primary.rollout_state, primary.rollout_reason, primary.updated_at = "FAILED", rollout_reason, utcnow()
+        run.event(f"(service {run.name}) (deployment {primary.id}) deployment failed: {why}.")
+        if primary.rollback:
+            sd.set_status(model.ROLLBACK_FAILED, f"Rollback failed: {why}.")
+        elif rollback and run.last_completed is not None:
+            self._roll_back(run, f"Service deployment rolled back because {why}.")
+        else:
+            sd.set_status(model.STOPPED, f"Service deployment failed: {why}.")
+
+    # -- service deployments -------------------------------------------------------------------
+
+    def stop_service_deployment(self, arn: str, stop_type: str) -> None:
+        with self.lock:
+            sd = self.service_deployments.get(arn)
+            if sd is None:
+                raise AwsError("ServiceDeploymentNotFoundException", f"Service deployment {arn} was not found.")
+            if sd.status not in (model.PENDING, model.IN_PROGRESS):
+                raise AwsError("ConflictException", f"The service deployment is {sd.status} and can't be stopped.")
+            run = self.runs.get(sd.service_arn)
+            if run is None or run.current is not sd:
+                raise AwsError("ConflictException", "The service deployment is not the service's current one.")
+            if stop_type == "ROLLBACK":
+                if run.last_completed is None:
+                    raise AwsError("InvalidParameterException",
+                                   "There is no successful service revision to roll back to.")
+                sd.set_status(model.ROLLBACK_REQUESTED)
+            else:
+                sd.set_status(model.STOP_REQUESTED)
+            run.requested = stop_type
+
+    def _counts(self, run: ServiceRun) -> None:
+        counts: dict[str, tuple[int, int, int]] = {}
+        for deployment in run.deployments:
+            requested = deployment.desired if deployment.status == "PRIMARY" else len(deployment.alive())
+            before = counts.get(deployment.revision, (0, 0, 0))
+            counts[deployment.revision] = (before[0] + requested, before[1] + deployment.running(),
+                                           before[2] + deployment.pending())
+        for sd in {d.service_deployment for d in run.deployments}:
+            if sd.status not in model.FINISHED or sd is run.current:
+                sd.counts = {arn: counts.get(arn, (0, 0, 0)) for arn in [sd.target_revision, *sd.source_revisions]}
+
+    def _publish(self, run: ServiceRun) -> None:
+        service = run.service
+        run.target_events()
+        self._counts(run)
+        service.deployments = [d.as_api() for d in run.deployments]
+        service.events = list(run.events)
+        service.running_count = sum(d.running() for d in run.deployments)
+        service.pending_count = sum(d.pending() for d in run.deployments)
+        service.deployment_configuration = run.configuration
+        if run.current is not None:
+            service.current_service_deployment = run.current.arn
+        revisions: dict[str, list[int]] = {}
+        for deployment in run.deployments:
+            if deployment.alive() or deployment.status == "PRIMARY":
+                found = revisions.setdefault(deployment.revision, [0, 0, 0])
+                found[0] += deployment.desired if deployment.status == "PRIMARY" else len(deployment.alive())
+                found[1] += deployment.running()
+                found[2] += deployment.pending()
+        service.current_service_revisions = [
+            {"arn": arn, "requestedTaskCount": r, "runningTaskCount": n, "pendingTaskCount": p}
+            for arn, (r, n, p) in revisions.items()]
+
+    # -- tasks ---------------------------------------------------------------------------------
+
+    def run_task(self, cluster: Any, definition: Any, count: int, *, group: str | None, started_by: str,
+                 launch_type: str, overrides: dict[str, Any], tags: list[dict[str, str]]) -> list[Task]:
+        with self.lock:
+            now = self.clock.monotonic()
+            return [self._new_task(cluster.arn, str(cluster.name), definition, group or f"family:{definition.family}",
+                                   started_by, launch_type, overrides, now, tags=tags) for _ in range(count)]
+
+    def _new_task(self, cluster_arn: str, cluster_name: str, definition: Any, group: str, started_by: str,
+                  launch_type: str, overrides: dict[str, Any], now: float, *, tags: list[dict[str, str]] | None = None,
+                  service_arn: str | None = None, deployment: str | None = None) -> Task:
+        container = essential_container(definition.container_definitions)
+        container_overrides = {}
+        for found in (overrides or {}).get("containerOverrides") or []:
+            if found.get("name") == container["name"]:
+                container_overrides = found
+        task = Task(self._arn("task", f"{cluster_name}/{uuid.uuid4().hex}"), cluster_arn, definition, container,
+                    Fate.of(container.get("dockerLabels") or {}), self.addresses.allocate(),
+                    container_port(container), group, started_by, launch_type, overrides or {}, now,
+                    tags=tags or [], service_arn=service_arn, deployment=deployment)
+        task.container_overrides = container_overrides
+        self.tasks[task.arn] = task
+        self._active.add(task)
+        return task
+
+    def stop_task(self, task: Task, reason: str) -> None:
+        actions: list[Action] = []
+        with self.lock:
+            if task.alive:
+                run = self.runs.get(task.service_arn or "")
+                self._stop_task(task, reason, "UserInitiated", self.clock.monotonic(), actions, run)
+        _run_all(actions)
+
+    def _stop_task(self, task: Task, reason: str, code: str, now: float, actions: list[Action],
+                   run: ServiceRun | None, *, failed: bool = False, exit_code: int | None = None) -> None:
+        if not task.alive:
+            return
+        task.desired_status, task.stopping_at, task.version = "STOPPED", utcnow(), task.version + 1
+        task.stopped_reason, task.stop_code, task.failed = reason, code, failed
+        if exit_code is not None:
+            task.exit_code = exit_code
+        drain = 0.0
+        if task.registered and run is not None:
+            for group_arn in task.registered:
+                drain = max(drain, self._deregistration_delay(group_arn))
+                actions.append(self._deregister(group_arn, task))
+                run.deregistered[group_arn] = run.deregistered.get(group_arn, 0) + 1
+            task.registered = []
+        if task.last_status in ("PROVISIONING", "PENDING") and task.docker is None:
+            self._finish(task)
+        else:
+            task.last_status = "DEACTIVATING" if drain else "STOPPING"
+            task.stop_due = now + drain
+
+    def _finish(self, task: Task) -> None:
+        task.last_status, task.stopped_at, task.version = "STOPPED", utcnow(), task.version + 1
+        task.health_status = "UNKNOWN"
+        if task.stand_in is not None:
+            task.stand_in.close()
+            task.stand_in = None
+            if task.exit_code is None and task.running_since is not None:
+                task.exit_code = 0
+        if task.docker is not None:
+            container = task.docker
+            task.docker = None
+
+            def stop() -> None:
+                code = container.stop()
+                with self.lock:
+                    if task.exit_code is None and code is not None:
+                        task.exit_code = code
+
+            self._pool.submit(stop)
+        self._active.discard(task)
+
+    def _deregistration_delay(self, group_arn: str) -> float:
+        from moto.elbv2.models import elbv2_backends
+
+        group = elbv2_backends[self.account][self.region].target_groups.get(group_arn)
+        if group is None:
+            return 0.0
+        return float(str(group.attributes.get("deregistration_delay.timeout_seconds", 300)))
+
+    def _register(self, group_arn: str, task: Task, port: int) -> Action:
+        def register() -> None:
+            self._client("elbv2").register_targets(TargetGroupArn=group_arn, Targets=[{"Id": task.ip, "Port": port}])
+        return register
+
+    def _deregister(self, group_arn: str, task: Task) -> Action:
+        port = task.port
+
+        def deregister() -> None:
+            target: dict[str, Any] = {"Id": task.ip}
+            if port is not None:
+                target["Port"] = port
+            self._client("elbv2").deregister_targets(TargetGroupArn=group_arn, Targets=[target])
+        return deregister
+
+    def _step_task(self, task: Task, now: float, actions: list[Action]) -> None:
+        run = self.runs.get(task.service_arn or "")
+        fate = task.fate
+        if not task.alive:
+            if task.stop_due is not None and now >= task.stop_due:
+                self._finish(task)
+            return
+        if task.last_status == "PROVISIONING":
+            task.last_status, task.version = "PENDING", task.version + 1
+            return
+        if task.last_status == "PENDING":
+            if task.docker is not None or task.starting:
+                return  # a docker run is under way (_docker_started moves it on)
+            if now - task.created < fate.start_seconds:
+                return
+            if fate.fail_to_start:
+                task.container_reason = fate.fail_to_start
+                self._stop_task(task, fate.fail_to_start, "TaskFailedToStart", now, actions, run, failed=True)
+                return
+            image = str(task.container.get("image", ""))
+            if wants_docker(image, fate, self.docker):
+                self._start_docker(task)
+                return
+            try:
+                task.stand_in = StandIn(task.ip, task.port, fate.body or f"{task.definition.family}:"
+                                        f"{task.definition.revision}", fate.unhealthy)
+            except OSError as error:
+                reason = f"CannotStartContainerError: {error}"
+                task.container_reason = reason
+                self._stop_task(task, reason, "TaskFailedToStart", now, actions, run, failed=True)
+                return
+            self._running(task, now)
+            return
+        if task.last_status != "RUNNING":
+            return
+        if task.docker is not None:
+            self._poll_docker(task, now)
+            return
+        if task.container.get("healthCheck"):
+            check = task.container["healthCheck"]
+            due = float(check.get("startPeriod", 0)) + float(check.get("interval", 30)) * int(check.get("retries", 3))
+            if fate.unhealthy and now - (task.running_since or now) >= due:
+                task.health_status = "UNHEALTHY"
+                self._stop_task(task, "Task failed container health checks", "TaskFailedToStart", now, actions,
+                                run, failed=True)
+                return
+        if fate.exit_code is not None and now - (task.running_since or now) >= fate.exit_after:
+            self._exited(task, fate.exit_code, now, actions, run)
+
+    def _running(self, task: Task, now: float) -> None:
+        task.last_status, task.started_at, task.running_since = "RUNNING", utcnow(), now
+        task.version += 1
+        if task.container.get("healthCheck"):
+            task.health_status = "UNHEALTHY" if task.fate.unhealthy else "HEALTHY"
+
+    def _exited(self, task: Task, code: int, now: float, actions: list[Action], run: ServiceRun | None) -> None:
+        reason = task.fate.stopped_reason or "Essential container in task exited"
+        task.container_reason = None
+        self._stop_task(task, reason, "EssentialContainerExited", now, actions, run,
+                        failed=run is not None or code != 0, exit_code=code)
+        if task.docker is None and task.stand_in is not None:
+            self._finish(task)
+
+    def _start_docker(self, task: Task) -> None:
+        overrides = task.container_overrides
+        container = DockerContainer(f"ecs-{task.id}", str(task.container.get("image", "")), task.ip, task.port,
+                                    task.container, overrides)
+        task.starting = True
+
+        def start() -> None:
+            container.start()
+            with self.lock:
+                task.starting = False
+                now = self.clock.monotonic()
+                if container.error:
+                    task.container_reason = container.error
+                    actions: list[Action] = []
+                    self._stop_task(task, container.error, "TaskFailedToStart", now, actions,
+                                    self.runs.get(task.service_arn or ""), failed=True)
+                    container.remove()
+                    return
+                task.docker = container
+                if not task.alive:  # stopped while it started
+                    self._finish(task)
+                    return
+                self._running(task, now)
+
+        self._pool.submit(start)
+
+    def _poll_docker(self, task: Task, now: float) -> None:
+        import time
+
+        real = time.monotonic()
+        if self._docker_next.get(task, 0) > real:
+            return
+        self._docker_next[task] = real + DOCKER_POLL * 20  # until this poll answers
+        container = task.docker
+        assert container is not None
+
+        def poll() -> None:
+            state, code = container.status()
+            with self.lock:
+                self._docker_next[task] = time.monotonic() + DOCKER_POLL
+                if state in ("exited", "dead", "missing") and task.alive and task.docker is container:
+                    actions: list[Action] = []
+                    self._exited(task, code if code is not None else 137, self.clock.monotonic(), actions,
+                                 self.runs.get(task.service_arn or ""))
+                    task.docker = None
+                    self._pool.submit(container.remove)
+                    self._finish(task)
+                    _run_all(actions)
+
+        self._pool.submit(poll)
+
+    # -- the rolling scheduler -----------------------------------------------------------------
+
+    def _healthy(self, run: ServiceRun, task: Task, now: float) -> str:
+        """'healthy', 'unhealthy' or 'pending' for the scheduler."""
+        if not task.alive or task.last_status != "RUNNING":
+            return "pending"
+        groups = [lb["targetGroupArn"] for lb in run.service.load_balancers or [] if lb.get("targetGroupArn")]
+        if groups:
+            if set(task.registered) != set(groups):
+                return "pending"
+            states = [self.health.state_of(group, task.ip) for group in groups]
+            if any(s == "unhealthy" for s in states):
+                in_grace = now - (task.running_since or now) < run.grace
+                return "pending" if in_grace else "unhealthy"
+            return "healthy" if all(s == "healthy" for s in states) else "pending"
+        if task.container.get("healthCheck"):
+            return "healthy" if task.health_status == "HEALTHY" else "pending"
+        return "healthy"
+
+    def _step_service(self, run: ServiceRun, now: float, actions: list[Action]) -> None:
+        if not run.deployments:
+            return
+        service = run.service
+        primary = run.deployments[0]
+        sd = primary.service_deployment
+        desired = int(service.desired_count)
+        primary.desired = desired
+        breaker = run.configuration.get("deploymentCircuitBreaker") or {}
+        # tasks that failed on their own since the last step
+        for deployment in run.deployments:
+            for task in deployment.tasks:
+                if task.failed and not task.counted:
+                    task.counted = True
+                    deployment.failed_tasks += 1
+                    deployment.updated_at = utcnow()
+                    if deployment is primary:
+                        run.launch_failures += 1
+                        run.backoff_until = now + min(BACKOFF_BASE * 2 ** (run.launch_failures - 1), BACKOFF_MAX)
+                        if primary.rollout_state == "IN_PROGRESS" and not primary.rollback:
+                            sd.failure_count += 1
+        if run.requested:
+            self._requested(run)
+            primary = run.deployments[0]
+        # health, target registration
+        health: dict[Task, str] = {}
+        groups = [(lb["targetGroupArn"], int(lb.get("containerPort") or 0)) for lb in service.load_balancers or []
+                  if lb.get("targetGroupArn")]
+        for deployment in run.deployments:
+            for task in deployment.alive():
+                if task.last_status == "RUNNING":
+                    for group_arn, port in groups:
+                        if group_arn not in task.registered:
+                            task.registered.append(group_arn)
+                            actions.append(self._register(group_arn, task, port or task.port or 80))
+                            run.registered[group_arn] = run.registered.get(group_arn, 0) + 1
+                state = self._healthy(run, task, now)
+                if state == "unhealthy":
+                    self._stop_task(task, f"Task failed ELB health checks in (target-group {task.registered[0]})",
+                                    "ServiceSchedulerInitiated", now, actions, run, failed=True)
+                    continue
+                if state == "healthy" and not task.seen_healthy:
+                    task.seen_healthy = True
+                    if deployment is primary and breaker.get("resetOnHealthyTask", True) \
+                            and primary.rollout_state == "IN_PROGRESS" and not primary.rollback:
+                        sd.failure_count = 0
+                health[task] = state
+        if run.frozen:
+            self._publish(run)
+            return
+        # failure detection
+        if primary.rollout_state == "IN_PROGRESS" and breaker.get("enable") and sd.threshold \
+                and sd.failure_count >= sd.threshold and not primary.rollback:
+            sd.breaker_status = "TRIGGERED"
+            self._fail(run, "tasks failed to start", "ECS deployment circuit breaker: tasks failed to start.",
+                       bool(breaker.get("rollback")))
+            primary = run.deployments[0]
+        if sd.triggered_alarms and primary.rollout_state == "IN_PROGRESS" and not primary.rollback \
+                and sd.alarms_status == "MONITORING":
+            sd.alarms_status = "TRIGGERED"
+            names = ", ".join(sd.triggered_alarms)
+            self._fail(run, "alarm detected", f"ECS deployment {primary.id} failed: alarm(s) [{names}] in ALARM state.",
+                       bool((run.configuration.get("alarms") or {}).get("rollback")))
+            primary = run.deployments[0]
+        # scale
+        maximum = math.floor(desired * int(run.configuration.get("maximumPercent", 200)) / 100)
+        minimum = math.ceil(desired * int(run.configuration.get("minimumHealthyPercent", 100)) / 100)
+        alive = sum(len(d.alive()) for d in run.deployments)
+        launching = primary.rollout_state != "FAILED"
+        need = desired - len(primary.alive())
+        if launching and need > 0 and now >= run.backoff_until:
+            count = min(need, max(maximum - alive, 0))
+            if count == 0 and alive == 0:
+                count = min(need, max(desired, 1))
+            started = [self._new_task(service.cluster_arn, service.cluster_name,
+                                      self.backend.describe_task_definition(primary.task_definition),
+                                      f"service:{service.name}", primary.id, service.launch_type or "EC2", {}, now,
+                                      service_arn=service.arn, deployment=primary.id) for _ in range(count)]
+            primary.tasks.extend(started)
+            if started:
+                primary.updated_at = utcnow()
+                run.event(f"(service {run.name}) has started {len(started)} tasks: "
+                          + " ".join(f"(task {t.id})" for t in started) + ".")
+        elif need < 0:
+            extra = sorted(primary.alive(), key=lambda t: health.get(t) == "healthy")[:-need]
+            for task in extra:
+                self._stop_task(task, f"Scaling activity initiated by (deployment {primary.id})",
+                                "ServiceSchedulerInitiated", now, actions, run)
+            if extra:
+                run.event(f"(service {run.name}) has stopped {len(extra)} running tasks: "
+                          + " ".join(f"(task {t.id})" for t in extra) + ".")
+        # Older tasks serving (healthy, or running and still in their health checks) count toward the
+        # minimum; new tasks count once healthy. Older tasks that serve nothing go at once.
+        def serving(task: Task, older: bool) -> bool:
+            return health.get(task) == "healthy" or (older and task.last_status == "RUNNING"
+                                                      and health.get(task) == "pending")
+
+        healthy = sum(1 for i, d in enumerate(run.deployments) for t in d.alive() if serving(t, i > 0))
+        stopped: list[Task] = []
+        for deployment in run.deployments[1:]:
+            if deployment.frozen:
+                continue
+            for task in deployment.alive():
+                if serving(task, True):
+                    if healthy - 1 < minimum:
+                        continue
+                    healthy -= 1
+                self._stop_task(task, f"Scaling activity initiated by (deployment {primary.id})",
+                                "ServiceSchedulerInitiated", now, actions, run)
+                stopped.append(task)
+        if stopped:
+            run.event(f"(service {run.name}) has stopped {len(stopped)} running tasks: "
+                      + " ".join(f"(task {t.id})" for t in stopped) + ".")
+        run.target_events()
+        # completion: the primary's tasks healthy, every older task stopped
+        primary_healthy = sum(1 for t in primary.alive() if health.get(t) == "healthy")
+        steady = (primary.rollout_state == "IN_PROGRESS" and primary_healthy == desired
+                  and len(primary.alive()) == desired
+                  and not any(t.last_status != "STOPPED" for d in run.deployments[1:] for t in d.tasks))
+        if steady and sd.alarms_status == "MONITORING" and not primary.rollback:
+            if run.bake_until is None:
+                run.bake_until = now + run.alarm_bake
+            steady = now >= run.bake_until
+        if steady:
+            primary.rollout_state, primary.updated_at = "COMPLETED", utcnow()
+            primary.rollout_reason = f"ECS deployment {primary.id} completed."
+            run.deployments = [primary]
+            if sd.breaker_status == "MONITORING":
+                sd.breaker_status = "MONITORING_COMPLETE"
+            if sd.alarms_status == "MONITORING":
+                sd.alarms_status = "MONITORING_COMPLETE"
+            sd.set_status(model.ROLLBACK_SUCCESSFUL if primary.rollback else model.SUCCESSFUL)
+            run.last_completed = primary.revision
+            run.event(f"(service {run.name}) (deployment {primary.id}) deployment completed.")
+            run.event(f"(service {run.name}) has reached a steady state.")
+        self._publish(run)
+
+    def _requested(self, run: ServiceRun) -> None:
+        primary = run.deployments[0]
+        sd = primary.service_deployment
+        requested, run.requested = run.requested, None
+        if sd is not run.current or sd.status not in (model.ROLLBACK_REQUESTED, model.STOP_REQUESTED):
+            return
+        primary.updated_at = utcnow()
+        if requested == "ROLLBACK" and run.last_completed is not None:
+            primary.rollout_state = "FAILED"
+            primary.rollout_reason = f"ECS deployment {primary.id} stopped: rollback requested."
+            if sd.breaker_status == "MONITORING":
+                sd.breaker_status = "MONITORING_COMPLETE"
+            if sd.alarms_status == "MONITORING":
+                sd.alarms_status = "MONITORING_COMPLETE"
+            self._roll_back(run, "Service deployment rolled back by StopServiceDeployment.")
+        else:
+            primary.rollout_state = "FAILED"
+            primary.rollout_reason = f"ECS deployment {primary.id} stopped."
+            sd.set_status(model.STOPPED, "Service deployment stopped by StopServiceDeployment (ABORT).")
+            run.frozen = True
+
+    # -- alarms --------------------------------------------------------------------------------
+
+    def _alarm_checks(self) -> None:
+        import time
+
+        real = time.monotonic()
+        with self.lock:
+            due = []
+            for run in self.runs.values():
+                if not run.deployments or run.alarm_next > real:
+                    continue
+                sd = run.deployments[0].service_deployment
+                names = list((sd.configuration.get("alarms") or {}).get("alarmNames") or [])
+                if sd.alarms_status == "MONITORING" and names and not run.deployments[0].rollback \
+                        and run.deployments[0].rollout_state == "IN_PROGRESS":
+                    run.alarm_next = real + ALARM_POLL
+                    due.append((run, sd, names))
+        for run, sd, names in due:
+            try:
+                alarms = self._client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+            except Exception:
+                log.exception("DescribeAlarms for %s failed", run.name)
+                continue
+            with self.lock:
+                bake = max([float(a.get("Period") or 60) * int(a.get("EvaluationPeriods") or 1) for a in alarms]
+                           or [DEFAULT_ALARM_BAKE])
+                run.alarm_bake = bake
+                triggered = [a["AlarmName"] for a in alarms if a.get("StateValue") == "ALARM"]
+                if triggered and sd.alarms_status == "MONITORING":
+                    sd.triggered_alarms = triggered
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        actions: list[Action] = []
+        with self.lock:
+            now = self.clock.monotonic()
+            for task in list(self._active):
+                self._step_task(task, now, actions)
+            for run in list(self.runs.values()):
+                self._step_service(run, now, actions)
+        _run_all(actions)
+        self._alarm_checks()
+
+
+def _run_all(actions: list[Action]) -> None:
+    for action in actions:
+        try:
+            action()
+        except Exception:
+            log.exception("ECS engine action failed")
+
+
+def _controller(service: Any) -> str:
+    return str((service.deployment_controller or {}).get("type") or "ECS")
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        merged[key] = copy.deepcopy(value)
+    return merged
+

@@ -1,0 +1,206 @@
+"""Tasks: what a task definition's essential container does, as a stand-in or under Docker.
+
+Every task gets its own loopback address (its "ENI"), 127.<n>.x.y, and listens on its container
+port there, so an IP target group reaches it at `<address>:<containerPort>` as on AWS.
+
+A stand-in task (the default) is a small HTTP server that answers every path with 200 and the body
+`<family>:<revision>`. Docker labels on the essential container set its fate (docs/emulator.md):
+
+    deploy-actions.emulator.start-seconds   emulated seconds from PROVISIONING to RUNNING (15)
+    deploy-actions.emulator.fail-to-start   the task stops before RUNNING with this stoppedReason
+                                            (e.g. "CannotPullContainerError: ...")
+    deploy-actions.emulator.exit-code       the container exits with this code ...
+    deploy-actions.emulator.exit-after      ... this many emulated seconds after RUNNING (0)
+    deploy-actions.emulator.stopped-reason  the task's stoppedReason when it exits
+    deploy-actions.emulator.health          "unhealthy": answers 500 and fails its container health check
+    deploy-actions.emulator.body            the body it answers with
+    deploy-actions.emulator.runtime         "docker" or "stand-in" (default: docker for an image in a
+                                            loopback registry when a Docker engine answers)
+
+Under Docker the task runs the real image: `docker run` published on the task's address and
+container port, with the container definition's environment, command and entryPoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+LABEL = "deploy-actions.emulator."
+DEFAULT_START_SECONDS = 15.0
+LOOPBACK_REGISTRIES = ("127.", "localhost:", "localhost/")
+
+
+@dataclass
+class Fate:
+    start_seconds: float = DEFAULT_START_SECONDS
+    fail_to_start: str | None = None
+    exit_code: int | None = None
+    exit_after: float = 0.0
+    stopped_reason: str | None = None
+    unhealthy: bool = False
+    body: str | None = None
+    runtime: str | None = None
+
+    @classmethod
+    def of(cls, labels: dict[str, str]) -> Fate:
+        def get(key: str) -> str | None:
+            value = labels.get(LABEL + key)
+            return None if value is None else str(value)
+
+        exit_code = get("exit-code")
+        return cls(start_seconds=float(get("start-seconds") or DEFAULT_START_SECONDS),
+                   fail_to_start=get("fail-to-start") or None,
+                   exit_code=int(exit_code) if exit_code not in (None, "") else None,
+                   exit_after=float(get("exit-after") or 0),
+                   stopped_reason=get("stopped-reason") or None,
+                   unhealthy=(get("health") or "").lower() == "unhealthy",
+                   body=get("body"), runtime=get("runtime"))
+
+
+def essential_container(definitions: list[dict[str, Any]]) -> dict[str, Any]:
+    for container in definitions:
+        if container.get("essential", True):
+            return container
+    return definitions[0]
+
+
+def container_port(container: dict[str, Any]) -> int | None:
+    for mapping in container.get("portMappings") or []:
+        if mapping.get("containerPort"):
+            return int(mapping["containerPort"])
+    return None
+
+
+class AddressPool:
+    """Loopback addresses for tasks, apart from the EC2 sandboxes' (127.64-127.x.y)."""
+
+    def __init__(self, network: int) -> None:
+        self._network = network
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def allocate(self) -> str:
+        with self._lock:
+            self._next += 1
+            index = self._next
+        return f"127.{self._network}.{index // 250 % 250}.{index % 250 + 2}"
+
+
+class StandIn:
+    """The stand-in container: an HTTP server on the task's address and port (none without a port)."""
+
+    def __init__(self, ip: str, port: int | None, body: str, unhealthy: bool) -> None:
+        self._server: ThreadingHTTPServer | None = None
+        if port is None:
+            return
+        payload = (body + "\n").encode()
+        status = 500 if unhealthy else 200
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
+
+        self._server = ThreadingHTTPServer((ip, port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+                         name=f"ecs-task-{ip}", daemon=True).start()
+
+    def close(self) -> None:
+        if self._server is not None:
+            server, self._server = self._server, None
+            server.shutdown()
+            server.server_close()
+
+
+def docker_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def wants_docker(image: str, fate: Fate, docker: Callable[[], bool]) -> bool:
+    if fate.runtime == "stand-in":
+        return False
+    if fate.runtime == "docker":
+        return True
+    return image.startswith(LOOPBACK_REGISTRIES) and docker()
+
+
+class DockerContainer:
+    """A task's essential container under Docker; `status()` says what it does now."""
+
+    def __init__(self, name: str, image: str, ip: str, port: int | None, container: dict[str, Any],
+                 overrides: dict[str, Any]) -> None:
+        self.name = name
+        environment = {e["name"]: e["value"] for e in container.get("environment") or []}
+        environment.update({e["name"]: e["value"] for e in overrides.get("environment") or []})
+        command = overrides.get("command") or container.get("command") or []
+        self.args = ["docker", "run", "-d", "--name", name, "--label", f"{LABEL}task={name}"]
+        if port is not None:
+            self.args += ["-p", f"{ip}:{port}:{port}"]
+        for key, value in environment.items():
+            self.args += ["-e", f"{key}={value}"]
+        entry_point = container.get("entryPoint") or []
+        if entry_point:
+            self.args += ["--entrypoint", entry_point[0]]
+        self.args += [image, *entry_point[1:], *command]
+        self.error: str | None = None
+
+    def start(self) -> None:
+        """Pull and start (slow: call it off the engine's thread); `error` says why it did not."""
+        try:
+            done = subprocess.run(self.args, capture_output=True, text=True, timeout=300, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            self.error = f"CannotStartContainerError: {error}"
+            return
+        if done.returncode != 0:
+            message = (done.stderr or done.stdout).strip().splitlines()
+            text = message[-1] if message else f"docker run exited {done.returncode}"
+            kind = "CannotPullContainerError" if "pull" in text.lower() or "manifest" in text.lower() \
+                else "CannotStartContainerError"
+            self.error = f"{kind}: {text}"
+
+    def status(self) -> tuple[str, int | None]:
+        """('running' | 'exited' | 'missing' | ..., exit code when exited)."""
+        try:
+            done = subprocess.run(["docker", "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", self.name],
+                                  capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return "unknown", None
+        if done.returncode != 0:
+            return "missing", None
+        state, _, code = done.stdout.strip().partition(" ")
+        return state, int(code) if state in ("exited", "dead") and code.lstrip("-").isdigit() else None
+
+    def stop(self, grace: int = 10) -> int | None:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            subprocess.run(["docker", "stop", "-t", str(grace), self.name], capture_output=True, timeout=grace + 30,
+                           check=False)
+        _, code = self.status()
+        self.remove()
+        return code
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            subprocess.run(["docker", "rm", "-f", self.name], capture_output=True, timeout=60, check=False,
+                           env={**os.environ})
