@@ -53,7 +53,7 @@ def messages(logs: Any, group: str, pattern: str | None = None, **extra: Any) ->
 CASES = [
     (None, MESSAGES),
     ("ERROR", [MESSAGES[0], MESSAGES[2], MESSAGES[5]]),
-    ("?ERROR ?FATAL", MESSAGES[:3] + [MESSAGES[5]]),
+    ("?ERROR ?FATAL", [*MESSAGES[:3], MESSAGES[5]]),
     ("?ERROR ?FATAL -healthcheck", MESSAGES[:3]),
     ('"out of memory"', [MESSAGES[1]]),
     ('{ $.level = "ERROR" }', [MESSAGES[2]]),

@@ -35,10 +35,12 @@ class HookLog:
 
     def __init__(self, event: str) -> None:
         self.lines: list[str] = []
+        self.times: list[int] = []  # when each line was written, ms since the epoch (shipped to Logs)
         self.event = event
 
     def add(self, line: str) -> None:
         self.lines.append(line)
+        self.times.append(int(time.time() * 1000))
 
     def tail(self) -> str:
         text = "".join(line if line.endswith("\n") else line + "\n" for line in self.lines)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
+from moto.codedeploy.models import codedeploy_backends
 from moto.core.utils import utcnow
 
 from deploy_actions.emulator.codedeploy import state, traffic
@@ -20,6 +22,9 @@ from deploy_actions.emulator.codedeploy.context import DeploymentContext, Revisi
 from deploy_actions.emulator.codedeploy.events import FROM_PREVIOUS_REVISION
 from deploy_actions.emulator.codedeploy.hooks import HookLog, run_script
 from deploy_actions.emulator.core.sandbox import Sandbox
+from deploy_actions.emulator.logs.shipping import ship_events
+
+HOOK_LOG_GROUP_TAG = "emulator:hook-log-group"  # a deployment group tag: ship hook output to this log group
 
 
 class InstanceRunner:
@@ -95,6 +100,8 @@ class InstanceRunner:
                 event.diagnostics = {"errorCode": "UnknownError", "scriptName": "", "logTail": log.tail(),
                                      "message": "The emulator stopped while this lifecycle event ran."}
             raise
+        finally:
+            self._ship(log)
         failed = diagnostics is not None and diagnostics["errorCode"] != "Success"
         # ignoreApplicationStopFailures: a failing script of the previous revision does not fail the instance
         if failed and name in FROM_PREVIOUS_REVISION and self.ctx.info.ignore_application_stop_failures:
@@ -104,6 +111,21 @@ class InstanceRunner:
             event.diagnostics = diagnostics
             event.status = "Failed" if failed else "Succeeded"
             return not failed
+
+    def _ship(self, log: HookLog) -> None:
+        """With the deployment group tagged `emulator:hook-log-group`, the event's lines go to that log
+        group, stream the instance id, as the agent's deployment log does through the CloudWatch agent."""
+        backend = codedeploy_backends[self.ctx.services.account][self.ctx.services.region]
+        arn = backend._deployment_group_arn(str(self.ctx.info.application_name),
+                                            str(self.ctx.info.deployment_group_name))
+        group = backend.tagger.get_tag_dict_for_resource(arn).get(HOOK_LOG_GROUP_TAG)
+        if not group:
+            return
+        # The agent's deployment log: [2026-12-02 18:00:00.123] [d-ABCDEF123][stdout]what the script printed
+        lines = [(stamp, f"[{datetime.fromtimestamp(stamp / 1000, UTC).isoformat(' ', 'milliseconds')[:23]}] "
+                         f"[{self.ctx.deployment_id}]{line}") for stamp, line in zip(log.times, log.lines, strict=True)]
+        ship_events(group, self.target.instance_id, lines, account=self.ctx.services.account,
+                    region=self.ctx.services.region)
 
     def _execute(self, name: str, log: HookLog) -> dict[str, str] | None:
         forced = self.ctx.services.faults.hook_exit_code(name, self.position, self.target.instance_id)

@@ -1,0 +1,50 @@
+"""Lifecycle hook output shipped to CloudWatch Logs, where a log scan after the deployment finds it.
+
+A deployment group tagged `emulator:hook-log-group` ships each event's lines as the CodeDeploy agent's
+deployment log reaches CloudWatch through the CloudWatch agent: one stream per instance, each line
+`[time] [deployment id]` followed by what the agent logs (`LifecycleEvent - X`, `Script - Y`,
+`[stdout]...`, `[stderr]...`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.integration.emulator.conftest import EXAMPLE_APP, Environment
+
+VALIDATE = (EXAMPLE_APP / "scripts/validate.sh").read_text().replace(
+    "set -u\n", 'set -u\necho "healthcheck ERROR 503, retrying"\necho "ERROR boom"\necho "warming up" >&2\n', 1)
+
+
+def test_a_log_scan_finds_what_the_hooks_printed(environment: Any, emulator: Any, unique: str) -> None:
+    env: Environment = environment("ec2-rolling", instances=1, group={"auto_rollback": []})
+    group = f"/codedeploy/t{unique}"
+    arn = f"arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{env['application']}/{env['deployment_group']}"
+    env.codedeploy.tag_resource(ResourceArn=arn, Tags=[{"Key": "emulator:hook-log-group", "Value": group}])
+
+    info = env.deploy(env.revision("1", {"scripts/validate.sh": VALIDATE}))
+    assert info["status"] == "Succeeded", env.failure(info)
+    (target,) = env.targets(info["deploymentId"])
+    logs = emulator.client("logs")
+
+    def scan(pattern: str) -> list[tuple[str, str]]:
+        events = logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]
+        return [(e["logStreamName"], e["message"]) for e in events]
+
+    prefix = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[" + info["deploymentId"] + r"\]")
+    errors = scan("?ERROR ?FATAL")
+    assert [(stream, prefix.sub("", message)) for stream, message in errors] == [
+        (target["targetId"], "[stdout]healthcheck ERROR 503, retrying"),
+        (target["targetId"], "[stdout]ERROR boom"),
+    ]
+    assert all(prefix.match(message) for _, message in errors)
+    assert [prefix.sub("", m) for _, m in scan("?ERROR ?FATAL -healthcheck")] == ["[stdout]ERROR boom"]
+    assert [prefix.sub("", m) for _, m in scan('"[stderr]"')] == ["[stderr]warming up"]
+    validate = [prefix.sub("", m) for _, m in scan('"LifecycleEvent - ValidateService"')]
+    assert validate == ["LifecycleEvent - ValidateService"]
+    # the event's lines in the order the agent logged them (stdout and stderr are two pipes: no order between them)
+    lines = [prefix.sub("", m) for _, m in scan("-healthcheck -stderr")]
+    start = lines.index("LifecycleEvent - ValidateService")
+    assert lines[start:start + 3] == ["LifecycleEvent - ValidateService", "Script - scripts/validate.sh",
+                                      "[stdout]ERROR boom"]
