@@ -81,7 +81,16 @@ def parser() -> argparse.ArgumentParser:
     delay.add_argument("--state", required=True)
     delay.add_argument("--seconds", type=float, required=True)
     delay.add_argument("--times", type=int, default=None, help="how many times it applies (default: every time)")
+    findings = kinds.add_parser("scan-findings", help="what the next ECR scans of a repository's images find")
+    findings.add_argument("--repository", required=True)
+    findings.add_argument("--tag", default="", help="only images with a tag matching this pattern")
+    findings.add_argument("--finding", action="append", default=[], metavar="NAME=SEVERITY",
+                          help="e.g. CVE-2024-1234=CRITICAL (repeat); none: a clean scan")
+    findings.add_argument("--seconds", type=float, default=None, help="emulated seconds a scan takes (10)")
     kinds.add_parser("clear", help="remove every fault")
+    lifecycle = verb("lifecycle", "run ECR lifecycle policies now (or as if N days had passed)")
+    lifecycle.add_argument("--repository", default="", help="one repository (default: all)")
+    lifecycle.add_argument("--days-later", type=float, default=0.0, help="evaluate this many emulated days ahead")
     return root
 
 
@@ -224,6 +233,9 @@ def _command(args: argparse.Namespace, running: dict[str, Any]) -> int:
         print("emulator stopped")
     elif args.verb == "seed":
         print(json.dumps(_seed(running, args.scenario, args.prefix), indent=2))
+    elif args.verb == "lifecycle":
+        print(json.dumps(_call(endpoint, "POST", "ecr/lifecycle",
+                               {"repository": args.repository, "days_later": args.days_later}), indent=2))
     elif args.verb == "fault":
         if args.kind == "clear":
             _call(endpoint, "DELETE", "faults")

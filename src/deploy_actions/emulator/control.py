@@ -1,7 +1,8 @@
 """`/_emulator/*`: the running emulator's own endpoints, used by `deploy-actions emulator ...`.
 
 GET /_emulator/status, POST /_emulator/faults (one fault as JSON: {"kind": "hook"|"unhealthy"|
-"alarm"|"throttle"|"delay", ...}), DELETE /_emulator/faults, POST /_emulator/shutdown.
+"alarm"|"throttle"|"delay"|"scan-findings", ...}), DELETE /_emulator/faults, POST /_emulator/shutdown,
+POST /_emulator/ecr/lifecycle ({"repository": name or "", "days_later": n}: run ECR lifecycle policies).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 from deploy_actions.emulator.core.clock import Clock
 from deploy_actions.emulator.core.faults import Faults
 from deploy_actions.emulator.core.http_layer import StartResponse, json_response, read_json
+from deploy_actions.emulator.ecr.service import DEFAULT_SCAN_SECONDS, Ecr, FindingsRule, finding
 
 
 class Emulator(Protocol):
@@ -25,6 +27,9 @@ class Emulator(Protocol):
 
     @property
     def shutdown_requested(self) -> threading.Event: ...
+
+    @property
+    def ecr(self) -> Ecr: ...
 
     def status(self) -> dict[str, Any]: ...
 
@@ -48,8 +53,13 @@ def add_fault(emulator: Emulator, fault: dict[str, Any]) -> None:
     elif kind == "delay":
         faults.delay(str(fault["state"]), float(fault["seconds"]),
                      int(fault["times"]) if fault.get("times") is not None else None)
+    elif kind == "scan-findings":
+        findings = [finding(*str(f).split("=", 1)) if isinstance(f, str) else finding(**f)
+                    for f in fault.get("finding") or fault.get("findings") or []]
+        emulator.ecr.set_findings(FindingsRule(str(fault["repository"]), str(fault.get("tag") or ""), findings,
+                                               float(fault.get("seconds") or DEFAULT_SCAN_SECONDS)))
     else:
-        raise ValueError(f"unknown fault kind {kind!r}: hook, unhealthy, alarm, throttle or delay")
+        raise ValueError(f"unknown fault kind {kind!r}: hook, unhealthy, alarm, throttle, delay or scan-findings")
 
 
 def handle(emulator: Emulator, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
@@ -62,7 +72,13 @@ def handle(emulator: Emulator, environ: dict[str, Any], start_response: StartRes
             return json_response(start_response, "200 OK", emulator.faults.as_json())
         if path == "/_emulator/faults" and method == "DELETE":
             emulator.faults.clear()
+            emulator.ecr.clear_findings()
             return json_response(start_response, "200 OK", emulator.faults.as_json())
+        if path == "/_emulator/ecr/lifecycle" and method == "POST":
+            asked = dict(read_json(environ))
+            expired = emulator.ecr.run_lifecycle(str(asked.get("repository") or "") or None,
+                                                 float(asked.get("days_later") or 0))
+            return json_response(start_response, "200 OK", {"expired": expired})
         if path == "/_emulator/shutdown" and method == "POST":
             emulator.shutdown_requested.set()
             return json_response(start_response, "202 Accepted", {"stopping": True})

@@ -224,7 +224,7 @@ class Emulator:
             "listeners": self.data_plane.listeners(),
             "instances": [{"id": s.instance_id, "address": f"{s.ip}:{s.port}", "root": str(s.root)}
                           for s in self._in_deployment_order(self.fleet.all())],
-            "faults": self.faults.as_json(),
+            "faults": {**self.faults.as_json(), "scan_findings": self.ecr.findings_rules()},
         }
 
     def _in_deployment_order(self, sandboxes: list[Any]) -> list[Any]:

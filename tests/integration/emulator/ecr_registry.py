@@ -15,8 +15,6 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
 from tests.e2e.conftest import missing
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -96,7 +94,7 @@ class RegistryClient:
         return self.push_manifest(repository, tag, manifest, media_type)
 
 
-@pytest.fixture
-def registry_client(emulator: Any) -> RegistryClient:
+def registry_for(emulator: Any) -> RegistryClient:
+    """A client of the emulator's registry (a test's fixture calls this)."""
     need_registry_binary()
     return RegistryClient(emulator.client("ecr"))

@@ -6,7 +6,6 @@ emulator (moto used directly) each answers as moto does.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from moto.ecr.responses import ECRResponse
 
 from deploy_actions.emulator.core import runtime
 from deploy_actions.emulator.core.errors import AwsError
+from deploy_actions.emulator.ecr import lifecycle
 from deploy_actions.emulator.ecr.images import SCAN_DESCRIPTIONS, Image, severity_counts
 from deploy_actions.emulator.ecr.registry import RegistryUnavailable
 from deploy_actions.emulator.ecr.service import Ecr
@@ -119,6 +119,21 @@ def delete_repository(self: Any) -> ActionResult:
                                                           "contains images")
         ecr.store.drop(name)
     return _moto("delete_repository")(self)  # type: ignore[no-any-return]
+
+
+def put_lifecycle_policy(self: Any) -> ActionResult:
+    ecr = _ecr()
+    if ecr is None:
+        return _moto("put_lifecycle_policy")(self)  # type: ignore[no-any-return]
+    name = _repository(self, ecr)
+    try:
+        lifecycle.parse(str(self._get_param("lifecyclePolicyText")))
+    except lifecycle.PolicyError as error:
+        raise AwsError("InvalidParameterException", f"Invalid parameter at 'LifecyclePolicyText' failed to "
+                                                    f"satisfy constraint: '{error}'") from error
+    result: ActionResult = _moto("put_lifecycle_policy")(self)
+    ecr.run_lifecycle(name)  # evaluated at once, as after every push (docs/emulator.md)
+    return result
 
 
 # -- images ----------------------------------------------------------------------------------------
@@ -253,20 +268,13 @@ def batch_delete_image(self: Any) -> ActionResult:
             deleted.append({"imageDigest": image.digest, "imageTag": tag})
             continue
         tags = list(image.tags)
-        delete_image(ecr, name, image)  # its last tag, or the image by digest: gone with every tag
+        ecr.delete(name, image)  # its last tag, or the image by digest: gone with every tag
         if tag:
             deleted.append({"imageDigest": image.digest, "imageTag": tag})
         else:
             deleted.extend([{"imageDigest": image.digest, "imageTag": t} for t in tags]
                            or [{"imageDigest": image.digest}])
     return ActionResult({"imageIds": deleted, "failures": failures})
-
-
-def delete_image(ecr: Ecr, name: str, image: Image) -> None:
-    """The image and every tag of it, from the store and the registry."""
-    ecr.store.remove(name, image.digest)
-    with contextlib.suppress(RegistryUnavailable, OSError):  # the store no longer lists it either way
-        ecr.registry.backend("DELETE", f"/v2/{name}/manifests/{image.digest}")
 
 
 # -- scans -----------------------------------------------------------------------------------------
@@ -325,6 +333,7 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "create_repository": _with_uris("create_repository"),
     "describe_repositories": _with_uris("describe_repositories"),
     "delete_repository": delete_repository,
+    "put_lifecycle_policy": put_lifecycle_policy,
     "list_images": list_images,
     "describe_images": describe_images,
     "batch_get_image": batch_get_image,

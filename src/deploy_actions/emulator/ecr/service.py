@@ -8,6 +8,7 @@ are this store's, fed by the registry front (`registry.Registry`). Handlers reac
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import secrets
 import threading
@@ -20,8 +21,9 @@ from typing import Any
 from moto.ecr.models import Repository, ecr_backends
 
 from deploy_actions.emulator.core.clock import Clock
+from deploy_actions.emulator.ecr import lifecycle
 from deploy_actions.emulator.ecr.images import Image, ImageStore, Scan
-from deploy_actions.emulator.ecr.registry import Refusal, Registry
+from deploy_actions.emulator.ecr.registry import Refusal, Registry, RegistryUnavailable
 
 TOKEN_LIFETIME = timedelta(hours=12)  # as ECR's; real time, not scaled by the clock
 DEFAULT_SCAN_SECONDS = 10.0  # emulated seconds a basic scan takes
@@ -106,6 +108,8 @@ class Ecr:
         scan_on_push = isinstance(settings, dict) and bool(settings.get("scanOnPush"))
         if scan_on_push and image.scan is None and media_type_scannable(image):
             self.start_scan(image)
+        with contextlib.suppress(lifecycle.PolicyError):
+            self.run_lifecycle(name)
 
     def deleted(self, name: str, reference: str) -> None:
         if reference.startswith("sha256:"):
@@ -115,6 +119,37 @@ class Ecr:
 
     def tags(self, name: str) -> list[str]:
         return [tag for image in self.store.images(name) for tag in image.tags]
+
+    def delete(self, name: str, image: Image) -> None:
+        """The image and every tag of it, from the store and the registry."""
+        self.store.remove(name, image.digest)
+        with contextlib.suppress(RegistryUnavailable, OSError):  # the store no longer lists it either way
+            self.registry.backend("DELETE", f"/v2/{name}/manifests/{image.digest}")
+
+    # -- lifecycle policies ------------------------------------------------------------------------
+
+    def run_lifecycle(self, repository: str | None = None, days_later: float = 0.0) -> list[dict[str, Any]]:
+        """Expire what the lifecycle policies expire now (or `days_later` emulated days from now).
+
+        Run after every push and every PutLifecyclePolicy, and on demand (`emulator lifecycle`).
+        """
+        now = datetime.now(UTC)
+
+        def age(image: Image) -> timedelta:
+            return (now - image.pushed_at) * self.clock.factor + timedelta(days=days_later)
+
+        done: list[dict[str, Any]] = []
+        names = [repository] if repository else [r.name for r in list(ecr_backends[self.account][self.region]
+                                                                      .repositories.values())]
+        for name in names:
+            found = self.repository(name)
+            if found is None or not found.lifecycle_policy:
+                continue
+            for image, rule in lifecycle.expired(self.store.images(name), str(found.lifecycle_policy), age):
+                done.append({"repositoryName": name, "imageDigest": image.digest, "imageTags": list(image.tags),
+                             "rulePriority": rule.get("rulePriority")})
+                self.delete(name, image)
+        return done
 
     # -- scans -----------------------------------------------------------------------------------
 
