@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from deploy_actions.emulator.ecr.service import FindingsRule, finding
 from tests.conftest import AwsEndpoint
 from tests.e2e.conftest import missing
 from tests.integration.emulator.ecr_registry import RegistryClient, need_registry_binary
@@ -68,12 +69,14 @@ def tag_push(tag: str, tmp_path: Path) -> dict[str, str]:
 
 
 def layers(client: RegistryClient, repository: str, digest: str) -> dict[str, bytes]:
-    """Every file of every layer of the pushed image."""
+    """Every file of every layer of the pushed image, and its configuration (labels, history) as "<config>"."""
     status, _, body = client.request("GET", f"/v2/{repository}/manifests/{digest}", headers={"Accept": ", ".join([
         "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"])})
     assert status == 200
-    files: dict[str, bytes] = {}
-    for layer in json.loads(body)["layers"]:
+    manifest = json.loads(body)
+    _, _, config = client.request("GET", f"/v2/{repository}/blobs/{manifest['config']['digest']}")
+    files: dict[str, bytes] = {"<config>": config}
+    for layer in manifest["layers"]:
         _, _, blob = client.request("GET", f"/v2/{repository}/blobs/{layer['digest']}")
         data = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
@@ -146,3 +149,89 @@ def test_podman_builds_and_pushes(run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_
     [detail] = ecr.describe_images(repositoryName=name)["imageDetails"]
     assert detail["imageDigest"] == result.outputs["digest"]
     assert sorted(detail["imageTags"]) == ["main", "sha-90dd603"]
+
+
+def _refused(result: Any, name: str) -> None:
+    assert result.code == 2, result.log + result.stdout
+    assert f"input '{name}'" in result.log, result.log
+    assert "\n$ " not in "\n" + result.stdout, result.stdout  # no builder command ran
+
+
+@pytest.mark.parametrize(("case", "args", "refused"), [
+    ("no Dockerfile", ["--dockerfile", "missing/Dockerfile"], "dockerfile"),
+    ("bad tag rule", ["--tags", "type=semver,pattern={{version}}\ntype=shaa"], "tags"),
+    ("bad flavor", ["--flavor", "latest=always"], "flavor"),
+    ("unknown builder", ["--builder", "kaniko"], "builder"),
+    ("several platforms for buildah", ["--builder", "buildah", "--platforms", "linux/amd64,linux/arm64"],
+     "platforms"),
+    ("attestations without buildx", ["--builder", "buildah", "--provenance", "true"], "provenance"),
+    ("no tag for this run", ["--tags", "type=ref,event=pr"], "tags"),
+    ("policy and keep-last", ["--keep-last", "5", "--lifecycle-policy", "policy.json"], "keep-last"),
+])
+def test_bad_inputs_stop_before_any_build_or_aws_change(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path, case: str, args: list[str], refused: str) -> None:
+    tool("buildah")
+    name = f"bpe/refused-{uuid.uuid4().hex[:8]}"
+    context = app(tmp_path / "app", "x")
+    result = run_cli("build-push-ecr", "--repository", name, "--context", str(context), "--create-repository",
+                     "true", *args, env={**aws.env, **container_storage(tmp_path / "c"),
+                                         "GITHUB_SHA": SHA, "GITHUB_REF": "refs/heads/main"})
+    _refused(result, refused)
+    assert name not in [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
+
+
+def test_a_missing_repository_without_create_repository_stops_before_building(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    tool("buildah")
+    result = run_cli("build-push-ecr", "--repository", f"bpe/missing-{uuid.uuid4().hex[:8]}", "--context",
+                     str(app(tmp_path / "app", "x")), "--builder", "buildah",
+                     env={**aws.env, **container_storage(tmp_path / "c"), "GITHUB_SHA": SHA})
+    _refused(result, "repository")
+    assert "create-repository" in result.log
+
+
+def test_the_docker_builder_refuses_secrets_and_foreign_platforms(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    tool("docker")
+    name = f"bpe/docker-refused-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name)
+    base = ["build-push-ecr", "--repository", name, "--context", str(app(tmp_path / "app", "x")), "--builder", "docker"]
+    env = {**aws.env, "GITHUB_SHA": SHA}
+    _refused(run_cli(*base, "--secrets", f"token={SECRET}", env=env), "secrets")
+    _refused(run_cli(*base, "--platforms", "linux/s390x", env=env), "platforms")
+    assert ecr.describe_images(repositoryName=name)["imageDetails"] == []
+
+
+def test_an_immutable_tag_already_held_stops_before_building(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    tool("buildah")
+    name = f"bpe/immutable-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE")
+    assert RegistryClient(ecr).push_image(name, "sha-90dd603", "earlier").status == 201
+    result = run_cli("build-push-ecr", "--repository", name, "--context", str(app(tmp_path / "app", "x")),
+                     "--builder", "buildah", "--tags", "type=sha\ntype=raw,value=candidate",
+                     env={**aws.env, **container_storage(tmp_path / "c"), "GITHUB_SHA": SHA})
+    _refused(result, "tags")
+    assert "sha-90dd603" in result.log and "immutable" in result.log
+    assert [d["imageTags"] for d in ecr.describe_images(repositoryName=name)["imageDetails"]] == [["sha-90dd603"]]
+
+
+@pytest.mark.parametrize(("severity", "scan_on_push", "code"), [("CRITICAL", True, 1), ("LOW", False, 0)])
+def test_the_scan_gate_fails_on_critical_findings_and_passes_on_low(
+        run_cli: Any, aws: AwsEndpoint, aws_emulator: Any, ecr: Any, tmp_path: Path,
+        severity: str, scan_on_push: bool, code: int) -> None:
+    tool("buildah")
+    name = f"bpe/scan-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": scan_on_push})
+    aws_emulator.ecr.set_findings(FindingsRule(name, "", [finding("CVE-2026-0001", severity)], seconds=20))
+    result = run_cli("build-push-ecr", "--repository", name, "--context", str(app(tmp_path / "app", "x")),
+                     "--builder", "buildah", "--scan-gate", "true",
+                     env={**aws.env, **container_storage(tmp_path / "c"), "GITHUB_SHA": SHA})
+    assert result.code == code, result.log + result.stdout
+    assert json.loads(result.outputs["scan-findings"]) == {severity: 1}
+    [detail] = ecr.describe_images(repositoryName=name)["imageDetails"]
+    assert result.outputs["digest"] == detail["imageDigest"]  # pushed either way: the gate judges, it does not hide
+    summary = (tmp_path / "summary.md").read_text()
+    assert f"1 {severity}" in summary
+    if code:
+        assert "CVE-2026-0001 (CRITICAL)" in result.log

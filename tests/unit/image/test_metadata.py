@@ -1,0 +1,75 @@
+"""The run as the tag rules see it, from GitHub's and GitLab's variables; the private registry login."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from deploy_actions.core.runfacts import run_facts
+from deploy_actions.image.auth import RegistryAuth
+from deploy_actions.image.metadata import git_ref
+from deploy_actions.image.tags import compute_tags, parse_flavor, parse_rules
+
+MERGE, HEAD = "a" * 40, "b" * 40
+
+
+def _tags(env: dict[str, str], tmp_path: Path, rules: list[str] | None = None) -> list[str]:
+    git = git_ref(run_facts(env, tmp_path), env)
+    return compute_tags(parse_rules(rules or []), parse_flavor([]), git).tags
+
+
+def test_a_github_pull_request_is_pr_n_with_the_merge_commit_or_its_head(tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 42, "head": {"sha": HEAD}, "base": {"ref": "main"}},
+                                 "repository": {"default_branch": "main"}}))
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
+           "GITHUB_REF": "refs/pull/42/merge", "GITHUB_SHA": MERGE, "GITHUB_HEAD_REF": "feature/x",
+           "GITHUB_BASE_REF": "main"}
+    assert _tags(env, tmp_path) == ["pr-42", "sha-aaaaaaa"]
+    assert _tags({**env, "DOCKER_METADATA_PR_HEAD_SHA": "true", "DOCKER_METADATA_SHORT_SHA_LENGTH": "9"},
+                 tmp_path) == ["pr-42", "sha-bbbbbbbbb"]
+    assert _tags(env, tmp_path, ["type=raw,value=into-{{base_ref}}"]) == ["into-main"]
+
+
+def test_github_branch_and_tag_pushes(tmp_path: Path) -> None:
+    base = {"GITHUB_ACTIONS": "true", "GITHUB_SHA": MERGE, "GITHUB_EVENT_NAME": "push"}
+    assert _tags({**base, "GITHUB_REF": "refs/heads/releases/v1"}, tmp_path) == ["releases-v1", "sha-aaaaaaa"]
+    assert _tags({**base, "GITHUB_REF": "refs/tags/v1.2.3"}, tmp_path,
+                 ["type=semver,pattern={{version}}"]) == ["1.2.3", "latest"]
+
+
+def test_gitlab_merge_request_branch_tag_and_schedule(tmp_path: Path) -> None:
+    base = {"GITLAB_CI": "true", "CI_COMMIT_SHA": HEAD, "CI_DEFAULT_BRANCH": "main"}
+    merge_request = {**base, "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7",
+                     "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature", "CI_COMMIT_REF_NAME": "feature"}
+    assert _tags(merge_request, tmp_path) == ["pr-7", "sha-bbbbbbb"]
+    branch = {**base, "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_COMMIT_REF_NAME": "main"}
+    assert _tags(branch, tmp_path, ["type=edge", "type=raw,value=latest,enable={{is_default_branch}}"]) == [
+        "edge", "latest"]
+    beta = "v2.0.8-beta.67"
+    tag = {**base, "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_TAG": beta, "CI_COMMIT_REF_NAME": beta}
+    assert _tags(tag, tmp_path, ["type=semver,pattern={{version}}", "type=semver,pattern={{major}}"]) == [
+        "2.0.8-beta.67"]
+    schedule = {**branch, "CI_PIPELINE_SOURCE": "schedule"}
+    assert _tags(schedule, tmp_path)[0] == "nightly"
+
+
+def test_the_login_is_a_private_file_with_the_users_other_registries_and_is_gone_after(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".docker" / "cli-plugins").mkdir(parents=True)
+    (home / ".docker" / "config.json").write_text(json.dumps({
+        "auths": {"ghcr.io": {"auth": "Z2g6eA=="}}, "credsStore": "desktop",
+        "credHelpers": {"r.example:5000": "ecr-login", "other.example": "x"}}))
+    with RegistryAuth({"HOME": str(home)}, parent=tmp_path) as auth:
+        auth.login("r.example:5000", "AWS", "pa55word")
+        config = json.loads(auth.config_file.read_text())
+        assert base64.b64decode(config["auths"]["r.example:5000"]["auth"]) == b"AWS:pa55word"
+        assert config["auths"]["ghcr.io"] == {"auth": "Z2g6eA=="}
+        assert "credsStore" not in config and config["credHelpers"] == {"other.example": "x"}
+        assert oct(auth.config_file.stat().st_mode & 0o777) == "0o600"
+        assert (auth.folder / "cli-plugins").resolve() == home / ".docker" / "cli-plugins"
+        assert auth.env["DOCKER_CONFIG"] == str(auth.folder)
+        folder = auth.folder
+    assert not folder.exists()
+    assert "pa55word" not in (home / ".docker" / "config.json").read_text()
