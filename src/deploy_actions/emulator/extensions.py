@@ -25,12 +25,13 @@ from deploy_actions.emulator.ecs import api_services as ecs_services
 from deploy_actions.emulator.ecs import api_tasks as ecs_tasks
 from deploy_actions.emulator.elbv2 import api_target_health
 from deploy_actions.emulator.logs import api_filter as logs_api
+from deploy_actions.emulator.logs import api_insights as logs_insights
 
 # moto's response class per service, and the handler modules that extend it.
 SERVICES: list[tuple[type, list[dict[str, Callable[..., Any]]]]] = [
     (CodeDeployResponse, [api_revisions.HANDLERS, api_deployments.HANDLERS, api_targets.HANDLERS]),
     (ELBV2Response, [api_target_health.HANDLERS]),
-    (LogsResponse, [logs_api.HANDLERS]),
+    (LogsResponse, [logs_api.HANDLERS, logs_insights.HANDLERS]),
     (ECRResponse, [ecr_api.HANDLERS]),
     (EC2ContainerServiceResponse, [ecs_services.HANDLERS, ecs_tasks.HANDLERS]),
 ]

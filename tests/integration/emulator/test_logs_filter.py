@@ -133,8 +133,33 @@ def test_test_metric_filter_matches_and_extracts_fields(logs: Any) -> None:
                             "$timestamp": "02/Dec/2026:18:00:00 +0000", "$request": "GET /orders HTTP/1.1",
                             "$status_code": "503", "$bytes": "12"}}]
     with pytest.raises(ClientError) as refused:
-        logs.test_metric_filter(filterPattern="{ $.a = ", logEventMessages=["x"])
+        logs.test_metric_filter(filterPattern=" {$.ThisFlag IS TRUE} ", logEventMessages=["x"])
+    assert refused.value.response["Error"] == {"Code": "InvalidParameterException",
+                                               "Message": "Invalid metric filter pattern"}
+
+
+def test_put_metric_filter_refuses_an_invalid_pattern(logs: Any, group: tuple[str, int]) -> None:
+    transformation = [{"metricName": "errors", "metricNamespace": "app", "metricValue": "1"}]
+    with pytest.raises(ClientError) as refused:
+        logs.put_metric_filter(logGroupName=group[0], filterName="errors", filterPattern='"event": "x"',
+                               metricTransformations=transformation)
+    assert refused.value.response["Error"] == {"Code": "InvalidParameterException",
+                                               "Message": "Invalid metric filter pattern"}
+    logs.put_metric_filter(logGroupName=group[0], filterName="errors", filterPattern='{ $.level = "ERROR" }',
+                           metricTransformations=transformation)
+    assert [f["filterName"] for f in logs.describe_metric_filters(logGroupName=group[0])["metricFilters"]] == ["errors"]
+
+
+def test_insights_queries_moto_would_answer_wrongly_are_refused(logs: Any, group: tuple[str, int]) -> None:
+    name, start = group
+    window = {"logGroupName": name, "startTime": start // 1000 - 60, "endTime": start // 1000 + 60}
+    with pytest.raises(ClientError) as refused:
+        logs.start_query(queryString="fields @message | filter @message like /ERROR/ | limit 5", **window)
     assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "filter not emulated" in refused.value.response["Error"]["Message"]
+    query = logs.start_query(queryString="fields @message | sort @timestamp asc | limit 2", **window)["queryId"]
+    results = logs.get_query_results(queryId=query)["results"]
+    assert [[f["value"] for f in row if f["field"] == "@message"] for row in results] == [[MESSAGES[0]], [MESSAGES[1]]]
 
 
 def test_shipped_lines_are_found_by_filter_log_events(logs: Any, unique: str) -> None:

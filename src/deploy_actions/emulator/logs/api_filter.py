@@ -7,7 +7,8 @@ or identifier (ARN), `logStreamNames` or `logStreamNamePrefix` (not both), `star
 inclusive, events in timestamp order across streams (AWS ignores `interleaved` since 2019), `limit`
 up to 10,000 and a `nextToken` that continues after the last event returned (InvalidParameterException
 "The specified nextToken is invalid." for one it did not hand out). TestMetricFilter,
-which moto lacks, tests a pattern against sample messages.
+which moto lacks, tests a pattern against sample messages; it and PutMetricFilter refuse an invalid
+pattern with "Invalid metric filter pattern", as AWS does.
 
 Each function becomes a method of moto's `LogsResponse` (see `extensions.py`).
 """
@@ -18,6 +19,7 @@ import json
 from typing import Any
 
 from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+from moto.logs.responses import LogsResponse
 
 from deploy_actions.emulator.logs.patterns import MESSAGE, InvalidFilterPattern, Pattern, compile_pattern
 from deploy_actions.emulator.logs.patterns import extracted_values as extracted
@@ -25,11 +27,15 @@ from deploy_actions.emulator.logs.patterns import extracted_values as extracted
 MAX_LIMIT = 10000
 
 
-def _pattern(text: str | None) -> Pattern:
+METRIC_MESSAGE = "Invalid metric filter pattern"  # TestMetricFilter's and PutMetricFilter's answer on AWS
+_moto_put_metric_filter = LogsResponse.put_metric_filter  # captured before extensions.install() replaces it
+
+
+def _pattern(text: str | None, message: str = MESSAGE) -> Pattern:
     try:
         return compile_pattern(text)
     except InvalidFilterPattern:
-        raise InvalidParameterException(MESSAGE) from None
+        raise InvalidParameterException(message) from None
 
 
 def _group_name(self: Any) -> str:
@@ -90,8 +96,13 @@ def _after(found: list[tuple[Any, str]], token: str | None, group_name: str) -> 
     raise InvalidParameterException("The specified nextToken is invalid.")  # AWS's answer, recorded by LocalStack
 
 
+def put_metric_filter(self: Any) -> str:
+    _pattern(self._get_param("filterPattern"), METRIC_MESSAGE)
+    return str(_moto_put_metric_filter(self))
+
+
 def test_metric_filter(self: Any) -> str:
-    pattern = _pattern(self._get_param("filterPattern"))
+    pattern = _pattern(self._get_param("filterPattern"), METRIC_MESSAGE)
     messages = self._get_param("logEventMessages") or []
     matches = [{"eventNumber": number, "eventMessage": message, "extractedValues": extracted(pattern, message)}
                for number, message in enumerate(messages, start=1) if pattern.matches(message)]
@@ -100,4 +111,5 @@ def test_metric_filter(self: Any) -> str:
 
 test_metric_filter.__test__ = False  # type: ignore[attr-defined]  # a handler, not a pytest test
 
-HANDLERS = {"filter_log_events": filter_log_events, "test_metric_filter": test_metric_filter}
+HANDLERS = {"filter_log_events": filter_log_events, "test_metric_filter": test_metric_filter,
+            "put_metric_filter": put_metric_filter}
