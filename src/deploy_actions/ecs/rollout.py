@@ -137,6 +137,8 @@ class Follower:
                     changed |= self._judge(rollout, deployment)
             else:
                 changed |= self._judge_classic(rollout)
+            if rollout.done and not rollout.ok and not rollout.stopped:
+                self._read_stopped(rollout)  # a failure explained by its tasks, however fast it came (#447)
         return changed
 
     # -- what a poll shows ---------------------------------------------------------------------------
@@ -162,6 +164,10 @@ class Follower:
         if failed <= rollout._failed_tasks:
             return False
         rollout._failed_tasks = failed
+        self._read_stopped(rollout)
+        return True
+
+    def _read_stopped(self, rollout: Rollout) -> None:
         for task in ecs_api.stopped_tasks(self.ecs, self.cluster, rollout.name):
             if task.get("taskArn") in rollout._task_ids:
                 continue
@@ -169,7 +175,6 @@ class Follower:
             line = describe_stopped(task)
             rollout.stopped.append(line)
             self.reporter.info(f"  {rollout.name}: task stopped: {line}")
-        return True
 
     def _judge(self, rollout: Rollout, deployment: dict[str, Any]) -> bool:
         status = str(deployment.get("status", ""))
@@ -207,7 +212,7 @@ class Follower:
         return changed
 
     def _show(self, rollout: Rollout, status: str, stage: str, deployment: dict[str, Any] | None) -> bool:
-        mine = _classic(rollout) or {}
+        mine = _classic(rollout) or _primary(rollout.service) or {}
         counts = (f"{mine.get('runningCount', 0)}/{mine.get('desiredCount', 0)} running"
                   + (f", {mine['pendingCount']} pending" if mine.get("pendingCount") else "")
                   + (f", {mine['failedTasks']} failed" if mine.get("failedTasks") else ""))
@@ -313,7 +318,7 @@ def describe_stopped(task: dict[str, Any]) -> str:
         detail = []
         if container.get("exitCode") is not None:
             detail.append(f"exit {container['exitCode']}")
-        if container.get("reason"):
+        if container.get("reason") and container["reason"] != task.get("stoppedReason"):
             detail.append(str(container["reason"]))
         if detail:
             parts.append(f"container {container.get('name')} {': '.join(detail)}")
