@@ -230,7 +230,8 @@ class Switcher:
         except (WaitTimeout, Cancelled) as exc:
             interruption = self.op.interruption(exc)
             self.op.carry_out(interruption, "the traffic shift",
-                              lambda rollback: self._rollback(plan, outcome, started) if rollback else None)
+                              lambda rollback: self._rollback(plan, outcome, started)
+                              if rollback and self._modified else None)
             outcome.error = Interrupted(f"{interruption.reason} ({interruption.choice})", interruption.exit_code)
         except DeployActionsError as exc:  # AWS failed mid-way: put the starting weights back if it lets us
             outcome.error = exc
