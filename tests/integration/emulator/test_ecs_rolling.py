@@ -144,9 +144,10 @@ def test_a_broken_image_trips_the_circuit_breaker_and_rolls_back(service: Callab
     assert done["taskDefinition"] == svc.first
     assert [(d["taskDefinition"], d["rolloutState"]) for d in done["deployments"]] == [(svc.first, "COMPLETED")]
     messages = svc.messages()
-    failed_at = messages.index(f"(service {svc.name}) (deployment {failed_id}) deployment failed: tasks failed to start.")
+    prefix = f"(service {svc.name}) (deployment {failed_id})"
+    failed_at = messages.index(f"{prefix} deployment failed: tasks failed to start.")
     rollback = done["deployments"][0]["id"]
-    assert messages[failed_at + 1] == f"(service {svc.name}) (deployment {failed_id}) rolling back to deployment {rollback}."
+    assert messages[failed_at + 1] == f"{prefix} rolling back to deployment {rollback}."
     assert messages[-1] == f"(service {svc.name}) has reached a steady state."
     stopped = [t for t in svc.tasks("STOPPED") if t["taskDefinitionArn"] == broken]
     assert len(stopped) >= 3
@@ -191,7 +192,8 @@ def test_stop_service_deployment_rolls_back(service: Callable[..., Service]) -> 
     assert [d["serviceDeploymentArn"] for d in listed["serviceDeployments"]] == [arn]
 
     assert svc.ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")["serviceDeploymentArn"] == arn
-    assert svc.service_deployment(arn)["status"] in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
+    assert svc.service_deployment(arn)["status"] in (
+        "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
     deployment = svc.wait_deployment(arn, ("ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED"))
 
     assert deployment["status"] == "ROLLBACK_SUCCESSFUL"

@@ -42,10 +42,10 @@ def run_task(self: Handler) -> ActionResult:
     count = int(self._get_param("count") or 1)
     if not 1 <= count <= 10:
         raise AwsError("InvalidParameterException", "count must be between 1 and 10.")
-    tasks = engine.run_task(cluster, definition, count, group=self._get_param("group"),
-                            started_by=self._get_param("startedBy") or "", launch_type=launch_type,
-                            overrides=self._get_param("overrides") or {}, tags=self._get_param("tags") or [])
-    with engine.lock:
+    with engine.lock:  # answered as created (PROVISIONING), before the engine moves them on
+        tasks = engine.run_task(cluster, definition, count, group=self._get_param("group"),
+                                started_by=self._get_param("startedBy") or "", launch_type=launch_type,
+                                overrides=self._get_param("overrides") or {}, tags=self._get_param("tags") or [])
         return ActionResult({"tasks": [t.as_api() for t in tasks], "failures": []})
 
 

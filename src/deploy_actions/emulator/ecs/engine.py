@@ -15,11 +15,13 @@ import copy
 import logging
 import math
 import secrets
+import shutil
 import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from moto.core.utils import utcnow
@@ -36,6 +38,7 @@ from deploy_actions.emulator.ecs.tasks import (
     StandIn,
     container_port,
     docker_available,
+    docker_network,
     essential_container,
     wants_docker,
 )
@@ -112,6 +115,10 @@ class EcsEngine:
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ecs-docker")
         self._docker: bool | None = None
+        self._network: str | None = None
+        self._network_known = False
+        self._config_dir: str | None = None
+        self._network_lock = threading.Lock()
         self._docker_next: dict[Task, float] = {}
         self.addresses = AddressPool(128 + secrets.randbelow(64))
 
@@ -139,6 +146,8 @@ class EcsEngine:
             if task.docker is not None:
                 task.docker.remove()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._config_dir is not None:
+            shutil.rmtree(self._config_dir, ignore_errors=True)
 
     def _loop(self) -> None:
         while not self._stopping.wait(TICK):
@@ -151,6 +160,33 @@ class EcsEngine:
         if self._docker is None:
             self._docker = docker_available()
         return self._docker
+
+    def _pull_config(self) -> str | None:
+        """A docker config holding the emulator's ECR credentials (as the task execution role pulls), or None."""
+        import base64
+        import json
+        import tempfile
+
+        try:
+            data = self._client("ecr").get_authorization_token()["authorizationData"][0]
+        except Exception:
+            return None
+        host = str(data.get("proxyEndpoint", "")).split("://", 1)[-1]
+        if not host.startswith(("127.", "localhost")):
+            return None  # moto's own ECR: no registry behind it
+        with self._network_lock:
+            if self._config_dir is None:
+                self._config_dir = tempfile.mkdtemp(prefix="emulator-ecs-docker-")
+            path = Path(self._config_dir) / "config.json"
+            token = base64.b64decode(data["authorizationToken"]).decode()
+            path.write_text(json.dumps({"auths": {host: {"auth": base64.b64encode(token.encode()).decode()}}}))
+            return self._config_dir
+
+    def network(self) -> str | None:
+        with self._network_lock:
+            if not self._network_known:
+                self._network, self._network_known = docker_network(), True
+            return self._network
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -420,8 +456,11 @@ class EcsEngine:
             container = task.docker
             task.docker = None
 
+            # ECS's stopTimeout (30 s by default) between SIGTERM and SIGKILL, on the emulator's clock
+            grace = max(1, math.ceil(self.clock.real(float(task.container.get("stopTimeout") or 30))))
+
             def stop() -> None:
-                code = container.stop()
+                code = container.stop(grace)
                 with self.lock:
                     if task.exit_code is None and code is not None:
                         task.exit_code = code
@@ -517,11 +556,14 @@ class EcsEngine:
 
     def _start_docker(self, task: Task) -> None:
         overrides = task.container_overrides
-        container = DockerContainer(f"ecs-{task.id}", str(task.container.get("image", "")), task.ip, task.port,
-                                    task.container, overrides)
         task.starting = True
 
         def start() -> None:
+            network = self.network()
+            if network is None:
+                task.ip = "127.0.0.1"
+            container = DockerContainer(f"ecs-{task.id}", str(task.container.get("image", "")), task.ip, task.port,
+                                        task.container, overrides, network, self._pull_config())
             container.start()
             with self.lock:
                 task.starting = False

@@ -17,8 +17,10 @@ A stand-in task (the default) is a small HTTP server that answers every path wit
     deploy-actions.emulator.runtime         "docker" or "stand-in" (default: docker for an image in a
                                             loopback registry when a Docker engine answers)
 
-Under Docker the task runs the real image: `docker run` published on the task's address and
-container port, with the container definition's environment, command and entryPoint.
+Under Docker the task runs the real image: `docker run` on a user-defined bridge network, its
+container port published on the task's address, with the container definition's environment,
+command and entryPoint (with the overrides of RunTask). Where no bridge network can be made, the
+task shares the host's network and its address is 127.0.0.1 (one task per port at a time).
 """
 
 from __future__ import annotations
@@ -129,6 +131,9 @@ class StandIn:
             server.server_close()
 
 
+NETWORK = "deploy-actions-emulator-ecs"
+
+
 def docker_available() -> bool:
     if shutil.which("docker") is None:
         return False
@@ -136,6 +141,20 @@ def docker_available() -> bool:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+def docker_network() -> str | None:
+    """A user-defined bridge network for tasks (their ports published on their own loopback address);
+    None when the engine cannot make one (tasks then share the host's network)."""
+    try:
+        found = subprocess.run(["docker", "network", "inspect", NETWORK], capture_output=True, timeout=20, check=False)
+        if found.returncode == 0:
+            return NETWORK
+        made = subprocess.run(["docker", "network", "create", "--label", f"{LABEL}network=1", NETWORK],
+                              capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return NETWORK if made.returncode == 0 else None
 
 
 def wants_docker(image: str, fate: Fate, docker: Callable[[], bool]) -> bool:
@@ -150,14 +169,20 @@ class DockerContainer:
     """A task's essential container under Docker; `status()` says what it does now."""
 
     def __init__(self, name: str, image: str, ip: str, port: int | None, container: dict[str, Any],
-                 overrides: dict[str, Any]) -> None:
+                 overrides: dict[str, Any], network: str | None, config: str | None = None) -> None:
         self.name = name
         environment = {e["name"]: e["value"] for e in container.get("environment") or []}
         environment.update({e["name"]: e["value"] for e in overrides.get("environment") or []})
         command = overrides.get("command") or container.get("command") or []
-        self.args = ["docker", "run", "-d", "--name", name, "--label", f"{LABEL}task={name}"]
-        if port is not None:
-            self.args += ["-p", f"{ip}:{port}:{port}"]
+        # --config: the credentials ECS's execution role would pull with (the emulator's ECR)
+        self.args = ["docker", *(["--config", config] if config else []), "run", "-d", "--name", name,
+                     "--label", f"{LABEL}task={name}"]
+        if network is None:
+            self.args += ["--network", "host"]
+        else:
+            self.args += ["--network", network]
+            if port is not None:
+                self.args += ["-p", f"{ip}:{port}:{port}"]
         for key, value in environment.items():
             self.args += ["-e", f"{key}={value}"]
         entry_point = container.get("entryPoint") or []
