@@ -79,11 +79,34 @@ def test_unstructured_terms_match_as_documented(pattern: str, messages: list[str
     assert matching(pattern, messages) == expected
 
 
-def test_or_terms_with_an_exclusion_scan_a_deployment_log() -> None:
+# [current] AWS's CDK (aws-logs FilterPattern.anyTermGroup) writes "lines that either contain both ERROR and
+# MainThread, or both WARN and Deadlock" as ?"ERROR" "MainThread" ?"WARN" "Deadlock": a ? starts an alternative
+# and the terms after it belong to it.
+THREADS = ["ERROR in MainThread", "ERROR in worker-3", "WARN Deadlock detected", "WARN slow MainThread"]
+TERM_GROUPS = [
+    ('?"ERROR" "MainThread" ?"WARN" "Deadlock"', THREADS, [THREADS[0], THREADS[2]]),
+    ('?"ERROR" ?"Deadlock"', THREADS, THREADS[:3]),  # FilterPattern.anyTerm
+    ('"ERROR" "MainThread"', THREADS, THREADS[:1]),  # FilterPattern.allTerms
+    # an exclusion belongs to the alternative it follows
+    ("?ERROR -worker ?WARN -slow", THREADS, [THREADS[0], THREADS[2]]),
+    ("?ERROR ?WARN -slow", THREADS, THREADS[:3]),
+    # quoteTerm escapes " and \ with a backslash
+    ('"say \\"hi\\""', ['they say "hi"', "they say hi"], ['they say "hi"']),
+]
+
+
+@pytest.mark.parametrize(("pattern", "messages", "expected"), TERM_GROUPS, ids=[c[0] for c in TERM_GROUPS])
+def test_term_groups_read_as_aws_cdk_writes_them(pattern: str, messages: list[str], expected: list[str]) -> None:
+    assert matching(pattern, messages) == expected
+
+
+def test_or_terms_and_an_exclusion_scan_a_deployment_log() -> None:
     lines = ["[stdout]ERROR boom", "[stdout]FATAL out of memory", "[stdout]GET /healthcheck ERROR 503",
              "[stdout]all good"]
     assert matching("?ERROR ?FATAL", lines) == lines[:3]
-    assert matching("?ERROR ?FATAL -healthcheck", lines) == lines[:2]
+    assert matching("ERROR -healthcheck", lines) == lines[:1]
+    assert matching("?ERROR -healthcheck ?FATAL -healthcheck", lines) == lines[:2]
+    assert matching("-healthcheck", lines) == [lines[0], lines[1], lines[3]]
 
 
 # [2020] "JSON Metric Filter Examples": the example event and the filters that match it.

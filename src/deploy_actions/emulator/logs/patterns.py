@@ -10,7 +10,9 @@
   subset);
 - anything else: terms ("Using filter patterns to match terms in unstructured log events"). Terms
   are case-sensitive; `ERROR Exception` needs both, `?ERROR ?WARN` either, `-healthcheck` excludes,
-  `"exact phrase"` is one term; `" "` matches every event.
+  `"exact phrase"` is one term; `" "` matches every event. A `?` starts an alternative and the terms
+  after it, `-term`s included, belong to it: `?"ERROR" "MainThread" ?"WARN" "Deadlock"` is what AWS's
+  CDK writes for "both ERROR and MainThread, or both WARN and Deadlock" (FilterPattern.anyTermGroup).
 
 How a term matches: anywhere in the message, as AWS's examples show (`ERROR` matches `Exiting with
 ERRORCODE: -1`; `ERROR Exception` matches `[ERROR] Caught IllegalArgumentException`). An unquoted term
@@ -61,21 +63,43 @@ def term_in(term: str, message: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Terms:
-    required: tuple[str, ...]
-    optional: tuple[str, ...]  # ?term: at least one of them, when there are any
-    excluded: tuple[str, ...]  # -term
+class Group:
+    """Terms that must all appear (`wanted`) and terms that must not (`unwanted`, written -term)."""
+
+    wanted: tuple[str, ...]
+    unwanted: tuple[str, ...]
 
     def matches(self, message: str) -> bool:
-        return (all(term_in(t, message) for t in self.required)
-                and (not self.optional or any(term_in(t, message) for t in self.optional))
-                and not any(term_in(t, message) for t in self.excluded))
+        return (all(term_in(t, message) for t in self.wanted)
+                and not any(term_in(t, message) for t in self.unwanted))
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Alternatives: `?` starts one, the terms after it belong to it (`?A B ?C D` is A and B, or C and D)."""
+
+    groups: tuple[Group, ...]
+
+    def matches(self, message: str) -> bool:
+        return any(group.matches(message) for group in self.groups)
+
+
+def _phrase(text: str, start: int) -> tuple[str, int]:
+    """The phrase opening at `start` (a double quote; \\" and \\\\ escaped) and the index after it."""
+    chars: list[str] = []
+    i = start + 1
+    while i < len(text) and text[i] != '"':
+        if text[i] == "\\" and i + 1 < len(text):
+            i += 1
+        chars.append(text[i])
+        i += 1
+    if i >= len(text):
+        raise InvalidFilterPattern("a phrase without its closing double quote")
+    return "".join(chars), i + 1
 
 
 def _terms(text: str) -> Terms:
-    required: list[str] = []
-    optional: list[str] = []
-    excluded: list[str] = []
+    groups: list[tuple[list[str], list[str]]] = []
     i, n = 0, len(text)
     while i < n:
         if text[i].isspace():
@@ -90,13 +114,7 @@ def _terms(text: str) -> Terms:
             if i == n:
                 raise InvalidFilterPattern(f"{kind} without a term after it")
         if text[i] == '"':
-            end = i + 1
-            while end < n and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            if end >= n:
-                raise InvalidFilterPattern("a phrase without its closing double quote")
-            term = text[i + 1:end].replace('\\"', '"')
-            i = end + 1
+            term, i = _phrase(text, i)
             if i < n and not text[i].isspace():
                 raise InvalidFilterPattern(f'text right after the phrase "{term}"')
         else:
@@ -108,8 +126,10 @@ def _terms(text: str) -> Terms:
             if not UNQUOTED.fullmatch(term):
                 raise InvalidFilterPattern(f"{term}: a term with characters other than letters, digits and _ "
                                            "goes in double quotes")
-        {"": required, "?": optional, "-": excluded}[kind].append(term)
-    return Terms(tuple(required), tuple(optional), tuple(excluded))
+        if kind == "?" or not groups:
+            groups.append(([], []))
+        (groups[-1][1] if kind == "-" else groups[-1][0]).append(term)
+    return Terms(tuple(Group(tuple(wanted), tuple(unwanted)) for wanted, unwanted in groups))
 
 
 def compile_pattern(text: str | None) -> Pattern:

@@ -55,6 +55,11 @@ class JsonNumber(float):
         return number
 
 
+def unescape(quoted: str) -> str:
+    """The text between double quotes, `\\"` and `\\\\` read as `"` and `\\` (as AWS's CDK escapes them)."""
+    return re.sub(r"\\(.)", r"\1", quoted)
+
+
 def as_number(text: str) -> float | None:
     return float(text) if NUMBER.fullmatch(text) else None
 
@@ -128,7 +133,7 @@ def parse_value(op: str, raw: str) -> Value:
     if raw.startswith('"'):
         if len(raw) < 2 or not raw.endswith('"'):
             raise InvalidFilterPattern(f"an unterminated string {raw}")
-        text = raw[1:-1].replace('\\"', '"')
+        text = unescape(raw[1:-1])
         if op not in ("=", "!="):
             raise InvalidFilterPattern(f"a string cannot be compared with {op}")
         return Value(raw, text=text, quoted=True)
