@@ -253,12 +253,14 @@ def test_canary_rolled_back_by_an_alarm_during_the_50_percent_bake(site: Site, r
     assert "| blue | " in summary and "```mermaid" in summary and "rolled back" in summary
 
 
-def test_sigterm_mid_canary_restores_the_starting_weights(site: Site, cli_env: dict[str, str],
-                                                         tmp_path: Path) -> None:
+@pytest.mark.parametrize("on_cancel", ["stop-and-rollback", "stop"])
+def test_sigterm_mid_canary_restores_the_starting_weights(site: Site, cli_env: dict[str, str], tmp_path: Path,
+                                                         on_cancel: str) -> None:
     before = site.actions()
     process = subprocess.Popen(
         [sys.executable, "-m", "deploy_actions", *site.args("--to", "green", "--strategy", "canary", "--steps",
-                                                              "10,100", "--bake-time", "10m", "--timeout", "1h")],
+                                                              "10,100", "--bake-time", "10m", "--timeout", "1h",
+                                                              "--on-cancel", on_cancel)],
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **cli_env},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: queue.Queue[str] = queue.Queue()
@@ -272,8 +274,42 @@ def test_sigterm_mid_canary_restores_the_starting_weights(site: Site, cli_env: d
     log = "".join(lines.queue)
     assert process.returncode == 128 + signal.SIGTERM, log
     assert "cancelled (SIGTERM)" in log
+    if on_cancel == "stop":  # the weights reached stay, as asked
+        assert site.weights() == {"blue": 90, "green": 10}
+        return
     assert site.actions() == before
     assert site.answers() == {"blue": 10}
+
+
+def test_an_alarm_already_in_alarm_stops_the_shift_before_it_starts(site: Site, run_cli: Any,
+                                                                    cli_env: dict[str, str]) -> None:
+    cw = site.emulator.client("cloudwatch")
+    alarm = f"latency-{site.name}"
+    cw.put_metric_alarm(AlarmName=alarm, MetricName="TargetResponseTime", Namespace="AWS/ApplicationELB",
+                        Statistic="Average", Period=60, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    cw.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="slow already")
+    before = site.actions()
+    result = run_cli(*site.args("--to", "green", "--alarms", alarm), env=cli_env)
+    assert result.code == 1, result.log
+    assert f"alarm {alarm} in ALARM before the first step; nothing changed" in result.log
+    assert site.actions() == before and result.outputs["rolled-back"] == "false"
+
+
+def test_mid_shift_to_green_finishes_from_where_it_stands_and_toggle_is_refused(site: Site, run_cli: Any,
+                                                                                cli_env: dict[str, str]) -> None:
+    site.elbv2.modify_listener(ListenerArn=site.listener, DefaultActions=[{"Type": "forward", "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": site.blue, "Weight": 70}, {"TargetGroupArn": site.green, "Weight": 30}]}}])
+    refused = run_cli(*site.args("--to", "toggle"), env=cli_env)
+    assert refused.code == 2, refused.log
+    assert "input 'to' = 'toggle': the listener is mid-shift (blue weight 70, green 30)" in refused.log
+    assert site.weights() == {"blue": 70, "green": 30}
+
+    result = run_cli(*site.args("--to", "green", "--strategy", "canary", "--bake-time", "0s"), env=cli_env)
+    assert result.code == 0, result.log
+    assert "Plan: 50% → 100% of traffic to green" in result.log  # 10 % is behind it already
+    assert result.outputs["steps-completed"] == "2"
+    assert site.weights() == {"blue": 0, "green": 100}
 
 
 # -- rules, fields kept, dry run --------------------------------------------------------------------
