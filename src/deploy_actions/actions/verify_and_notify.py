@@ -19,7 +19,7 @@ from deploy_actions.notify.deliver import deliver, should_notify
 from deploy_actions.notify.message import SAMPLE, CheckLine, Message
 from deploy_actions.notify.render import TemplateProblem, compile_check, read_template, render
 from deploy_actions.verify import aws_checks
-from deploy_actions.verify.checks import Check, CheckResult, Retry, Runner, url_check
+from deploy_actions.verify.checks import Check, CheckResult, Retry, Runner, unique_names, url_check
 from deploy_actions.verify.report import checks_table
 from deploy_actions.verify.urls import parse_url_line
 
@@ -187,7 +187,7 @@ def _checks(inputs: Inputs, ctx: RunContext) -> list[Check]:
         if inputs.log_group:
             checks.append(aws_checks.log_scan(clients.client("logs"), inputs.log_group, inputs.log_filter,
                                               parse_duration(inputs.log_since), inputs.max_log_matches))
-    return checks
+    return unique_names(checks)
 
 
 def _notify(inputs: Inputs, ctx: RunContext, channels: list[Any], templates: dict[str, str],

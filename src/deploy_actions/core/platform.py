@@ -50,8 +50,10 @@ class Reporter:
 
     # -- secrets -------------------------------------------------------------------------------
     def mask(self, secret: str) -> None:
-        """Register a secret: it is redacted from everything this reporter writes from now on."""
-        for part in [secret, *secret.splitlines()]:
+        """Register a secret: it is redacted from everything this reporter writes from now on. Each of its lines
+        too, and each KEY=VALUE line's value (a `notify` line's webhook URL can then be printed nowhere alone)."""
+        lines = secret.splitlines()
+        for part in [secret, *lines, *(line.partition("=")[2] for line in lines if "=" in line)]:
             part = part.strip()
             if len(part) >= 4 and part not in self._secrets:
                 self._secrets.add(part)

@@ -46,20 +46,29 @@ def slack(text: str) -> str:
     return _break_mentions("".join(_SLACK.get(c, c) for c in plain(text)))
 
 
-_DISCORD_SPECIAL = set("\\*_~`|>#-[]()<")
+# Inline formatting anywhere; block formatting (headings, lists, quotes) only where a line starts.
+_DISCORD_INLINE = re.compile(r"([\\*_~`|\[\]()<])")
+_TEAMS_INLINE = re.compile(r"([\\*_~`\[\]()<>])")
+_LINE_START = re.compile(r"(?m)^([ \t]*)([#>+-]|\d+\.)")
+
+
+def _backslashed(text: str, inline: re.Pattern[str]) -> str:
+    escaped = inline.sub(r"\\\1", plain(text))
+    def block(match: re.Match[str]) -> str:
+        marker = match.group(2)
+        return match.group(1) + (marker[:-1] + "\\." if marker.endswith(".") else "\\" + marker)
+
+    return _break_mentions(_LINE_START.sub(block, escaped))
 
 
 def discord(text: str) -> str:
-    """Discord markdown: every formatting character backslash-escaped, @everyone/@here broken."""
-    return _break_mentions("".join("\\" + c if c in _DISCORD_SPECIAL else c for c in plain(text)))
-
-
-_TEAMS_SPECIAL = set("\\*_~`[]()<>#-")
+    """Discord markdown: formatting characters backslash-escaped, @everyone/@here broken."""
+    return _backslashed(text, _DISCORD_INLINE)
 
 
 def teams(text: str) -> str:
     """Teams TextBlock markdown (a CommonMark subset): formatting characters backslash-escaped."""
-    return _break_mentions("".join("\\" + c if c in _TEAMS_SPECIAL else c for c in plain(text)))
+    return _backslashed(text, _TEAMS_INLINE)
 
 
 def identity(text: str) -> str:
@@ -71,24 +80,11 @@ ESCAPERS: dict[str, Escaper] = {"slack": slack, "discord": discord, "teams": tea
 
 
 def clip(text: str, limit: int, escape: Escaper) -> str:
-    """`escape(text)` within `limit` characters: cut between escaped characters, never inside one (`&amp;`,
-    `\\*`), with an ellipsis when anything was cut."""
+    """`escape(text)` within `limit` characters: cut between escapes, never inside one (`&amp;`, `\\*`), with an
+    ellipsis when anything was cut."""
     if limit <= 0:
         return ""
-    whole = escape(text)
-    if len(whole) <= limit:
-        return whole
-    # Escape character by character (mentions are broken on the whole text first, so a cut cannot undo it).
-    parts: list[str] = []
-    used = 0
-    budget = limit - len(ELLIPSIS)
-    for char in _break_mentions(plain(text)):
-        piece = escape(char) if char != ZWSP else char
-        if used + len(piece) > budget:
-            break
-        parts.append(piece)
-        used += len(piece)
-    return "".join(parts).rstrip() + ELLIPSIS
+    return cut_escaped(escape(text), limit)
 
 
 _PARTIAL_ENTITY = re.compile(r"&[#a-zA-Z0-9]{0,8}$")
@@ -101,9 +97,11 @@ def cut_escaped(text: str, limit: int) -> str:
         return text
     if limit <= len(ELLIPSIS):
         return ELLIPSIS[:limit]
-    head = text[: limit - len(ELLIPSIS)]
-    head = _PARTIAL_ENTITY.sub("", head)
-    trailing = len(head) - len(head.rstrip("\\"))
-    if trailing % 2:
-        head = head[:-1]
-    return head + ELLIPSIS
+    head = text[: limit - len(ELLIPSIS)].rstrip()
+    while True:
+        before = head
+        head = _PARTIAL_ENTITY.sub("", head)
+        if (len(head) - len(head.rstrip("\\"))) % 2:
+            head = head[:-1]
+        if head == before:
+            return head + ELLIPSIS

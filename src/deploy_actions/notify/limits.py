@@ -33,6 +33,7 @@ DISCORD_FIELD_VALUE = 1024
 DISCORD_FOOTER = 2048
 DISCORD_AUTHOR = 256
 DISCORD_TOTAL = 6000
+DISCORD_KEEP = 500  # description characters kept before fields are dropped
 
 TEAMS_BYTES = 28 * 1024
 TEAMS_TARGET = TEAMS_BYTES - 1024  # room for what the Workflows flow adds around the card
@@ -111,15 +112,19 @@ def fit_discord(payload: dict[str, Any]) -> dict[str, Any]:
             embed["fields"] = fields
     if embeds or "embeds" in payload:
         payload["embeds"] = embeds
-    # 6000 characters across all embeds: shorten the longest description or field value until they fit.
-    while sum(discord_embed_length(e) for e in embeds) > DISCORD_TOTAL:
-        excess = sum(discord_embed_length(e) for e in embeds) - DISCORD_TOTAL
-        holders = [(e, "description") for e in embeds] + [(f, "value") for e in embeds for f in e.get("fields", [])]
-        holder, key = max(holders, key=lambda pair: len(pair[0].get(pair[1]) or ""))
-        current = holder.get(key) or ""
-        if len(current) <= 1:
-            break
-        holder[key] = cut_escaped(current, max(1, len(current) - excess))
+    # 6000 characters across all embeds: descriptions shortened to DISCORD_KEEP first, then fields dropped from the
+    # end (the latest failed checks), then descriptions shortened further.
+    for keep in (DISCORD_KEEP, 1):
+        for embed in reversed(embeds):
+            excess = sum(discord_embed_length(e) for e in embeds) - DISCORD_TOTAL
+            description = embed.get("description") or ""
+            if excess > 0 and len(description) > keep:
+                embed["description"] = cut_escaped(description, max(keep, len(description) - excess))
+        while keep == DISCORD_KEEP and sum(discord_embed_length(e) for e in embeds) > DISCORD_TOTAL:
+            holder = next((e for e in reversed(embeds) if e.get("fields")), None)
+            if holder is None:
+                break
+            holder["fields"].pop()
     return payload
 
 

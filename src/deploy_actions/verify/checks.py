@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from deploy_actions.core.errors import ConfigurationError
 from deploy_actions.core.platform import Reporter, printable
@@ -66,6 +66,16 @@ def url_check(check: UrlCheck, request_timeout: float) -> Check:
         return Attempt(answer.ok, detail, answer.millis)
 
     return Check(check.name, "url", attempt)
+
+
+def unique_names(checks: Sequence[Check]) -> list[Check]:
+    """The same URL checked twice (other expectations) is told apart in the log and outputs: "GET url (2)"."""
+    seen: dict[str, int] = {}
+    named = []
+    for check in checks:
+        seen[check.name] = seen.get(check.name, 0) + 1
+        named.append(check if seen[check.name] == 1 else replace(check, name=f"{check.name} ({seen[check.name]})"))
+    return named
 
 
 class Runner:

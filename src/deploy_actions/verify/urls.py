@@ -49,8 +49,10 @@ class UrlCheck:
 
 def parse_url_line(line: str, version: str | None) -> UrlCheck:
     """One `urls` line; ValueError saying what is wrong and how to write it."""
+    splitter = shlex.shlex(line, posix=True)
+    splitter.whitespace_split, splitter.escape, splitter.commenters = True, "", ""  # backslashes belong to regexes
     try:
-        words = shlex.split(line)
+        words = list(splitter)
     except ValueError as exc:
         raise ValueError(f"cannot split the line into words ({exc}); close the quote") from None
     url, *rest = words

@@ -1,0 +1,58 @@
+"""The notify and template inputs: channels parsed, every problem named without the secret URL."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploy_actions.notify.channels import ChannelProblem, parse_channels, parse_templates, secret_parts
+from deploy_actions.notify.deliver import should_notify
+
+SECRET = "https://hooks.slack.com/services/T000/B000/s3cr3tT0k3n"
+
+
+def test_channels_in_order_numbered_when_a_kind_repeats() -> None:
+    channels = parse_channels(f"# ops\nslack={SECRET}\n\nDiscord = https://discord.com/api/webhooks/1/x\n"
+                              "slack=https://hooks.slack.com/services/T/B/other\r\n")
+    assert [(c.kind, c.label) for c in channels] == [("slack", "slack"), ("discord", "discord"), ("slack", "slack#2")]
+    assert SECRET not in repr(channels)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    (f"mattermost={SECRET}", "line 1: unknown channel 'mattermost'"),
+    (SECRET, "line 1 has no '='"),
+    ("slack=hooks.slack.com/services/T000/B000/s3cr3tT0k3n", "line 1 (slack): the URL must be an http(s) URL"),
+    (f"\nslack={SECRET} extra", "line 2 (slack)"),
+    ("teams=file:///etc/passwd", "http(s) URL"),
+])
+def test_a_bad_line_is_named_by_number_and_never_quoted(text: str, says: str) -> None:
+    with pytest.raises(ChannelProblem) as caught:
+        parse_channels(text)
+    assert says in str(caught.value)
+    assert "s3cr3tT0k3n" not in str(caught.value) and "passwd" not in str(caught.value)
+
+
+def test_the_url_and_its_token_path_are_both_masked() -> None:
+    assert secret_parts(SECRET) == [SECRET, "/services/T000/B000/s3cr3tT0k3n"]
+    assert secret_parts("https://x.example/?key=abcdefgh") == ["https://x.example/?key=abcdefgh", "/?key=abcdefgh"]
+
+
+def test_templates_by_channel() -> None:
+    assert parse_templates(["slack=.ci/slack.j2", "teams = t.j2"]) == {"slack": ".ci/slack.j2", "teams": "t.j2"}
+    for bad, says in ((["irc=x.j2"], "unknown channel"), (["slack"], "CHANNEL=PATH"),
+                      (["slack=a", "slack=b"], "a second template")):
+        with pytest.raises(ValueError, match=says):
+            parse_templates(bad)
+
+
+@pytest.mark.parametrize(("notify_on", "outcome", "previous", "wanted"), [
+    ("always", "success", None, True),
+    ("failure", "failure", None, True),
+    ("failure", "success", None, False),
+    ("failure", "cancelled", None, False),
+    ("success", "success", None, True),
+    ("change", "failure", "success", True),
+    ("change", "success", "success", False),
+    ("change", "success", None, True),
+])
+def test_notify_on(notify_on: str, outcome: str, previous: str | None, wanted: bool) -> None:
+    assert should_notify(notify_on, outcome, previous)[0] is wanted
