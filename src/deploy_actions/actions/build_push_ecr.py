@@ -117,11 +117,11 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         raise InputError.single("tags", "\n".join(inputs.tags) or None, f"the rules make no tag for this run "
                                 f"(ref {git.ref or 'unknown'}, event {git.event or 'none'}); add one that always "
                                 "applies, e.g. type=sha")
-    choice = builders.choose(inputs.builder, ctx.environ)
+    needs = builders.Needs(inputs.platform_list, inputs.provenance, inputs.sbom, inputs.cache_to, bool(inputs.secrets))
+    choice = builders.choose(inputs.builder, ctx.environ, needs)
     if isinstance(choice, str):
         raise InputError.single("builder", inputs.builder, choice)
-    needs = builders.Needs(inputs.platform_list, inputs.provenance, inputs.sbom, inputs.cache_to, bool(inputs.secrets))
-    if refused := [InputProblem(name, None, why) for name, why in choice.builder.problems(needs)]:
+    if refused := [_refusal(inputs, name, why) for name, why in choice.builder.problems(needs)]:
         raise InputError(refused)
     report.info(f"builder: {choice.builder.name} ({choice.reason})")
 
@@ -177,6 +177,14 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         counts = ", ".join(f"{n} {s}" for s, n in bad.items())
         raise DeploymentFailed(f"scan gate: {counts} in {uri}" + "".join(f"\n  {w}" for w in findings.worst))
     return outputs
+
+
+def _refusal(inputs: Inputs, name: str, why: str) -> InputProblem:
+    if name == "secrets":
+        return InputProblem(name, None, why, hidden=True)
+    value = inputs.model_dump(by_alias=True).get(name)
+    shown = "\n".join(value) if isinstance(value, list) else str(value).lower() if isinstance(value, bool) else value
+    return InputProblem(name, shown, why)
 
 
 def _paths(inputs: Inputs) -> tuple[Path, Path]:

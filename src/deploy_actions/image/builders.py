@@ -279,15 +279,20 @@ def _answers(argv: list[str], environ: Mapping[str, str]) -> tuple[bool, str]:
     return done.returncode == 0, (text[0] if text else "")[:160]
 
 
-def choose(wanted: str, environ: Mapping[str, str]) -> Choice | str:
+def choose(wanted: str, environ: Mapping[str, str], needs: Needs | None = None) -> Choice | str:
     """The builder to use, with why; or why none can be used (a message for the `builder` input).
 
-    auto tries buildx, then a Docker engine, then buildah, then podman.
+    auto tries buildx, then a Docker engine, then buildah, then podman, passing over one that cannot do what
+    the build `needs` (the classic Docker builder and build secrets, say). A builder asked for by name is
+    returned as found: what it cannot do is refused by name afterwards.
     """
     path = environ.get(Env.PATH)
     docker = shutil.which("docker", path=path)
     tried: list[str] = []
     for name in (BUILDERS if wanted == "auto" else (wanted,)):
+        if wanted == "auto" and needs is not None and (refusals := _CLASSES[name]("").problems(needs)):
+            tried.append(f"{name}: cannot do {refusals[0][0]}")
+            continue
         program = shutil.which("docker" if name in ("buildx", "docker") else name, path=path)
         if name in ("buildx", "docker") and not docker:
             tried.append(f"{name}: no docker command on PATH")

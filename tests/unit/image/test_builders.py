@@ -142,3 +142,14 @@ def test_auto_takes_buildx_then_docker_then_buildah_then_podman_and_says_why(tmp
 def test_an_asked_builder_that_is_missing_is_named(tmp_path: Path) -> None:
     assert choose("buildah", {"PATH": str(tmp_path)}) == "no builder can be used here (buildah: not on PATH)"
     assert os.environ  # the probe used the given PATH only
+
+
+def test_auto_passes_over_a_builder_that_cannot_do_the_build(tmp_path: Path) -> None:
+    _fake(tmp_path, "docker", 'if [ "$1" = buildx ]; then exit 1; fi\necho 20.10.24')
+    _fake(tmp_path, "buildah", "echo buildah version 1.28.2")
+    env = {"PATH": str(tmp_path)}
+    choice = choose("auto", env, Needs([], secrets=True))
+    assert isinstance(choice, Choice) and choice.builder.name == "buildah"
+    assert "docker: cannot do secrets" in choice.reason
+    explicit = choose("docker", env, Needs([], secrets=True))
+    assert isinstance(explicit, Choice) and explicit.builder.name == "docker"  # refused by name afterwards
