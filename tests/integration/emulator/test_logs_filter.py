@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy_actions.emulator.logs.shipping import LogGroupMissing, ship
+from deploy_actions.emulator.logs.shipping import LogGroupMissing, awslogs_destination, ship
 
 # (stream, offset ms, message): two web instances and a worker, interleaved in time.
 EVENTS = [
@@ -170,3 +170,24 @@ def test_shipped_lines_are_found_by_filter_log_events(logs: Any, unique: str) ->
     assert logs.describe_log_streams(logGroupName=group)["logStreams"][0]["logStreamName"] == "web/app/task-1"
     with pytest.raises(LogGroupMissing, match="The specified log group does not exist"):
         ship(f"/ecs/t{unique}-absent", "s", ["x"], create_group=False)
+
+
+def test_an_awslogs_container_ships_to_prefix_container_task(logs: Any, unique: str) -> None:
+    container = {"name": "web", "image": "app:1", "logConfiguration": {"logDriver": "awslogs", "options": {
+        "awslogs-group": f"/ecs/t{unique}-web", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app",
+        "awslogs-create-group": "true"}}}
+    destination = awslogs_destination(container, "0123456789abcdef", "eu-west-1")
+    assert destination is not None
+    assert (destination.stream, destination.region, destination.create_group) == ("app/web/0123456789abcdef",
+                                                                                  "us-east-1", True)
+    destination.ship_events([(int(time.time() * 1000) - 5, "GET /health 200"), (int(time.time() * 1000), "FATAL x")])
+    events = logs.filter_log_events(logGroupName=f"/ecs/t{unique}-web", filterPattern="?FATAL ?ERROR")["events"]
+    assert [(e["logStreamName"], e["message"]) for e in events] == [("app/web/0123456789abcdef", "FATAL x")]
+
+    without_create = {**container, "logConfiguration": {"logDriver": "awslogs", "options": {
+        "awslogs-group": f"/ecs/t{unique}-none", "awslogs-stream-prefix": "app"}}}
+    missing = awslogs_destination(without_create, "t1", "us-east-1")
+    assert missing is not None and not missing.create_group
+    with pytest.raises(LogGroupMissing):
+        missing.ship(["hello"])
+    assert awslogs_destination({"name": "web", "logConfiguration": {"logDriver": "json-file"}}, "t1", "x") is None
