@@ -194,3 +194,79 @@ def test_keep_revisions_deregisters_old_ones_but_never_the_live_or_previous(
     assert result.code == 0, result.log
     assert sorted(ecs.revisions()) == sorted([live, result.outputs["task-definition-arn"]])
     assert "deregistered 4 old revision(s)" in result.log
+
+
+def test_sigterm_mid_rollout_stops_the_service_deployment_with_rollback(ecs: Ecs, tmp_path: Path) -> None:
+    import queue
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    live = started(ecs, "api")
+    slow = ecs.register("repo/app:2", start_seconds="60000")  # its tasks take ~100 s to start at the test clock
+    # Its own process, as on a runner: the runner sends SIGTERM when the job is cancelled.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deploy_actions", "ecs-deploy", "--cluster", ecs.cluster, "--services", "api",
+         "--task-definition", slow],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **ecs.aws.env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True)
+    reader.start()
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    while not any("api: IN_PROGRESS" in line for line in seen):
+        assert time.monotonic() < deadline, "".join(seen)
+        seen.append(lines.get(timeout=60))
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    reader.join(timeout=5)
+    while not lines.empty():
+        seen.append(lines.get())
+    log = "".join(seen)
+
+    assert process.returncode == 128 + signal.SIGTERM, log
+    assert "cancelled (SIGTERM)" in log and "stopping the deployment of api and rolling back" in log
+    arns = ecs.client.list_service_deployments(cluster=ecs.cluster, service="api")["serviceDeployments"]
+    newest = max(arns, key=lambda d: d["createdAt"])["serviceDeploymentArn"]
+
+    def rolled_back() -> bool:
+        found = ecs.client.describe_service_deployments(serviceDeploymentArns=[newest])["serviceDeployments"][0]
+        return bool(found["status"] == "ROLLBACK_SUCCESSFUL")
+
+    assert wait(rolled_back)
+    assert ecs.described("api")["taskDefinition"] == live
+
+
+def test_mode_rollback_redeploys_what_the_last_successful_deployment_replaced(
+        ecs: Ecs, deploy: Callable[..., Any]) -> None:
+    live = started(ecs, "api")
+    assert deploy("--services", "api", "--containers", "app=repo/app:2").code == 0
+
+    result = deploy("--services", "api", "--mode", "rollback")
+
+    assert result.code == 0, result.log
+    assert result.outputs["status"] == "ROLLED_BACK" and result.outputs["task-definition-arn"] == live
+    assert f"redeploying {live}" in result.log
+    assert ecs.described("api")["taskDefinition"] == live and ecs.settled("api")
+
+
+def test_mode_stop_stops_the_deployment_in_progress(ecs: Ecs, deploy: Callable[..., Any]) -> None:
+    started(ecs, "api")
+    slow = ecs.register("repo/app:2", start_seconds="60000")
+    first = deploy("--services", "api", "--task-definition", slow, "--wait", "false")
+    assert first.code == 0 and first.outputs["status"] == "STARTED", first.log
+    arn = json.loads(first.outputs["service-deployment-arns"])["api"]
+
+    result = deploy("--services", "api", "--mode", "stop")
+
+    assert result.code == 0, result.log
+    assert result.outputs["status"] == "STOP_REQUESTED"
+
+    def stopped() -> bool:
+        found = ecs.client.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+        return bool(found["status"] == "STOPPED")
+
+    assert wait(stopped)

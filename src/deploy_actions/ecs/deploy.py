@@ -68,6 +68,7 @@ class EcsDeployer:
         self.op = op
         self.region = region
         self.on_known = on_known or (lambda **_: None)
+        self.mode = "deploy"
 
     # -- deploy ----------------------------------------------------------------------------------------
     def deploy(self, opts: Options) -> Result:
@@ -217,23 +218,31 @@ class EcsDeployer:
             prune(self.ecs, family, keep, protected, self.reporter)
 
     # -- continue / rollback / stop ----------------------------------------------------------------------
-    def _in_progress(self, opts: Options) -> list[Rollout]:
+    def _in_progress(self, opts: Options, *, required: bool = True) -> tuple[list[Rollout], list[str]]:
+        """The services' deployments in progress, and the services that have none (an error if `required`)."""
         found, missing = ecs_api.describe_services(self.ecs, opts.cluster, opts.services)
         if missing:
             raise InputError.single("services", ", ".join(missing), f"no such service in cluster {opts.cluster}")
-        rollouts = []
+        rollouts, idle = [], []
         for name in opts.services:
             arns = ecs_api.list_service_deployments(self.ecs, opts.cluster, name,
                                                     statuses=("PENDING", "IN_PROGRESS"))
             if not arns:
-                raise InputError.single("services", name, "no deployment of it is in progress")
+                if required:
+                    raise InputError.single("services", name, f"no deployment of it is in progress (mode: "
+                                            f"{self.mode})")
+                idle.append(name)
+                continue
             service = found[name]
             target = Target(name, service, service["taskDefinition"], {}, arn=service["taskDefinition"])
-            rollouts.append(Rollout(target, datetime.now(UTC), arn=arns[0], service=service))
-        return rollouts
+            rollout = Rollout(target, datetime.now(UTC), arn=arns[0], service=service)
+            rollout.seen_events(service)
+            rollouts.append(rollout)
+        return rollouts, idle
 
     def continue_paused(self, opts: Options) -> Result:
-        rollouts = self._in_progress(opts)
+        self.mode = "continue"
+        rollouts, _ = self._in_progress(opts)
         described = ecs_api.describe_service_deployments(self.ecs, [r.arn for r in rollouts])
         for rollout in rollouts:
             hooks = [h for h in described.get(rollout.arn, {}).get("lifecycleHookDetails") or []
@@ -246,18 +255,44 @@ class EcsDeployer:
         return self._follow_existing(opts, rollouts)
 
     def rollback(self, opts: Options) -> Result:
-        rollouts = self._in_progress(opts)
+        """Stop what is in progress with ROLLBACK; a service with nothing in progress gets the task definition
+        its last successful deployment replaced, deployed and followed like any deployment."""
+        self.mode = "rollback"
+        rollouts, idle = self._in_progress(opts, required=False)
         for rollout in rollouts:
             ecs_api.stop_service_deployment(self.ecs, rollout.arn, True)
             self.reporter.info(f"{rollout.name}: rolling back {rollout.arn}")
-        result = self._follow_existing(opts, rollouts)
-        result.ok = all(r.rolled_back for r in rollouts)
-        result.status = "ROLLED_BACK" if result.ok else result.status
-        result.message = "" if result.ok else result.message
+        redeploys = [self._redeploy_previous(opts.cluster, name) for name in idle]
+        if redeploys:
+            identify(self.ecs, opts.cluster, redeploys)
+        result = self._follow_existing(opts, rollouts + redeploys)
+        previous = {r.name for r in redeploys}
+        back = [r.rolled_back or (r.name in previous and r.ok) for r in rollouts + redeploys]
+        if result.interrupted is None and all(back):
+            result.ok, result.status, result.message, result.rolled_back = True, "ROLLED_BACK", "", True
+        result.arns = {r.name: r.target.arn for r in redeploys}
         return result
 
+    def _redeploy_previous(self, cluster: str, name: str) -> Rollout:
+        done = ecs_api.list_service_deployments(self.ecs, cluster, name, statuses=("SUCCESSFUL",))
+        deployments = ecs_api.describe_service_deployments(self.ecs, done) if done else {}
+        newest = max(deployments.values(), key=lambda d: str(d.get("createdAt", "")), default=None)
+        sources = [s["arn"] for s in (newest or {}).get("sourceServiceRevisions") or []]
+        revisions = ecs_api.describe_service_revisions(self.ecs, sources[:1]) if sources else {}
+        previous = next((str(r["taskDefinition"]) for r in revisions.values()), "")
+        if not previous:
+            raise InputError.single("services", name, "nothing to roll back to: no deployment is in progress and "
+                                    "its last successful deployment replaced nothing")
+        found, _ = ecs_api.describe_services(self.ecs, cluster, [name])
+        service = found[name]
+        target = Target(name, service, service["taskDefinition"], {}, arn=previous)
+        self.reporter.info(f"{name}: nothing in progress; redeploying {previous} (what its last successful "
+                           "deployment replaced)")
+        return self._start(cluster, target)
+
     def stop(self, opts: Options) -> Result:
-        rollouts = self._in_progress(opts)
+        self.mode = "stop"
+        rollouts, _ = self._in_progress(opts)
         for rollout in rollouts:
             ecs_api.stop_service_deployment(self.ecs, rollout.arn, False)
             self.reporter.info(f"{rollout.name}: stopping {rollout.arn}")
