@@ -220,7 +220,7 @@ def test_canary_rolled_back_by_an_alarm_during_the_50_percent_bake(site: Site, r
                                                                   cli_env: dict[str, str]) -> None:
     cw = site.emulator.client("cloudwatch")
     alarm = f"5xx-{site.name}"
-    cw.put_metric_alarm(AlarmName=alarm, MetricName="HTTPCode_Target_5XX_Count", Namespace="AWS/ApplicationELB",
+    cw.put_metric_alarm(AlarmName=alarm, MetricName="HTTPCode_Target_5XX_Count", Namespace="Tests/SwitchListener",
                         Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
                         ComparisonOperator="GreaterThanOrEqualToThreshold")
     cw.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test starts healthy")
@@ -285,7 +285,7 @@ def test_an_alarm_already_in_alarm_stops_the_shift_before_it_starts(site: Site, 
                                                                     cli_env: dict[str, str]) -> None:
     cw = site.emulator.client("cloudwatch")
     alarm = f"latency-{site.name}"
-    cw.put_metric_alarm(AlarmName=alarm, MetricName="TargetResponseTime", Namespace="AWS/ApplicationELB",
+    cw.put_metric_alarm(AlarmName=alarm, MetricName="TargetResponseTime", Namespace="Tests/SwitchListener",
                         Statistic="Average", Period=60, EvaluationPeriods=1, Threshold=1,
                         ComparisonOperator="GreaterThanOrEqualToThreshold")
     cw.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="slow already")
