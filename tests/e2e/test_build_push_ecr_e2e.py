@@ -16,7 +16,7 @@ import pytest
 
 from deploy_actions.emulator.ecr.service import FindingsRule, finding
 from tests.conftest import AwsEndpoint
-from tests.e2e.conftest import EXAMPLES, BuiltWheel, GitlabInstall, commit_all, git
+from tests.e2e.conftest import EXAMPLES, BuiltWheel, GitlabInstall, commit_all
 from tests.e2e.test_act import Act, add_workflows, runner, step_outputs, step_summary  # noqa: F401 (fixture)
 from tests.e2e.test_gitlab_ci_local import pipeline, serve_component
 from tests.integration.emulator.ecr_registry import need_registry_binary
@@ -66,7 +66,6 @@ def test_gitlab_component_builds_with_buildah_without_docker_in_docker_and_is_ga
     app(user_repo, uuid.uuid4().hex, secret=True)
     shutil.copy(EXAMPLES / "gitlab" / "build-push-ecr.yml", user_repo / ".gitlab-ci.yml")
     sha = commit_all(user_repo)
-    git(user_repo, "tag", "v1.4.0")
     serve_component(user_repo, "org/deploy-actions", "v1", "build-push-ecr", tree_wheel)
     aws_emulator.ecr.set_findings(FindingsRule(name, "", [finding("CVE-2026-4242", "CRITICAL")], seconds=30))
     npm = f"npm-{uuid.uuid4().hex}"
@@ -76,13 +75,16 @@ def test_gitlab_component_builds_with_buildah_without_docker_in_docker_and_is_ga
 
     result = pipeline(gitlab_ci_local, user_repo, aws, variables, gitlab_install)
     print(f"gitlab-ci-local, build-push-ecr with buildah: {result.seconds:.1f}s")
-    # Pushed, then failed by the gate: the report job still saw the outputs of what was pushed.
+    # Pushed, then failed by the gate; the job's dotenv report still says what was pushed.
     assert result.code != 0, result.output
     assert "FAIL  build-image" in result.output and "CVE-2026-4242 (CRITICAL)" in result.output
     [detail] = ecr.describe_images(repositoryName=name)["imageDetails"]
     assert sorted(detail["imageTags"]) == sorted(["main", f"sha-{sha[:7]}"])
-    dotenv = (user_repo / ".gitlab-ci-local" / "artifacts" / "build-image" / "deploy-actions.env").read_text()
+    artifacts = user_repo / ".gitlab-ci-local" / "artifacts" / "build-image"
+    dotenv = (artifacts / ".gitlab-ci-reports" / "dotenv" / "deploy-actions.env").read_text()
     values = dict(line.split("=", 1) for line in dotenv.splitlines())
     assert values["DIGEST"] == detail["imageDigest"]
     assert json.loads(values["SCAN_FINDINGS"]) == {"CRITICAL": 1}
-    assert npm not in result.output and npm not in dotenv
+    summary = (artifacts / "deploy-actions-summary-build-image.md").read_text()
+    assert "| builder | buildah |" in summary and "1 CRITICAL" in summary
+    assert not any(npm in text for text in (result.output, dotenv, summary))
