@@ -137,6 +137,8 @@ def _seed_application(clients: Clients, spec: dict[str, Any], named: Callable[[s
         request["autoRollbackConfiguration"] = {"enabled": True, "events": list(group["auto_rollback"])}
     if group.get("alarms"):
         request["alarmConfiguration"] = {"enabled": True, "alarms": [{"name": named(n)} for n in group["alarms"]]}
+    if group.get("hook_log_group"):  # the emulator ships the hooks' output there (docs/emulator.md, Logs)
+        request["tags"] = [{"Key": "emulator:hook-log-group", "Value": str(group["hook_log_group"])}]
     if blue_green:
         settings = group.get("blue_green") or {}
         request["blueGreenDeploymentConfiguration"] = {

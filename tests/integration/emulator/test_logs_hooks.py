@@ -18,10 +18,8 @@ VALIDATE = (EXAMPLE_APP / "scripts/validate.sh").read_text().replace(
 
 
 def test_a_log_scan_finds_what_the_hooks_printed(environment: Any, emulator: Any, unique: str) -> None:
-    env: Environment = environment("ec2-rolling", instances=1, group={"auto_rollback": []})
     group = f"/codedeploy/t{unique}"
-    arn = f"arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{env['application']}/{env['deployment_group']}"
-    env.codedeploy.tag_resource(ResourceArn=arn, Tags=[{"Key": "emulator:hook-log-group", "Value": group}])
+    env: Environment = environment("ec2-rolling", instances=1, group={"auto_rollback": [], "hook_log_group": group})
 
     info = env.deploy(env.revision("1", {"scripts/validate.sh": VALIDATE}))
     assert info["status"] == "Succeeded", env.failure(info)
@@ -50,3 +48,14 @@ def test_a_log_scan_finds_what_the_hooks_printed(environment: Any, emulator: Any
     validate = [line for line in lines[lines.index("LifecycleEvent - ValidateService"):] if "stderr" not in line]
     assert validate[:4] == ["LifecycleEvent - ValidateService", "Script - scripts/validate.sh", "[stdout]ERROR boom",
                             "[stdout]health: ok"]
+
+
+def test_tagging_a_group_later_ships_the_next_deployment(environment: Any, emulator: Any, unique: str) -> None:
+    env: Environment = environment("ec2-rolling", instances=1, group={"auto_rollback": []})
+    group = f"/codedeploy/t{unique}-later"
+    arn = f"arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{env['application']}/{env['deployment_group']}"
+    env.codedeploy.tag_resource(ResourceArn=arn, Tags=[{"Key": "emulator:hook-log-group", "Value": group}])
+    info = env.deploy(env.revision("1", {"scripts/validate.sh": VALIDATE}))
+    assert info["status"] == "Succeeded", env.failure(info)
+    found = emulator.client("logs").filter_log_events(logGroupName=group, filterPattern="boom")["events"]
+    assert [e["message"].endswith("[stdout]ERROR boom") for e in found] == [True]
