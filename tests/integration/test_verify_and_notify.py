@@ -254,6 +254,7 @@ def test_on_github_the_url_reaches_only_the_add_mask_command(run_cli: Any, recei
     ok = run_cli("verify-and-notify", "--notify", f"slack={url}", env={
         "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary)})
     assert ok.code == 0, ok.log
+    assert f"::add-mask::/hooks/slack/{url.split('/hooks/slack/')[1]}" in ok.log.splitlines()  # the token path alone
     for log in (result.log, ok.log):
         carrying = [line for line in log.splitlines() if url.split("/hooks/")[1] in line]
         assert carrying and all(line.startswith("::add-mask::") for line in carrying)

@@ -48,6 +48,7 @@ def _seconds(text: str) -> str:
 
 
 Status = Annotated[str, AfterValidator(_status)]
+LOG_FILTER = "ERROR"
 Seconds = Annotated[str, AfterValidator(_seconds), Metavar("DURATION")]
 
 
@@ -65,12 +66,13 @@ class Inputs(AwsInputs):
     alarms: MultiLine = Field([], description="CloudWatch alarm names, one a line: none may be in ALARM.")
     log_group: str | None = Field(None, description="CloudWatch Logs group to scan for errors, after the other "
                                   "checks.")
-    log_filter: str = Field("ERROR", description="CloudWatch Logs filter pattern for the scan, passed as written.")
+    log_filter: str = Field(LOG_FILTER, description="CloudWatch Logs filter pattern for the scan, passed as written.")
     log_since: Seconds = Field("15m", description="The scan covers this long up to the moment it runs.")
     max_log_matches: int = Field(0, ge=0, le=10000, description="Matching log events allowed; more fails the "
                                  "check and shows the lines.")
     status: Status = Field("success", description="The outcome to report: success, failure or cancelled "
-                           "(${{ job.status }}, GitLab's $CI_JOB_STATUS). A failed check reports failure.")
+                           "(GitHub's job.status; GitLab's CI_JOB_STATUS, whose failed and canceled mean the "
+                           "same). A failed check reports failure.")
     notify: str | None = secret_field(description="Where to send the message, one channel a line: slack=URL, "
                                       "discord=URL, teams=URL (a Workflows webhook), webhook=URL (plain JSON). "
                                       "Secrets: the URLs are masked and never printed.")
@@ -110,7 +112,8 @@ class Inputs(AwsInputs):
                 found.append(InputProblem("template", f"{kind}={path}", problem))
             elif self.notify and kind not in kinds:
                 found.append(InputProblem("template", f"{kind}={path}", f"notify has no {kind} channel"))
-        if self.log_group is None and "log_filter" in self.model_fields_set:
+        # front doors pass defaults as values: only a pattern other than the default says a scan was meant
+        if self.log_group is None and self.log_filter != LOG_FILTER:
             found.append(InputProblem("log-filter", self.log_filter, "set log-group: the log group to scan"))
         if not (self.urls or self.target_groups or self.alarms or self.log_group or self.notify):
             found.append(InputProblem("urls", None, "nothing to do: give checks (urls, target-groups, alarms, "
