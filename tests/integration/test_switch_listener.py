@@ -365,8 +365,10 @@ def test_dry_run_prints_the_plan_and_changes_nothing(site: Site, run_cli: Any, c
 def test_a_test_listener_is_pointed_at_green_first(site: Site, run_cli: Any, cli_env: dict[str, str]) -> None:
     test = site.elbv2.create_listener(LoadBalancerArn=site.balancer, Protocol="HTTP", Port=8080, DefaultActions=[
         {"Type": "forward", "TargetGroupArn": site.blue}])["Listeners"][0]["ListenerArn"]
-    result = run_cli(*site.args("--to", "green", "--test-listener-arn", test), env=cli_env)
+    url = site.emulator.listener_url(test) + "/health"
+    result = run_cli(*site.args("--to", "green", "--test-listener-arn", test, "--test-url", url), env=cli_env)
     assert result.code == 0, result.log
+    assert f"{url} answered HTTP 200 through the test listener" in result.log
     assert site.weights(site.actions(test)) == {"blue": 0, "green": 1}
     assert get(site.emulator.listener_url(test) + "/") == "green"
 

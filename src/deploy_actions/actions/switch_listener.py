@@ -66,6 +66,9 @@ class Inputs(WaitingInputs, AwsInputs):
                               "the shift puts the starting weights back and fails the step.")
     test_listener_arn: str | None = Field(None, description="A test listener of the same load balancer to point "
                                           "at the destination before the first step (restored on rollback).")
+    test_url: str | None = Field(None, description="With test-listener-arn: a URL reaching the test listener "
+                                 "(e.g. http://NAME.elb.amazonaws.com:8080/health) that must answer, with a status "
+                                 "below 500 within 60s, before production traffic moves.")
     dry_run: Flag = Field(False, description="Read, check and print the plan; change nothing.")
     timeout: Duration = Field("1h", description="How long the whole step may take, bakes included (e.g. 30m, "
                               "1h30m; a unit is required).")
@@ -89,6 +92,12 @@ class Inputs(WaitingInputs, AwsInputs):
                     parse_steps(self.steps)
                 except ValueError as exc:
                     found.append(InputProblem("steps", self.steps, str(exc)))
+        if self.test_url is not None:
+            if not self.test_listener_arn:
+                found.append(InputProblem("test-url", self.test_url, "only used with test-listener-arn (the "
+                                          "listener it reaches); set both or remove test-url"))
+            elif not self.test_url.startswith(("http://", "https://")):
+                found.append(InputProblem("test-url", self.test_url, "must be an http:// or https:// URL"))
         if self.step_percent is not None and self.strategy != "linear":
             found.append(InputProblem("step-percent", str(self.step_percent), "only used with strategy: linear; "
                                       "remove it or set strategy: linear"))
@@ -127,7 +136,8 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         green=inputs.green_target_group, to=inputs.to, steps=inputs.plan_steps(),
         bake_seconds=parse_duration(inputs.bake_time),
         require_healthy=None if inputs.require_healthy == "all" else int(inputs.require_healthy),
-        alarms=tuple(inputs.alarms), test_listener_arn=inputs.test_listener_arn, dry_run=inputs.dry_run,
+        alarms=tuple(inputs.alarms), test_listener_arn=inputs.test_listener_arn, test_url=inputs.test_url,
+        dry_run=inputs.dry_run,
         wait=inputs.wait)
     switcher = Switcher(clients.client("elbv2"), clients.client("cloudwatch", polling=True), ctx.reporter,
                         ctx.operation(inputs), on_change=lambda o: ctx.outputs.merge(_outputs(o)))

@@ -132,3 +132,39 @@ class Bake:
     def interval(self) -> float:
         """How often alarms are read: every 10 s in a long bake, more often in a short one."""
         return min(10.0, max(0.5, self.seconds / 5))
+
+
+TEST_ANSWER_WAIT = 60.0  # seconds the test listener gets to answer once it points at the destination
+
+
+class AnswerCheck:
+    """Follower: done when `url` answers with a status below 500 (the destination serves test traffic)."""
+
+    def __init__(self, url: str, reporter: Reporter) -> None:
+        self.url, self.reporter = url, reporter
+        self.last = ""
+
+    @property
+    def what(self) -> str:
+        return f"{self.url} to answer through the test listener"
+
+    def check(self) -> Poll[int]:
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.url, timeout=10) as response:  # noqa: S310 - the user's URL
+                status = int(response.status)
+        except urllib.error.HTTPError as error:
+            status = int(error.code)
+        except (OSError, ValueError) as error:
+            changed, self.last = self.last != str(error), str(error)
+            return Poll.pending(changed)
+        if status < 500:
+            return Poll.finished(status)
+        changed, self.last = self.last != f"HTTP {status}", f"HTTP {status}"
+        return Poll.pending(changed)
+
+    def progress(self, elapsed: float) -> None:
+        if self.last:
+            self.reporter.info(f"  {self.url}: {self.last} ({format_duration(elapsed)})")

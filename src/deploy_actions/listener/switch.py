@@ -20,7 +20,16 @@ from deploy_actions.core.operation import Interrupted, Operation
 from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import Cancelled, WaitPolicy, WaitTimeout
 from deploy_actions.listener.forward import Forward, Role, live_side, other, remaining_steps, share, step_weights
-from deploy_actions.listener.guards import AlarmFired, Bake, Health, HealthCheck, alarms_in_alarm, requirement
+from deploy_actions.listener.guards import (
+    TEST_ANSWER_WAIT,
+    AlarmFired,
+    AnswerCheck,
+    Bake,
+    Health,
+    HealthCheck,
+    alarms_in_alarm,
+    requirement,
+)
 
 To = Literal["green", "blue", "toggle", "inactive"]
 ROLES: tuple[Role, Role] = ("blue", "green")
@@ -38,6 +47,7 @@ class SwitchOptions:
     alarms: tuple[str, ...] = ()
     rule_arn: str | None = None
     test_listener_arn: str | None = None
+    test_url: str | None = None  # must answer (status < 500) once the test listener points at the destination
     dry_run: bool = False
     wait: bool = True  # wait for destination targets still registering (initial)
 
@@ -101,6 +111,10 @@ class Outcome:
 
 class HealthRefused(DeploymentFailed):
     """The destination is not healthy enough for the next step."""
+
+
+class NotAnswering(DeploymentFailed):
+    """The destination does not answer through the test listener."""
 
 
 class Switcher:
@@ -214,7 +228,7 @@ class Switcher:
                     self.op.cancel.raise_if_cancelled(f"before the step to {label}")
                     self._gate(plan, opts, outcome, label)
                     if number == 1 and plan.test is not None:
-                        self._point_test_listener(plan)
+                        self._point_test_listener(plan, opts)
                     weights = step_weights(percent, destination)
                     self._write(plan, weights)
                     outcome.after = weights
@@ -225,7 +239,7 @@ class Switcher:
                                        f"{weights['blue']}, green {weights['green']}")
                     if number < len(plan.steps) and opts.bake_seconds > 0:
                         self._bake(opts, label)
-        except (AlarmFired, HealthRefused) as exc:
+        except (AlarmFired, HealthRefused, NotAnswering) as exc:
             outcome.error = self._failed(plan, outcome, str(exc), started)
         except (WaitTimeout, Cancelled) as exc:
             interruption = self.op.interruption(exc)
@@ -281,7 +295,7 @@ class Switcher:
                                                                               plan.forward.original()))
             elbv2.set_listener_actions(self.elb, arn, actions)
 
-    def _point_test_listener(self, plan: Plan) -> None:
+    def _point_test_listener(self, plan: Plan, opts: SwitchOptions) -> None:
         assert plan.test is not None and plan.destination is not None
         arn, forward = plan.test
         destination = plan.groups[plan.destination]
@@ -289,6 +303,15 @@ class Switcher:
         self._modified.setdefault(arn, lambda: elbv2.set_listener_actions(self.elb, arn, forward.original()))
         elbv2.set_listener_actions(self.elb, arn, forward.with_weights(weights))
         self.reporter.info(f"Test listener {_short(arn)} now forwards to {destination.name}")
+        if opts.test_url:
+            policy = WaitPolicy(timeout=min(TEST_ANSWER_WAIT, self.op.deadline.remaining()), initial_interval=1.0,
+                                max_interval=5.0)
+            try:
+                status = self.op.follow(AnswerCheck(opts.test_url, self.reporter), policy)
+            except WaitTimeout:
+                raise NotAnswering(f"{opts.test_url} did not answer through the test listener within "
+                                  f"{format_duration(policy.timeout)} (a status below 500)") from None
+            self.reporter.info(f"{opts.test_url} answered HTTP {status} through the test listener")
 
     def _rollback(self, plan: Plan, outcome: Outcome, started: float) -> None:
         """Write back every action list this run changed, exactly as it was read."""
