@@ -1,7 +1,4 @@
-"""Checks that ask AWS: every target of a target group healthy, no alarm in ALARM, and the log scan.
-
-The target-group calls sit here until an `aws/elbv2.py` boundary exists for them to move into.
-"""
+"""Checks that ask AWS: every target of a target group healthy, no alarm in ALARM, and the log scan."""
 
 from __future__ import annotations
 
@@ -9,12 +6,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from deploy_actions.aws.cloudwatch import alarm_states
+from deploy_actions.aws.elbv2 import target_group, target_health
 from deploy_actions.aws.logs import check_log_group, filter_events
-from deploy_actions.core.aws import aws_failure, error_code
-from deploy_actions.core.errors import InputError
 from deploy_actions.verify.checks import Attempt, Check
 
 SHOWN_LINES = 20  # matching log lines a failed scan shows
@@ -22,27 +16,13 @@ SHOWN_LINES = 20  # matching log lines a failed scan shows
 
 def target_group_arns(elbv2: Any, names: Sequence[str]) -> dict[str, str]:
     """Name or ARN -> ARN, every one checked to exist (InputError naming target-groups otherwise)."""
-    arns: dict[str, str] = {}
-    for name in names:
-        query = {"TargetGroupArns": [name]} if name.startswith("arn:") else {"Names": [name]}
-        try:
-            groups = elbv2.describe_target_groups(**query)["TargetGroups"]
-        except (ClientError, BotoCoreError) as exc:
-            if error_code(exc) in ("TargetGroupNotFound", "ValidationError"):
-                raise InputError.single("target-groups", name, "no such target group in this account and region; "
-                                        "give its name or ARN") from None
-            raise aws_failure(f"looking up target group {name}", exc) from None
-        arns[name] = str(groups[0]["TargetGroupArn"])
-    return arns
+    return {name: str(target_group(elbv2, name, input_name="target-groups")["TargetGroupArn"]) for name in names}
 
 
 def target_group_check(elbv2: Any, name: str, arn: str) -> Check:
     def attempt() -> Attempt:
         started = time.monotonic()
-        try:
-            described = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
-        except (ClientError, BotoCoreError) as exc:
-            raise aws_failure(f"reading the health of {name}", exc) from None
+        described = target_health(elbv2, arn)
         millis = (time.monotonic() - started) * 1000
         if not described:
             return Attempt(False, "no registered targets", millis)
