@@ -100,6 +100,18 @@ def _seed_load_balancer(clients: Clients, spec: dict[str, Any], named: Callable[
                                      Port=int(spec.get("listener_port", 80)),
                                      DefaultActions=[{"Type": "forward", "TargetGroupArn": forward}])
     out["listener_arn"] = listener["Listeners"][0]["ListenerArn"]
+    out["rules"] = {}
+    for name, rule in (spec.get("rules") or {}).items():
+        conditions = []
+        if rule.get("host"):
+            conditions.append({"Field": "host-header", "HostHeaderConfig": {"Values": [rule["host"]]}})
+        if rule.get("path") or not conditions:
+            conditions.append({"Field": "path-pattern", "PathPatternConfig": {"Values": [rule.get("path", "/*")]}})
+        weights = [{"TargetGroupArn": out["target_groups"][group], "Weight": int(weight)}
+                   for group, weight in (rule.get("weights") or {spec["forward"]: 1}).items()]
+        out["rules"][name] = elbv2.create_rule(
+            ListenerArn=out["listener_arn"], Priority=int(rule["priority"]), Conditions=conditions,
+            Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": weights}}])["Rules"][0]["RuleArn"]
 
 
 def _seed_auto_scaling_group(clients: Clients, spec: dict[str, Any], named: Callable[[str], str],

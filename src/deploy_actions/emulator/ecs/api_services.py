@@ -120,6 +120,16 @@ def stop_service_deployment(self: Handler) -> ActionResult:
     return ActionResult({"serviceDeploymentArn": arn})
 
 
+def continue_service_deployment(self: Handler) -> ActionResult:
+    engine = _engine()
+    arn = self._get_param("serviceDeploymentArn")
+    action = self._get_param("action") or "CONTINUE"
+    if action not in ("CONTINUE", "ROLLBACK"):
+        raise AwsError("InvalidParameterException", f"action must be CONTINUE or ROLLBACK, not {action}.")
+    engine.continue_service_deployment(str(arn), self._get_param("hookId"), action)
+    return ActionResult({"serviceDeploymentArn": arn})
+
+
 def _time(value: Any) -> Any:
     from datetime import UTC, datetime
 
@@ -136,6 +146,7 @@ HANDLERS = {
     "describe_service_deployments": describe_service_deployments,
     "describe_service_revisions": describe_service_revisions,
     "stop_service_deployment": stop_service_deployment,
+    "continue_service_deployment": continue_service_deployment,
 }
 
 

@@ -29,7 +29,7 @@ from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 
 from deploy_actions.emulator.core.clock import Clock
 from deploy_actions.emulator.core.errors import AwsError
-from deploy_actions.emulator.ecs import model
+from deploy_actions.emulator.ecs import bluegreen, model
 from deploy_actions.emulator.ecs.model import Deployment, ServiceDeployment, Task, breaker_threshold
 from deploy_actions.emulator.ecs.tasks import (
     AddressPool,
@@ -81,6 +81,7 @@ class ServiceRun:
     requested: str | None = None  # ROLLBACK or ABORT asked by StopServiceDeployment
     alarm_next: float = 0.0
     alarm_bake: float = DEFAULT_ALARM_BAKE
+    pending_actions: list[Action] = field(default_factory=list)  # for the next tick, outside the lock
     registered: dict[str, int] = field(default_factory=dict)  # targets (de)registered since the last event
     deregistered: dict[str, int] = field(default_factory=dict)
 
@@ -294,8 +295,26 @@ class EcsEngine:
         for deployment in run.deployments:
             deployment.status = "ACTIVE"
         network = getattr(service, "network_configuration", None) or None
-        run.deployments.insert(0, Deployment(model.deployment_id(), definition.arn, revision, desired,
-                                             service.launch_type, network, sd))
+        blue = next((d for d in run.deployments if d.alive()), None)
+        deployment = Deployment(model.deployment_id(), definition.arn, revision, desired, service.launch_type,
+                                network, sd)
+        advanced = _advanced(service)
+        if advanced is not None:
+            main = str((service.load_balancers or [{}])[0].get("targetGroupArn"))
+            alternate = str(advanced.get("alternateTargetGroupArn"))
+            if blue is None or configuration.get("strategy") not in bluegreen.STRATEGIES:
+                deployment.target_group = blue.target_group if blue is not None and blue.target_group else main
+            else:
+                blue_group = blue.target_group or main
+                deployment.target_group = alternate if blue_group == main else main
+                steps, step_bake = bluegreen.plan(configuration)
+                deployment.shift = sd.shift = bluegreen.Shift(
+                    str(configuration["strategy"]), blue_group, deployment.target_group,
+                    str(advanced.get("productionListenerRule")), advanced.get("testListenerRule"), steps, step_bake,
+                    float(configuration.get("bakeTimeInMinutes") or 0) * 60,
+                    list(configuration.get("lifecycleHooks") or []))
+                sd.weights = {revision: (0.0, 0.0), blue.revision: (100.0, 100.0)}
+        run.deployments.insert(0, deployment)
         run.current, run.bake_until, run.requested = sd, None, None
         run.launch_failures, run.backoff_until = 0, 0.0
 
@@ -330,6 +349,8 @@ class EcsEngine:
         run.event(f"(service {run.name}) (deployment {primary.id}) deployment failed: {why}.")
         if primary.rollback:
             sd.set_status(model.ROLLBACK_FAILED, f"Rollback failed: {why}.")
+        elif primary.shift is not None:
+            self._shift_back(run, f"Service deployment rolled back because {why}.")
         elif rollback and run.last_completed is not None:
             self._roll_back(run, f"Service deployment rolled back because {why}.")
         else:
@@ -614,7 +635,11 @@ class EcsEngine:
         """'healthy', 'unhealthy' or 'pending' for the scheduler."""
         if not task.alive or task.last_status != "RUNNING":
             return "pending"
-        groups = [lb["targetGroupArn"] for lb in run.service.load_balancers or [] if lb.get("targetGroupArn")]
+        deployment = next((d for d in run.deployments if task in d.tasks), None)
+        if deployment is not None and deployment.target_group is not None:
+            groups = [deployment.target_group]
+        else:
+            groups = [g for g, p in _groups(run.service) if not p < 0]
         if groups:
             if set(task.registered) != set(groups):
                 return "pending"
@@ -653,15 +678,16 @@ class EcsEngine:
             primary = run.deployments[0]
         # health, target registration
         health: dict[Task, str] = {}
-        groups = [(lb["targetGroupArn"], int(lb.get("containerPort") or 0)) for lb in service.load_balancers or []
-                  if lb.get("targetGroupArn")]
+        groups = _groups(service)
         for deployment in run.deployments:
+            mine = [(g, p) for g, p in groups if g == deployment.target_group] if deployment.target_group \
+                else [(g, p) for g, p in groups if not p < 0]
             for task in deployment.alive():
                 if task.last_status == "RUNNING":
-                    for group_arn, port in groups:
+                    for group_arn, port in mine:
                         if group_arn not in task.registered:
                             task.registered.append(group_arn)
-                            actions.append(self._register(group_arn, task, port or task.port or 80))
+                            actions.append(self._register(group_arn, task, abs(port) or task.port or 80))
                             run.registered[group_arn] = run.registered.get(group_arn, 0) + 1
                 state = self._healthy(run, task, now)
                 if state == "unhealthy":
@@ -691,6 +717,17 @@ class EcsEngine:
             self._fail(run, "alarm detected", f"ECS deployment {primary.id} failed: alarm(s) [{names}] in ALARM state.",
                        bool((run.configuration.get("alarms") or {}).get("rollback")))
             primary = run.deployments[0]
+        if primary.shift is not None and primary.rollout_state == "IN_PROGRESS":
+            self._step_shift(run, primary, now, actions, health)
+            run.target_events()
+            self._publish(run)
+            return
+        current = run.current
+        if current is not None and current.shift is not None and current.status == model.ROLLBACK_IN_PROGRESS:
+            self._step_shift_back(run, current, now, actions)
+            run.target_events()
+            self._publish(run)
+            return
         # scale
         maximum = math.floor(desired * int(run.configuration.get("maximumPercent", 200)) / 100)
         minimum = math.ceil(desired * int(run.configuration.get("minimumHealthyPercent", 100)) / 100)
@@ -771,19 +808,174 @@ class EcsEngine:
         if sd is not run.current or sd.status not in (model.ROLLBACK_REQUESTED, model.STOP_REQUESTED):
             return
         primary.updated_at = utcnow()
-        if requested == "ROLLBACK" and run.last_completed is not None:
+        if requested == "ROLLBACK" and (run.last_completed is not None or primary.shift is not None):
             primary.rollout_state = "FAILED"
             primary.rollout_reason = f"ECS deployment {primary.id} stopped: rollback requested."
             if sd.breaker_status == "MONITORING":
                 sd.breaker_status = "MONITORING_COMPLETE"
             if sd.alarms_status == "MONITORING":
                 sd.alarms_status = "MONITORING_COMPLETE"
-            self._roll_back(run, "Service deployment rolled back by StopServiceDeployment.")
+            if primary.shift is not None:
+                self._shift_back(run, "Service deployment rolled back by StopServiceDeployment.")
+            else:
+                self._roll_back(run, "Service deployment rolled back by StopServiceDeployment.")
         else:
             primary.rollout_state = "FAILED"
             primary.rollout_reason = f"ECS deployment {primary.id} stopped."
             sd.set_status(model.STOPPED, "Service deployment stopped by StopServiceDeployment (ABORT).")
             run.frozen = True
+
+    # -- blue/green, linear, canary ------------------------------------------------------------
+
+    def _weights(self, run: ServiceRun, green: Deployment, test: float | None, production: float | None,
+                 actions: list[Action]) -> None:
+        shift = green.shift
+        assert shift is not None
+        sd = green.service_deployment
+        elbv2 = self._client("elbv2")
+
+        def rewrite(rule: str, percent: float) -> Action:
+            shift.rewrites += 1  # the stage waits for the listener to follow
+
+            def run() -> None:
+                try:
+                    bluegreen.set_weights(elbv2, rule, shift.blue_group, shift.green_group, percent)
+                finally:
+                    with self.lock:
+                        shift.rewrites -= 1
+            return run
+
+        if test is not None and shift.test_rule:
+            shift.test_weight = test
+            actions.append(rewrite(shift.test_rule, test))
+        if production is not None:
+            shift.production_weight = production
+            actions.append(rewrite(shift.production_rule, production))
+        for arn in sd.weights:
+            mine = arn == green.revision
+            sd.weights[arn] = ((shift.test_weight if mine else 100 - shift.test_weight),
+                               (shift.production_weight if mine else 100 - shift.production_weight))
+
+    def _step_shift(self, run: ServiceRun, green: Deployment, now: float, actions: list[Action],
+                    health: dict[Task, str]) -> None:
+        shift = green.shift
+        assert shift is not None
+        sd = green.service_deployment
+        for _ in range(len(bluegreen.STAGES) + len(shift.steps) * 2):  # as many stages as are ready now
+            if (shift.wait_until is not None and now < shift.wait_until) or shift.rewrites:
+                return
+            stage = shift.stage
+            if not shift.entered:
+                shift.entered, shift.wait_until = True, None
+                sd.lifecycle_stage, sd.updated_at = stage, utcnow()
+                shift.start_hooks(now, self.clock.real)
+                if stage == "TEST_TRAFFIC_SHIFT":
+                    self._weights(run, green, 100.0, None, actions)
+                elif stage == "PRODUCTION_TRAFFIC_SHIFT":
+                    self._weights(run, green, None, shift.steps[shift.step], actions)
+                    if shift.step + 1 < len(shift.steps):
+                        shift.wait_until = now + shift.step_bake
+                elif stage == "BAKE_TIME":
+                    shift.wait_until = now + shift.bake
+                elif stage == "CLEAN_UP":
+                    for blue in run.deployments[1:]:
+                        for task in blue.alive():
+                            self._stop_task(task, f"Scaling activity initiated by (deployment {green.id})",
+                                            "ServiceSchedulerInitiated", now, actions, run)
+                continue
+            settled = shift.settle_hooks(now)
+            if settled == "rollback":
+                failed = next(r for r in shift.runs if r.stage == stage and r.status in ("FAILED", "TIMED_OUT"))
+                self._fail(run, f"lifecycle hook {failed.id} at {stage} {failed.status.lower()}",
+                           f"ECS deployment {green.id} failed: lifecycle hook {failed.status.lower()}.", True)
+                return
+            if settled is None:
+                return
+            if stage == "SCALE_UP":
+                need = green.desired - len(green.alive())
+                if need > 0 and now >= run.backoff_until:
+                    self._start_tasks(run, green, need, now)
+                if sum(1 for t in green.alive() if health.get(t) == "healthy") < green.desired:
+                    return
+            if stage == "CLEAN_UP":
+                if any(t.last_status != "STOPPED" for d in run.deployments[1:] for t in d.tasks):
+                    return
+                self._complete(run, green)
+                return
+            shift.next_stage()
+
+    def _start_tasks(self, run: ServiceRun, deployment: Deployment, count: int, now: float) -> None:
+        service = run.service
+        definition = self.backend.describe_task_definition(deployment.task_definition)
+        started = [self._new_task(service.cluster_arn, service.cluster_name, definition, f"service:{service.name}",
+                                  deployment.id, service.launch_type or "EC2", {}, now, service_arn=service.arn,
+                                  deployment=deployment.id) for _ in range(count)]
+        deployment.tasks.extend(started)
+        if started:
+            deployment.updated_at = utcnow()
+            run.event(f"(service {run.name}) has started {len(started)} tasks: "
+                      + " ".join(f"(task {t.id})" for t in started) + ".")
+
+    def _complete(self, run: ServiceRun, primary: Deployment) -> None:
+        sd = primary.service_deployment
+        primary.rollout_state, primary.updated_at = "COMPLETED", utcnow()
+        primary.rollout_reason = f"ECS deployment {primary.id} completed."
+        run.deployments = [primary]
+        if sd.breaker_status == "MONITORING":
+            sd.breaker_status = "MONITORING_COMPLETE"
+        if sd.alarms_status == "MONITORING":
+            sd.alarms_status = "MONITORING_COMPLETE"
+        sd.set_status(model.ROLLBACK_SUCCESSFUL if primary.rollback else model.SUCCESSFUL)
+        run.last_completed = primary.revision
+        run.event(f"(service {run.name}) (deployment {primary.id}) deployment completed.")
+        run.event(f"(service {run.name}) has reached a steady state.")
+
+    def _shift_back(self, run: ServiceRun, reason: str) -> None:
+        """A blue/green rollback: traffic back to blue at once, the green tasks stopped; blue is PRIMARY again."""
+        green = run.deployments[0]
+        shift, sd = green.shift, green.service_deployment
+        assert shift is not None
+        blue = next((d for d in run.deployments[1:] if d.alive()), None)
+        sd.set_status(model.ROLLBACK_IN_PROGRESS)
+        sd.rollback = {"reason": reason, "startedAt": utcnow(),
+                       "serviceRevisionArn": blue.revision if blue is not None else green.revision}
+        green.status = "ACTIVE"
+        if blue is not None:
+            run.deployments.remove(blue)
+            run.deployments.insert(0, blue)
+            blue.status = "PRIMARY"
+            run.service.task_definition = blue.task_definition
+            run.event(f"(service {run.name}) (deployment {green.id}) rolling back to deployment {blue.id}.")
+        actions: list[Action] = []
+        self._weights(run, green, 0.0, 0.0, actions)
+        run.pending_actions.extend(actions)
+        now = self.clock.monotonic()
+        for task in green.alive():
+            self._stop_task(task, f"Scaling activity initiated by (deployment {green.id})",
+                            "ServiceSchedulerInitiated", now, run.pending_actions, run)
+
+    def _step_shift_back(self, run: ServiceRun, sd: ServiceDeployment, now: float, actions: list[Action]) -> None:
+        actions.extend(run.pending_actions)
+        run.pending_actions.clear()
+        green = next((d for d in run.deployments if d.service_deployment is sd and d.shift is not None), None)
+        if green is None or all(t.last_status == "STOPPED" for t in green.tasks):
+            sd.set_status(model.ROLLBACK_SUCCESSFUL)
+            if green is not None:
+                run.deployments.remove(green)
+            run.event(f"(service {run.name}) has reached a steady state.")
+
+    def continue_service_deployment(self, arn: str, hook_id: str | None, action: str) -> None:
+        with self.lock:
+            sd = self.service_deployments.get(arn)
+            if sd is None:
+                raise AwsError("ServiceDeploymentNotFoundException", f"Service deployment {arn} was not found.")
+            waiting = [r for r in (sd.shift.runs if sd.shift else []) if r.status == "AWAITING_ACTION"
+                       and (not hook_id or r.id == hook_id)]
+            if not waiting or sd.status != model.IN_PROGRESS:
+                raise AwsError("InvalidParameterException",
+                               "The service deployment is not waiting at a lifecycle hook with this hookId.")
+            for run in waiting:
+                run.status = "SUCCEEDED" if action == "CONTINUE" else "FAILED"
 
     # -- alarms --------------------------------------------------------------------------------
 
@@ -840,6 +1032,27 @@ def _run_all(actions: list[Action]) -> None:
 
 def _controller(service: Any) -> str:
     return str((service.deployment_controller or {}).get("type") or "ECS")
+
+
+def _groups(service: Any) -> list[tuple[str, int]]:
+    """(target group, container port) of the service's load balancers; alternate groups (blue/green)
+    with the port negated, so a task registers in them only when its deployment names them."""
+    found: list[tuple[str, int]] = []
+    for load_balancer in service.load_balancers or []:
+        port = int(load_balancer.get("containerPort") or 0)
+        if load_balancer.get("targetGroupArn"):
+            found.append((str(load_balancer["targetGroupArn"]), port))
+        alternate = (load_balancer.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
+        if alternate:
+            found.append((str(alternate), -port))
+    return found
+
+
+def _advanced(service: Any) -> dict[str, Any] | None:
+    for load_balancer in service.load_balancers or []:
+        if load_balancer.get("advancedConfiguration"):
+            return dict(load_balancer["advancedConfiguration"])
+    return None
 
 
 def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
+from deploy_actions.emulator.ecs.bluegreen import Shift
 from deploy_actions.emulator.ecs.tasks import DockerContainer, Fate, StandIn
 
 # Service deployment states (DescribeServiceDeployments)
@@ -145,6 +146,8 @@ class Deployment:
     updated_at: datetime = field(default_factory=utcnow)
     rollback: bool = False  # a rollback deployment
     frozen: bool = False  # ABORTed: the scheduler leaves its tasks alone
+    target_group: str | None = None  # blue/green: the one group its tasks register in
+    shift: Shift | None = None  # blue/green, linear, canary: the traffic shift under way
 
     def __post_init__(self) -> None:
         if not self.rollout_reason:
@@ -201,6 +204,8 @@ class ServiceDeployment:
     lifecycle_stage: str | None = None
     # counts per revision ARN, filled by the engine: (requested, running, pending)
     counts: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    weights: dict[str, tuple[float, float]] = field(default_factory=dict)  # blue/green: (test, production) %
+    shift: Shift | None = None
 
     def set_status(self, status: str, reason: str | None = None) -> None:
         self.status, self.updated_at = status, utcnow()
@@ -213,8 +218,11 @@ class ServiceDeployment:
 
     def _revision(self, arn: str) -> dict[str, Any]:
         requested, running, pending = self.counts.get(arn, (0, 0, 0))
-        return {"arn": arn, "requestedTaskCount": requested, "runningTaskCount": running,
-                "pendingTaskCount": pending}
+        found: dict[str, Any] = {"arn": arn, "requestedTaskCount": requested, "runningTaskCount": running,
+                                 "pendingTaskCount": pending}
+        if arn in self.weights:
+            found["requestedTestTrafficWeight"], found["requestedProductionTrafficWeight"] = self.weights[arn]
+        return found
 
     def as_api(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -229,6 +237,8 @@ class ServiceDeployment:
                        "alarmNames": list((self.configuration.get("alarms") or {}).get("alarmNames") or []),
                        "triggeredAlarmNames": list(self.triggered_alarms)},
         }
+        if self.shift is not None:
+            found["lifecycleHookDetails"] = [run.as_api() for run in self.shift.runs]
         for key, value in (("startedAt", self.started_at), ("finishedAt", self.finished_at),
                            ("stoppedAt", self.stopped_at), ("statusReason", self.status_reason),
                            ("rollback", self.rollback), ("lifecycleStage", self.lifecycle_stage)):

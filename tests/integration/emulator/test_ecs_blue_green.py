@@ -1,0 +1,153 @@
+"""ECS native blue/green, linear and canary deployments on the emulator, over HTTP: lifecycle stages,
+PAUSE hooks answered by ContinueServiceDeployment, and traffic through the emulated ALB following
+the listener rules' weights at every step (a load loop counts which revision answers).
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from deploy_actions.emulator import Emulator
+from deploy_actions.emulator.seed import load_scenario, seed
+from tests.integration.emulator.conftest import wait_for
+
+TEST_HOST = "test.shop.example"
+
+
+def _get(url: str, host: str | None = None) -> str:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return str(response.read().decode().strip())
+    except OSError:
+        return ""
+
+
+class BlueGreen:
+    def __init__(self, emulator: Emulator, prefix: str, configuration: dict[str, Any]) -> None:
+        scenario = load_scenario("ecs-blue-green")
+        scenario["ecs"]["service"]["deployment_configuration"].update(configuration)
+        self.out = seed(emulator.client, scenario, prefix=prefix)
+        self.ecs = emulator.client("ecs")
+        self.elbv2 = emulator.client("elbv2")
+        self.cluster, self.name, self.family = self.out["cluster"], self.out["service"], self.out["task_family"]
+        self.first = self.out["task_definition_arn"]
+        self.url = emulator.listener_url(self.out["listener_arn"]) + "/"
+        wait_for(lambda: self.describe()["deployments"][0]["rolloutState"] == "COMPLETED", timeout=60)
+        wait_for(lambda: _get(self.url) == f"{self.family}:1", timeout=30)
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.ecs.describe_services(cluster=self.cluster, services=[self.name])["services"][0])
+
+    def deploy(self) -> str:
+        containers = self.ecs.describe_task_definition(taskDefinition=self.first)["taskDefinition"][
+            "containerDefinitions"]
+        second = self.ecs.register_task_definition(
+            family=self.family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
+        self.ecs.update_service(cluster=self.cluster, service=self.name, taskDefinition=second)
+        return str(self.describe()["currentServiceDeployment"])
+
+    def deployment(self, arn: str) -> dict[str, Any]:
+        return dict(self.ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0])
+
+    def paused(self, arn: str, count: int = 1) -> dict[str, Any]:
+        """Wait until the `count`-th PAUSE hook awaits an action; the deployment then."""
+        def waiting() -> Any:
+            found = self.deployment(arn)
+            hooks = found.get("lifecycleHookDetails") or []
+            return len(hooks) >= count and hooks[count - 1]["status"] == "AWAITING_ACTION" and found
+        return dict(wait_for(waiting, timeout=60))
+
+    def finished(self, arn: str) -> dict[str, Any]:
+        done = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
+        return dict(wait_for(lambda: (d := self.deployment(arn))["status"] in done and d, timeout=60))
+
+    def share(self, requests: int = 20, host: str | None = None) -> int:
+        """How many of `requests` the new revision answers through the ALB."""
+        answers = [_get(self.url, host) for _ in range(requests)]
+        assert set(answers) <= {f"{self.family}:1", f"{self.family}:2"}, answers
+        return answers.count(f"{self.family}:2")
+
+
+@pytest.fixture
+def blue_green(emulator: Emulator, unique: str) -> Callable[..., BlueGreen]:
+    def make(**configuration: Any) -> BlueGreen:
+        return BlueGreen(emulator, f"t{unique}-", configuration)
+    return make
+
+
+def test_blue_green_waits_at_a_pause_hook_then_shifts_production(blue_green: Callable[..., BlueGreen]) -> None:
+    env = blue_green()
+    arn = env.deploy()
+
+    paused = env.paused(arn)
+    assert (paused["status"], paused["lifecycleStage"]) == ("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT")
+    target = paused["targetServiceRevision"]
+    assert (target["requestedTestTrafficWeight"], target["requestedProductionTrafficWeight"]) == (100.0, 0.0)
+    assert target["runningTaskCount"] == 2
+    assert env.share(host=TEST_HOST) == 20 and env.share() == 0  # test traffic on green, production on blue
+    assert [d["status"] for d in env.describe()["deployments"]] == ["PRIMARY", "ACTIVE"]
+
+    hook = paused["lifecycleHookDetails"][0]
+    env.ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+    done = env.finished(arn)
+
+    assert (done["status"], done["lifecycleStage"]) == ("SUCCESSFUL", "CLEAN_UP")
+    assert done["lifecycleHookDetails"][0]["status"] == "SUCCEEDED"
+    assert done["targetServiceRevision"]["requestedProductionTrafficWeight"] == 100.0
+    assert env.share() == 20
+    service = env.describe()
+    assert [(d["status"], d["rolloutState"]) for d in service["deployments"]] == [("PRIMARY", "COMPLETED")]
+    green = env.out["target_groups"]["shop-green"]
+    registered = env.elbv2.describe_target_health(TargetGroupArn=green)["TargetHealthDescriptions"]
+    assert len(registered) == 2
+    rule = env.elbv2.describe_rules(RuleArns=[env.out["rules"]["production"]])["Rules"][0]
+    weights = {g["TargetGroupArn"]: g["Weight"] for g in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+    assert weights == {env.out["target_groups"]["shop-blue"]: 0, green: 100}
+
+
+def test_blue_green_rolled_back_at_the_pause_hook(blue_green: Callable[..., BlueGreen]) -> None:
+    env = blue_green()
+    arn = env.deploy()
+    hook = env.paused(arn)["lifecycleHookDetails"][0]
+
+    env.ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="ROLLBACK")
+    done = env.finished(arn)
+
+    assert done["status"] == "ROLLBACK_SUCCESSFUL"
+    assert done["rollback"]["serviceRevisionArn"] == done["sourceServiceRevisions"][0]["arn"]
+    assert done["lifecycleHookDetails"][0]["status"] == "FAILED"
+    assert env.share() == 0 and env.share(host=TEST_HOST) == 0
+    service = env.describe()
+    assert service["taskDefinition"] == env.first
+    assert [(d["taskDefinition"], d["rolloutState"]) for d in service["deployments"]] == [(env.first, "COMPLETED")]
+    messages = [e["message"] for e in service["events"]]
+    assert any("rolling back to deployment" in m for m in messages)
+
+
+@pytest.mark.parametrize(("strategy", "settings", "weights"), [
+    ("LINEAR", {"linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 1}}, [0, 25, 50, 75]),
+    ("CANARY", {"canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 5}}, [0, 10]),
+])
+def test_linear_and_canary_shifts_are_seen_through_the_alb(blue_green: Callable[..., BlueGreen], strategy: str,
+                                                          settings: dict[str, Any], weights: list[int]) -> None:
+    # A PAUSE before each production step holds the weights of the step before it.
+    env = blue_green(strategy=strategy, **settings, lifecycleHooks=[
+        {"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
+         "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}])
+    arn = env.deploy()
+
+    for step, weight in enumerate(weights, start=1):
+        paused = env.paused(arn, step)
+        assert paused["targetServiceRevision"]["requestedProductionTrafficWeight"] == float(weight)
+        assert abs(env.share(20) - weight * 20 // 100) <= 1, f"step {step}: {weight}%"
+        hook = paused["lifecycleHookDetails"][step - 1]
+        env.ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+
+    assert env.finished(arn)["status"] == "SUCCESSFUL"
+    assert env.share() == 20
