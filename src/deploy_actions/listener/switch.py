@@ -327,8 +327,12 @@ class Switcher:
     def _failed(self, plan: Plan, outcome: Outcome, reason: str, started: float) -> DeploymentFailed:
         if not self._modified:
             return DeploymentFailed(f"{reason}; nothing changed")
+        moved = plan.where.partition(" ")[2] in self._modified
         self.reporter.warning(f"{reason}; restoring the starting weights")
         self._rollback(plan, outcome, started)
+        if not moved:
+            outcome.rolled_back = False  # production traffic never moved: only the test listener was put back
+            return DeploymentFailed(f"{reason}; the test listener was restored and production traffic never moved")
         return DeploymentFailed(f"{reason}; rolled back to the starting weights (blue {plan.before['blue']}, "
                                 f"green {plan.before['green']})")
 
