@@ -93,8 +93,9 @@ def context(root: Path, payload_mb: int) -> tuple[Path, str]:
     (root / "payload.bin").write_bytes(os.urandom(payload_mb * 1024 * 1024))
     (root / "release.txt").write_text(uuid.uuid4().hex + "\n")
     (root / "Dockerfile").write_text("FROM scratch\nCOPY payload.bin /payload.bin\nCOPY release.txt /release.txt\n")
+    when = "@1700000000 +0000"
     env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
-           "GIT_COMMITTER_EMAIL": "b@x", "GIT_AUTHOR_DATE": "@1700000000 +0000", "GIT_COMMITTER_DATE": "@1700000000 +0000"}
+           "GIT_COMMITTER_EMAIL": "b@x", "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
     for argv in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "image"]):
         subprocess.run(argv, cwd=root, env=env, check=True)
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout
@@ -144,7 +145,9 @@ def main() -> None:
     def med(key: str, index: int) -> float:
         return statistics.median(r[index] for r in results[key])
 
-    print(f"`{command_line(['benchmarks/build_push.py', '--repetitions', str(args.repetitions), '--payload-mb', str(args.payload_mb)])}`\n")
+    shown = command_line(["benchmarks/build_push.py", "--repetitions", str(args.repetitions), "--payload-mb",
+                          str(args.payload_mb)])
+    print(f"`{shown}`\n")
     print(f"Image: FROM scratch + {args.payload_mb} MiB random payload + a release file; the Docker engine's classic "
           f"builder for both; registry: the emulator's ECR (docker-registry on loopback) behind a byte-counting "
           f"proxy. Median of {args.repetitions}, interleaved.\n")
