@@ -385,7 +385,23 @@ def _other_balancers_group(site: Site) -> str:
     return other
 
 
+def _rule_of_another_listener(site: Site) -> str:
+    other = site.elbv2.create_listener(LoadBalancerArn=site.balancer, Protocol="HTTP", Port=8081, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": site.blue}])["Listeners"][0]["ListenerArn"]
+    return str(site.elbv2.create_rule(ListenerArn=other, Priority=5, Conditions=[
+        {"Field": "path-pattern", "Values": ["/x/*"]}], Actions=[
+        {"Type": "forward", "TargetGroupArn": site.blue}])["Rules"][0]["RuleArn"])
+
+
+def _default_rule(site: Site) -> str:
+    return next(str(r["RuleArn"]) for r in site.rules() if r["IsDefault"])
+
+
 BAD_INPUTS: dict[str, tuple[Callable[[Site], list[str]], str]] = {
+    "rule of another listener": (lambda s: s.args("--rule-arn", _rule_of_another_listener(s)),
+                                 "is a rule of another listener; give a rule of listener-arn"),
+    "the default rule": (lambda s: s.args("--rule-arn", _default_rule(s)),
+                         "is the listener's default rule; leave rule-arn empty"),
     "listener not found": (lambda s: ["switch-listener", "--listener-arn", s.listener[:-4] + "0000",
                                       "--blue-target-group", s.blue_name, "--green-target-group", s.green_name],
                            "input 'listener-arn' = 'arn:aws:elasticloadbalancing:"),
