@@ -6,7 +6,7 @@ the listener rules' weights at every step (a load loop counts which revision ans
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -75,10 +75,16 @@ class BlueGreen:
 
 
 @pytest.fixture
-def blue_green(emulator: Emulator, unique: str) -> Callable[..., BlueGreen]:
+def blue_green(emulator: Emulator, unique: str) -> Iterator[Callable[..., BlueGreen]]:
+    made: list[BlueGreen] = []
+
     def make(**configuration: Any) -> BlueGreen:
-        return BlueGreen(emulator, f"t{unique}-", configuration)
-    return make
+        made.append(BlueGreen(emulator, f"t{unique}-", configuration))
+        return made[-1]
+
+    yield make
+    for env in made:  # the session's emulator keeps probing what is left running
+        env.ecs.delete_service(cluster=env.cluster, service=env.name, force=True)
 
 
 def test_blue_green_waits_at_a_pause_hook_then_shifts_production(blue_green: Callable[..., BlueGreen]) -> None:

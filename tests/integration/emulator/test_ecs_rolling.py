@@ -7,7 +7,7 @@ their fate (docs/emulator.md, "ECS").
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -76,11 +76,16 @@ class Service:
 
 
 @pytest.fixture
-def service(emulator: Emulator, unique: str) -> Callable[..., Service]:
-    def make(configuration: dict[str, Any] | None = None) -> Service:
-        return Service(emulator, f"t{unique}-", configuration)
+def service(emulator: Emulator, unique: str) -> Iterator[Callable[..., Service]]:
+    made: list[Service] = []
 
-    return make
+    def make(configuration: dict[str, Any] | None = None) -> Service:
+        made.append(Service(emulator, f"t{unique}-", configuration))
+        return made[-1]
+
+    yield make
+    for svc in made:  # the session's emulator keeps probing what is left running
+        svc.ecs.delete_service(cluster=svc.cluster, service=svc.name, force=True)
 
 
 def test_a_healthy_rolling_deployment_completes(service: Callable[..., Service], emulator: Emulator) -> None:
@@ -200,3 +205,20 @@ def test_stop_service_deployment_rolls_back(service: Callable[..., Service]) -> 
     assert svc.wait_stable()["taskDefinition"] == svc.first
     with pytest.raises(svc.ecs.exceptions.ConflictException):
         svc.ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+
+
+def test_stop_service_deployment_abort_leaves_the_service_as_it_is(service: Callable[..., Service]) -> None:
+    svc = service()
+    arn = svc.deploy(svc.register(SLOW))
+
+    svc.ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ABORT")
+    deployment = svc.wait_deployment(arn, ("STOPPED", "ROLLBACK_SUCCESSFUL", "SUCCESSFUL"))
+
+    assert deployment["status"] == "STOPPED" and "ABORT" in deployment["statusReason"]
+    service_now = svc.describe()
+    assert [(d["status"], d["rolloutState"]) for d in service_now["deployments"]] == [
+        ("PRIMARY", "FAILED"), ("ACTIVE", "COMPLETED")]
+    assert service_now["deployments"][1]["runningCount"] == 2  # the old tasks still serve
+    assert wait_for(lambda: answer(svc.url()) == f"{svc.out['task_family']}:1")
+    with pytest.raises(svc.ecs.exceptions.ServiceDeploymentNotFoundException):
+        svc.ecs.stop_service_deployment(serviceDeploymentArn=arn + "x", stopType="ABORT")

@@ -121,14 +121,18 @@ class StandIn:
 
         self._server = ThreadingHTTPServer((ip, port), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.5},
                          name=f"ecs-task-{ip}", daemon=True).start()
 
     def close(self) -> None:
+        """Stop serving; returns at once (the server's thread notices within its poll interval)."""
         if self._server is not None:
             server, self._server = self._server, None
-            server.shutdown()
-            server.server_close()
+
+            def shut() -> None:
+                server.shutdown()
+                server.server_close()
+            threading.Thread(target=shut, name="ecs-task-close", daemon=True).start()
 
 
 NETWORK = "deploy-actions-emulator-ecs"
