@@ -3,6 +3,7 @@ policy), and no immutable tag this run would push is taken already."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from pathlib import Path
 from typing import Any
@@ -52,14 +53,24 @@ def ensure_repository(ecr: Any, name: str, *, create: bool, scan_on_push: bool, 
     return made
 
 
-def is_immutable(repository: dict[str, Any]) -> bool:
-    return str(repository.get("imageTagMutability", "MUTABLE")).startswith("IMMUTABLE")
+def immutable(repository: dict[str, Any], tag: str) -> bool:
+    """Whether ECR refuses to push `tag` again: IMMUTABLE, or the *_WITH_EXCLUSION settings' wildcard filters
+    (IMMUTABLE_WITH_EXCLUSION: immutable unless a filter matches; MUTABLE_WITH_EXCLUSION: only those matched)."""
+    setting = str(repository.get("imageTagMutability", "MUTABLE"))
+    filters = [str(f.get("filter", "")) for f in repository.get("imageTagMutabilityExclusionFilters") or []]
+    excluded = any(fnmatch.fnmatchcase(tag, pattern) for pattern in filters)
+    if setting == "IMMUTABLE_WITH_EXCLUSION":
+        return not excluded
+    if setting == "MUTABLE_WITH_EXCLUSION":
+        return excluded
+    return setting == "IMMUTABLE"
 
 
 def taken_tags(ecr: Any, repository: dict[str, Any], tags: list[str]) -> list[str]:
-    """The tags this run would push that an immutable repository already holds (ECR would refuse them after the
-    build); exclusion filters (IMMUTABLE_WITH_EXCLUSION) are left to ECR."""
-    if not is_immutable(repository):
+    """The tags this run would push that the repository holds already and will not let move (ECR would refuse
+    them at the push, after the whole build)."""
+    fixed = [tag for tag in tags if immutable(repository, tag)]
+    if not fixed:
         return []
     held = ecr_api.tagged(ecr, str(repository["repositoryName"]))
-    return [tag for tag in tags if tag in held]
+    return [tag for tag in fixed if tag in held]

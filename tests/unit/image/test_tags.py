@@ -301,3 +301,39 @@ def test_labels_are_generated_and_overridden_and_sorted() -> None:
                              "built-from": "{{branch}}"}, git)
     assert labels == {"built-from": "master", "maintainer": "CrazyMax",
                       "org.opencontainers.image.revision": SHA, "org.opencontainers.image.title": "MyCustomTitle"}
+
+
+# Each type's "Extended attributes and default values" line gives what its minimal form gives.
+@pytest.mark.parametrize(("minimal", "extended", "ref", "event"), [
+    ("type=schedule", "type=schedule,enable=true,priority=1000,prefix=,suffix=,pattern=nightly", "refs/heads/master",
+     "schedule"),
+    ("type=semver,pattern={{version}}", "type=semver,enable=true,priority=900,prefix=,suffix=,pattern={{version}},"
+     "value=,match=", "refs/tags/v1.2.3", "push"),
+    ("type=pep440,pattern={{version}}", "type=pep440,enable=true,priority=900,prefix=,suffix=,pattern={{version}},"
+     "value=", "refs/tags/1.2.3", "push"),
+    ("type=match,pattern=\\d.\\d.\\d", "type=match,enable=true,priority=800,prefix=,suffix=,pattern=\\d.\\d.\\d,"
+     "group=0,value=", "refs/tags/v1.2.3", "push"),
+    ("type=edge", "type=edge,enable=true,priority=700,prefix=,suffix=,branch=", "refs/heads/master", "push"),
+    ("type=ref,event=branch", "type=ref,enable=true,priority=600,prefix=,suffix=,event=branch", "refs/heads/master",
+     "push"),
+    ("type=ref,event=tag", "type=ref,enable=true,priority=600,prefix=,suffix=,event=tag", "refs/tags/v1.2.3", "push"),
+    ("type=ref,event=pr", "type=ref,enable=true,priority=600,prefix=pr-,suffix=,event=pr", "refs/pull/2/merge",
+     "pull_request"),
+    ("type=raw,value=foo", "type=raw,enable=true,priority=200,prefix=,suffix=,value=foo", "refs/heads/master", "push"),
+    ("type=sha", "type=sha,enable=true,priority=100,prefix=sha-,suffix=,format=short", "refs/heads/master", "push"),
+])
+def test_extended_attributes_spell_out_the_defaults(minimal: str, extended: str, ref: str, event: str) -> None:
+    assert tags([minimal], ref, event=event) == tags([extended], ref, event=event) != []
+
+
+def test_match_with_a_value_instead_of_the_git_tag() -> None:
+    assert tags(["type=match,pattern=v(.*),group=1,value=v1.0.0"]) == ["1.0.0", "latest"]
+
+
+def test_commit_date_formats_like_date() -> None:
+    committed = datetime(2020, 1, 10, 15, 25, 50, tzinfo=UTC)
+    assert tags(["type=raw,value={{commit_date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}"], commit_time=committed) == [
+        "20200111-002550"]
+    label = compute_labels({}, {"org.opencontainers.image.created": "{{commit_date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}"},
+                           GitRef(ref="refs/heads/master", sha=SHA, commit_time=committed, now=NOW))
+    assert label == {"org.opencontainers.image.created": "2020-01-10T15:25:50.000Z"}
