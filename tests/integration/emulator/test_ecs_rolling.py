@@ -222,3 +222,26 @@ def test_stop_service_deployment_abort_leaves_the_service_as_it_is(service: Call
     assert wait_for(lambda: answer(svc.url()) == f"{svc.out['task_family']}:1")
     with pytest.raises(svc.ecs.exceptions.ServiceDeploymentNotFoundException):
         svc.ecs.stop_service_deployment(serviceDeploymentArn=arn + "x", stopType="ABORT")
+
+
+def test_a_service_without_a_load_balancer_is_replaced_in_place(emulator: Emulator, unique: str) -> None:
+    out = seed(emulator.client, load_scenario("ecs-dev-rolling"), prefix=f"t{unique}-")
+    ecs = emulator.client("ecs")
+
+    def completed() -> Any:
+        found = ecs.describe_services(cluster=out["cluster"], services=[out["service"]])["services"][0]
+        return len(found["deployments"]) == 1 and found["deployments"][0]["rolloutState"] == "COMPLETED" and found
+
+    try:
+        first = wait_for(completed, timeout=60)["deployments"][0]["id"]
+        ecs.update_service(cluster=out["cluster"], service=out["service"], forceNewDeployment=True)
+        done = wait_for(lambda: (s := completed()) and s["deployments"][0]["id"] != first and s, timeout=60)
+
+        assert done["runningCount"] == 1 and done["taskDefinition"] == out["task_definition_arn"]
+        messages = [e["message"] for e in reversed(done["events"])]
+        name = out["service"]
+        stopped = next(i for i, m in enumerate(messages) if m.startswith(f"(service {name}) has stopped 1 running"))
+        started = [i for i, m in enumerate(messages) if m.startswith(f"(service {name}) has started 1 tasks")]
+        assert started[0] < stopped < started[1]  # minimumHealthyPercent 0, maximumPercent 100: stop, then start
+    finally:
+        ecs.delete_service(cluster=out["cluster"], service=out["service"], force=True)
