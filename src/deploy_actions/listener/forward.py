@@ -50,8 +50,8 @@ class Forward:
         return {arn: weight for arn, weight in self.weights.items() if arn not in arns and weight > 0}
 
     def original(self) -> list[dict[str, Any]]:
-        """The action list exactly as read: what a rollback writes back."""
-        return copy.deepcopy(list(self.actions))
+        """The action list as read, ready to send back: what a rollback writes."""
+        return resendable(list(self.actions))
 
     def with_weights(self, new: dict[str, int]) -> list[dict[str, Any]]:
         """The action list with the forward action's weights set from `new` (ARN -> weight); target groups
@@ -71,6 +71,17 @@ class Forward:
         config["TargetGroups"] = groups
         action["ForwardConfig"] = config
         return actions
+
+
+def resendable(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy of actions as Describe* returned them, fit for Modify*: AWS never returns an OIDC action's client
+    secret, and a modify without one must say to keep the existing secret (UseExistingClientSecret)."""
+    copied = copy.deepcopy(actions)
+    for action in copied:
+        oidc = action.get("AuthenticateOidcConfig")
+        if isinstance(oidc, dict) and not oidc.get("ClientSecret"):
+            oidc["UseExistingClientSecret"] = True
+    return copied
 
 
 def share(blue: int, green: int, role: Role) -> float:
