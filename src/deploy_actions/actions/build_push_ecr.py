@@ -19,7 +19,14 @@ from deploy_actions.image import builders, metadata, repository, scan
 from deploy_actions.image.auth import RegistryAuth
 from deploy_actions.image.publish import Login, build_and_push, secret_files
 from deploy_actions.image.report import image_summary
-from deploy_actions.image.tags import RuleError, compute_labels, compute_tags, parse_flavor, parse_rules
+from deploy_actions.image.tags import (
+    RuleError,
+    TagPlan,
+    compute_labels,
+    compute_tags,
+    parse_flavor,
+    parse_rules,
+)
 
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 
@@ -102,21 +109,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     for value in inputs.secrets.values():
         report.mask(value)
     context, dockerfile = _paths(inputs)
-    git = metadata.git_ref(ctx.facts, ctx.environ)
-    try:
-        plan = compute_tags(parse_rules(inputs.tags), parse_flavor(inputs.flavor), git)
-        custom = _label_lines(inputs.labels)
-        labels = compute_labels(metadata.standard_labels(ctx.facts, git, plan.version,
-                                                         metadata.created(ctx.environ, git)), custom, git)
-    except RuleError as exc:
-        name = "flavor" if "flavor" in str(exc) else "labels" if str(exc).startswith("label") else "tags"
-        raise InputError.single(name, None, str(exc)) from None
-    for warning in plan.warnings:
-        report.warning(warning)
-    if not plan.tags:
-        raise InputError.single("tags", "\n".join(inputs.tags) or None, f"the rules make no tag for this run "
-                                f"(ref {git.ref or 'unknown'}, event {git.event or 'none'}); add one that always "
-                                "applies, e.g. type=sha")
+    plan, labels = _tags_and_labels(inputs, ctx)
     needs = builders.Needs(inputs.platform_list, inputs.provenance, inputs.sbom, inputs.cache_to, bool(inputs.secrets))
     choice = builders.choose(inputs.builder, ctx.environ, needs)
     if isinstance(choice, str):
@@ -128,9 +121,9 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     ecr = found = token = None
     registry = inputs.registry or ""
     if inputs.push or not registry:
-        ecr = ctx.aws(inputs).client("ecr")
         policy = (repository.read_policy(inputs.lifecycle_policy) if inputs.lifecycle_policy else
                   repository.keep_last_policy(inputs.keep_last) if inputs.keep_last else None)
+        ecr = ctx.aws(inputs).client("ecr")
         found = repository.ensure_repository(ecr, inputs.repository, create=inputs.create_repository,
                                              scan_on_push=inputs.scan_on_push, immutable=inputs.tag_immutability,
                                              policy=policy, reporter=report)
@@ -177,6 +170,31 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         counts = ", ".join(f"{n} {s}" for s, n in bad.items())
         raise DeploymentFailed(f"scan gate: {counts} in {uri}" + "".join(f"\n  {w}" for w in findings.worst))
     return outputs
+
+
+def _tags_and_labels(inputs: Inputs, ctx: RunContext) -> tuple[TagPlan, dict[str, str]]:
+    """metadata-action's tags and OCI labels for this run; exit 2 for a rule that cannot be read or none made."""
+    git = metadata.git_ref(ctx.facts, ctx.environ)
+    try:
+        flavor = parse_flavor(inputs.flavor)
+    except RuleError as exc:
+        raise InputError.single("flavor", None, str(exc)) from None
+    try:
+        plan = compute_tags(parse_rules(inputs.tags), flavor, git)
+    except RuleError as exc:
+        raise InputError.single("tags", None, str(exc)) from None
+    try:
+        generated = metadata.standard_labels(ctx.facts, git, plan.version, metadata.created(ctx.environ, git))
+        labels = compute_labels(generated, _label_lines(inputs.labels), git)
+    except RuleError as exc:
+        raise InputError.single("labels", None, str(exc)) from None
+    for warning in plan.warnings:
+        ctx.reporter.warning(warning)
+    if not plan.tags:
+        raise InputError.single("tags", "\n".join(inputs.tags) or None, f"the rules make no tag for this run "
+                                f"(ref {git.ref or 'unknown'}, event {git.event or 'none'}); add one that always "
+                                "applies, e.g. type=sha")
+    return plan, labels
 
 
 def _refusal(inputs: Inputs, name: str, why: str) -> InputProblem:
