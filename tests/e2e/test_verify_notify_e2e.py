@@ -84,7 +84,7 @@ def test_github_action_verifies_and_notifies_slack_and_discord_with_the_hostile_
     workflow.write_text(WORKFLOW)
     hostile_repo(user_repo)
     slack, discord = receiver.url("slack"), receiver.url("discord")
-    receiver.then(Reply(429, b"rate limited", {"Retry-After": "1"}))
+    receiver.then(Reply(429, b"rate limited", {"Retry-After": "1"}), to=slack)
 
     result = runner.push(user_repo, "verify.yml", secrets={"SLACK_WEBHOOK": slack, "DISCORD_WEBHOOK": discord},
                          variables={"SERVICE_URL": service.url})
@@ -93,7 +93,7 @@ def test_github_action_verifies_and_notifies_slack_and_discord_with_the_hostile_
     outputs = step_outputs(result.output, ACTION)
     assert outputs["healthy"] == "true" and sorted(json.loads(outputs["notified"])) == ["discord", "slack"]
     assert 'checked healthy=true notified=["slack","discord"]' in result.output
-    assert "accepted (HTTP 200) after 2 attempts, waited 1s as asked" in result.output  # the 429, then through
+    assert "slack: accepted (HTTP 200) after 2 attempts, waited 1s as asked" in result.output  # 429, then through
     checks = {c["name"]: c for c in json.loads(outputs["checks"])}
     assert checks[f"GET {service.url}/health"]["ok"] and checks[f"GET {service.url}/version"]["ok"]
 

@@ -195,6 +195,7 @@ def test_a_log_scan_with_more_matches_than_allowed_fails_and_shows_the_lines(run
     assert (scan["ok"], scan["attempts"], scan["detail"]) == (False, 1, "2 matching events, at most 0 allowed")
     assert scan["lines"] == ["ERROR database connection refused", "ERROR ::set-output name=x:: <!channel> timeout"]
     assert "ERROR database connection refused" in summary(tmp_path)
+    assert "  | ERROR ::set-output name=x:: <!channel> timeout" in failed.log.splitlines()
 
     allowed = run_cli("verify-and-notify", "--log-group", group, "--max-log-matches", "2", env=aws.env)
     assert allowed.code == 0, allowed.log
@@ -274,16 +275,17 @@ def test_429_is_retried_after_the_time_the_server_asks(run_cli: Any, receiver: W
 def test_a_channel_that_keeps_failing_warns_or_fails_the_step_as_asked(run_cli: Any,
                                                                        receiver: WebhookReceiver) -> None:
     good, bad = receiver.url("slack"), receiver.url("teams")
-    receiver.then(*[Reply(500, b"oops", {"Retry-After": "0"})] * 6)  # the first six posts, all to teams below
+    receiver.then(*[Reply(500, b"oops", {"Retry-After": "0"})] * 6, to=bad)
     warned = run_cli("verify-and-notify", "--notify", f"teams={bad}")
     assert warned.code == 0 and json.loads(warned.outputs["notified"]) == []
     assert "notification not delivered: teams: HTTP 500: oops after 6 attempts" in warned.log
-    receiver.then(Reply(400, b"invalid payload"))
+    receiver.then(Reply(400, b"invalid payload"), to=bad)
     failed = run_cli("verify-and-notify", "--notify", f"teams={bad}\nslack={good}", "--fail-on-notify-error", "true")
     assert failed.code == 1
-    assert json.loads(failed.outputs["notified"]) in (["slack"],)
+    assert json.loads(failed.outputs["notified"]) == ["slack"]
+    assert "notification not delivered: teams: refused: HTTP 400: invalid payload after 1 attempt" in failed.log
     assert "not notified: teams (fail-on-notify-error: true)" in failed.log
-    receiver.then(Reply(429, b"", {"Retry-After": "3600"}))
+    receiver.then(Reply(429, b"", {"Retry-After": "3600"}), to=good)
     gave_up = run_cli("verify-and-notify", "--notify", f"slack={good}")
     assert "the next attempt (in 3600s) would pass the 60s allowed for sending" in gave_up.log
     assert bad not in warned.log + failed.log + gave_up.log

@@ -31,11 +31,12 @@ class Reply:
 
 
 class WebhookReceiver:
-    """`url(name)` is a fresh secret-looking webhook URL; `replies` are used first (in order) before 200 ok."""
+    """`url(name)` is a fresh secret-looking webhook URL; replies queued with `then` are used first (in order, for
+    any URL or for one URL's posts only) before 200 ok."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
-        self.replies: deque[Reply] = deque()
+        self.replies: dict[str | None, deque[Reply]] = {None: deque()}
         self._lock = threading.Lock()
         receiver = self
 
@@ -48,7 +49,8 @@ class WebhookReceiver:
                 body = self.rfile.read(length)
                 with receiver._lock:
                     receiver.received.append(Received(self.path, dict(self.headers.items()), body))
-                    reply = receiver.replies.popleft() if receiver.replies else Reply()
+                    queue = receiver.replies.get(self.path) or receiver.replies[None]
+                    reply = queue.popleft() if queue else Reply()
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -66,14 +68,18 @@ class WebhookReceiver:
         """A webhook URL whose path holds a token, like the platforms' (…/services/T/B/token, …/webhooks/id/token)."""
         return f"http://127.0.0.1:{self.port}/hooks/{name}/{secrets.token_hex(16)}"
 
-    def then(self, *replies: Reply) -> WebhookReceiver:
-        self.replies.extend(replies)
+    def then(self, *replies: Reply, to: str | None = None) -> WebhookReceiver:
+        """Answer the next posts (to `to` only, when given) with `replies`."""
+        with self._lock:
+            self.replies.setdefault(self._path(to) if to else None, deque()).extend(replies)
         return self
+
+    def _path(self, url: str) -> str:
+        return url.split(f":{self.port}", 1)[1]
 
     def to(self, url: str) -> list[Received]:
         """What was posted to `url` (its path)."""
-        path = url.split(f":{self.port}", 1)[1]
-        return [r for r in self.received if r.path == path]
+        return [r for r in self.received if r.path == self._path(url)]
 
     def close(self) -> None:
         self.server.shutdown()

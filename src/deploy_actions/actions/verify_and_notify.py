@@ -157,14 +157,19 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         with ctx.reporter.group(f"Verifying: {len(checks)} check{'s' if len(checks) != 1 else ''}"):
             results = runner.run(checks)
     failed = [r for r in results if not r.ok]
+    for result in failed:
+        if result.lines:  # text from the service's logs: printed so that no line of it can act as a command
+            ctx.reporter.info(f"{result.name}: {result.detail}:")
+            ctx.reporter.untrusted("\n".join(result.lines))
     healthy = None if not results else not failed
     ctx.outputs.set(healthy=healthy, checks=[r.as_output() for r in results])
-    outcome = "failure" if failed else (inputs.status or "success")
+    outcome = "cancelled" if ctx.cancel.cancelled else "failure" if failed else (inputs.status or "success")
     if results:
         head = f"{len(results) - len(failed)}/{len(results)} checks passed"
         ctx.reporter.summary(f"### {'✅' if not failed else '❌'} verify-and-notify: {head}\n\n{checks_table(results)}")
     notified = _notify(inputs, ctx, channels, templates, results, outcome)
     ctx.outputs.set(notified=notified)
+    ctx.cancel.raise_if_cancelled("while verifying")  # 128 + the signal, after the cancelled run was reported
     if failed:
         raise DeploymentFailed(f"{len(failed)} of {len(results)} checks failed: " + "; ".join(
             f"{r.name}: {r.detail}" for r in failed))

@@ -39,9 +39,13 @@ def retry_after(headers: Any, body: bytes, now: float | None = None) -> float | 
         try:
             return max(0.0, float(value))
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - (time.time() if now is None else now))
+            pass
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (ValueError, TypeError, IndexError):  # neither seconds nor a date: as if not sent
+            parsed = None
+        if parsed is not None:
+            return max(0.0, parsed.timestamp() - (time.time() if now is None else now))
     try:
         data = json.loads(body.decode("utf-8", "replace")) if body else None
     except ValueError:
