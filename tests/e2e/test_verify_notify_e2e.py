@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AwsEndpoint
-from tests.e2e.conftest import BuiltWheel, GitlabInstall, commit_all
-from tests.e2e.test_act import Act, runner, step_outputs  # noqa: F401 (runner: the fixture)
+from tests.e2e.conftest import EXAMPLES, BuiltWheel, GitlabInstall, commit_all
+from tests.e2e.test_act import Act, add_workflows, runner, step_outputs  # noqa: F401 (runner: the fixture)
 from tests.e2e.test_gitlab_ci_local import pipeline, serve_component
 from tests.integration.test_verify_and_notify import Service
 from tests.support.platform_limits import HOSTILE_COMMIT, PROBLEMS
@@ -49,45 +49,15 @@ def assert_no_secret(log: str, urls: list[str]) -> None:
         assert url not in log and url.split("/hooks/")[1] not in log
 
 
-WORKFLOW = """\
-on: push
-jobs:
-  verify:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
-      - id: verify
-        uses: org/deploy-actions/verify-and-notify@v1
-        with:
-          urls: |
-            ${{ vars.SERVICE_URL }}/health expect-status=200 expect-json=status=UP expect-version
-            ${{ vars.SERVICE_URL }}/version 'expect-body=/^version: \\d/'
-          attempts: 3
-          interval: 1s
-          version: 2.0.0
-          environment: production
-          status: ${{ job.status }}
-          notify: |
-            slack=${{ secrets.SLACK_WEBHOOK }}
-            discord=${{ secrets.DISCORD_WEBHOOK }}
-      - run: echo "checked healthy=$HEALTHY notified=$NOTIFIED"
-        env:
-          HEALTHY: ${{ steps.verify.outputs.healthy }}
-          NOTIFIED: ${{ steps.verify.outputs.notified }}
-"""
-
-
 def test_github_action_verifies_and_notifies_slack_and_discord_with_the_hostile_commit_inert(
         runner: Act, service: Service, receiver: WebhookReceiver, user_repo: Path) -> None:  # noqa: F811
-    workflow = user_repo / ".github" / "workflows" / "verify.yml"
-    workflow.parent.mkdir(parents=True)
-    workflow.write_text(WORKFLOW)
+    add_workflows(user_repo, "verify-and-notify.yml")
     hostile_repo(user_repo)
     slack, discord = receiver.url("slack"), receiver.url("discord")
     receiver.then(Reply(429, b"rate limited", {"Retry-After": "1"}), to=slack)
 
-    result = runner.push(user_repo, "verify.yml", secrets={"SLACK_WEBHOOK": slack, "DISCORD_WEBHOOK": discord},
-                         variables={"SERVICE_URL": service.url})
+    secrets = {"SLACK_WEBHOOK": slack, "DISCORD_WEBHOOK": discord}
+    result = runner.push(user_repo, "verify-and-notify.yml", secrets=secrets, variables={"SERVICE_URL": service.url})
     print(f"act, verify-and-notify: {result.seconds:.1f}s")
     assert result.code == 0, result.output
     outputs = step_outputs(result.output, ACTION)
@@ -107,31 +77,14 @@ def test_github_action_verifies_and_notifies_slack_and_discord_with_the_hostile_
     assert_no_secret(result.output, [slack, discord])
 
 
-GITLAB_CI = """\
-stages: [verify]
-include:
-  - component: $CI_SERVER_FQDN/org/deploy-actions/verify-and-notify@v1
-    inputs:
-      as: verify
-      stage: verify
-      urls: $SERVICE_CHECKS
-      attempts: 2
-      interval: 1s
-      version: 2.0.0
-      environment: production
-      status: $CI_JOB_STATUS
-      notify: $NOTIFY_CHANNELS
-"""
-
-
 def test_gitlab_component_fails_on_a_wrong_version_and_notifies_teams_and_a_webhook(
         gitlab_ci_local: str, service: Service, receiver: WebhookReceiver, user_repo: Path,
         tree_wheel: BuiltWheel, gitlab_install: GitlabInstall, aws: AwsEndpoint) -> None:
-    (user_repo / ".gitlab-ci.yml").write_text(GITLAB_CI)
+    shutil.copy(EXAMPLES / "gitlab" / "verify-and-notify.yml", user_repo / ".gitlab-ci.yml")
     hostile_repo(user_repo)
     serve_component(user_repo, "org/deploy-actions", "v1", "verify-and-notify", tree_wheel)
     teams, hook = receiver.url("teams"), receiver.url("webhook")
-    variables = {"SERVICE_CHECKS": f"{service.url}/health expect-json=status=UP\n{service.url}/version "
+    variables = {"HEALTH_CHECKS": f"{service.url}/health expect-json=status=UP\n{service.url}/version "
                  "expect-version=2.1.0", "NOTIFY_CHANNELS": f"teams={teams}\nwebhook={hook}",
                  # gitlab-ci-local puts a placeholder in CI_COMMIT_MESSAGE; GitLab puts the commit's
                  "CI_COMMIT_MESSAGE": HOSTILE_COMMIT}
