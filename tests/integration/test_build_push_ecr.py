@@ -6,8 +6,11 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
 import tarfile
 import uuid
 from pathlib import Path
@@ -235,3 +238,39 @@ def test_the_scan_gate_fails_on_critical_findings_and_passes_on_low(
     assert f"1 {severity}" in summary
     if code:
         assert "CVE-2026-0001 (CRITICAL)" in result.log
+
+
+def test_sigterm_during_a_silent_build_stops_the_builder_and_leaves_no_credentials_or_secrets(
+        aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    tool("buildah")
+    name = f"bpe/cancel-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name)
+    context = app(tmp_path / "app", "x", secret=True)
+    with (context / "Dockerfile").open("a") as dockerfile:
+        dockerfile.write('RUN ["/bin/busybox", "sleep", "300"]\n')
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TMPDIR": str(scratch), **aws.env,
+           **container_storage(tmp_path / "c"), "GITHUB_SHA": SHA}
+    cli = Path(sys.executable).parent / "deploy-actions"
+    process = subprocess.Popen([str(cli), "build-push-ecr", "--repository", name, "--context", str(context),
+                                "--builder", "buildah", "--secrets", f"token={SECRET}"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    seen = []
+    try:
+        for line in process.stdout:  # the build reached the silent step
+            seen.append(line)
+            if "busybox\", \"sleep\"" in line:
+                break
+        assert any(p.name.startswith("deploy-actions-auth-") for p in scratch.iterdir())  # logged in meanwhile
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:  # the test failed: leave nothing running
+            process.kill()
+            process.wait()
+    assert process.returncode == 128 + signal.SIGTERM, "".join(seen) + rest
+    assert "cancelled" in rest
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("deploy-actions-")] == []
+    assert ecr.describe_images(repositoryName=name)["imageDetails"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections.abc import Mapping
 
 from deploy_actions.core.errors import DeploymentFailed
@@ -24,6 +25,8 @@ def run_step(step: Step, environ: Mapping[str, str], reporter: Reporter, cancel:
                                    errors="replace", bufsize=1)
     except OSError as exc:
         raise DeploymentFailed(f"{step.what}: could not start {step.argv[0]}: {exc}") from None
+    # A cancelled job stops its builder at once, even one silent in a long RUN step.
+    threading.Thread(target=_stop_on_cancel, args=(process, cancel), daemon=True).start()
     tail: list[str] = []
     captured: list[str] = []
     assert process.stdout is not None
@@ -34,9 +37,6 @@ def run_step(step: Step, environ: Mapping[str, str], reporter: Reporter, cancel:
         text = line.rstrip("\n")
         reporter.untrusted(text)
         tail = [*tail[-(TAIL - 1):], text]
-        if cancel.cancelled:
-            process.terminate()
-            break
     errors = process.stderr.read() if process.stderr else ""
     code = process.wait()
     cancel.raise_if_cancelled(f"during {step.what}")
@@ -46,6 +46,17 @@ def run_step(step: Step, environ: Mapping[str, str], reporter: Reporter, cancel:
     if code != 0:
         shown = "\n".join(f"  {printable_line}" for printable_line in tail)
         raise DeploymentFailed(f"{step.what} failed (exit {code}):\n{shown}")
+
+
+def _stop_on_cancel(process: subprocess.Popen[str], cancel: CancellationToken) -> None:
+    while process.poll() is None:
+        if cancel.sleep(0.2):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            return
 
 
 def _shown(arg: str) -> str:
