@@ -210,7 +210,7 @@ class EcsDeployer:
             result.message = "\n".join(_explain(r) for r in failed)
             return
         stages = {r.status for r in rollouts}
-        result.status = stages.pop() if len(stages) == 1 and next(iter(stages)).startswith("AT_") else "SUCCESSFUL"
+        result.status = stages.pop() if len(stages) == 1 and next(iter(stages)).startswith("PAST_") else "SUCCESSFUL"
 
     def _prune(self, plan: Plan, keep: int, previous: dict[str, str]) -> None:
         protected = {t.arn for t in plan.targets} | set(previous.values())

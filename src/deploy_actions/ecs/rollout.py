@@ -231,7 +231,7 @@ class Follower:
     def _end(self, rollout: Rollout, ok: bool, reason: str, paused: bool = False) -> None:
         rollout.done, rollout.ok, rollout.reason = True, ok, reason
         if paused:
-            rollout.status = f"AT_{self.wait_until.upper()}"
+            rollout.status = f"PAST_{self.wait_until.upper()}"
         rollout.timeline.append((time.monotonic() - self._clock0, "done" if ok else "failed"))
 
     def progress(self, elapsed: float) -> None:
@@ -270,11 +270,13 @@ def _stable(rollout: Rollout) -> bool:
 
 
 def _reached(stage: str, wanted: str) -> bool:
+    """The deployment is past `wanted`: that stage is done (TEST_TRAFFIC_SHIFT: the test listener serves the new
+    revision), e.g. held at a PAUSE hook of the next stage."""
     order = list(TRAFFIC_STAGES)
     wanted = wanted.upper()
     if stage not in order:
         return False  # a stage we do not know (ECS adds some): not a reason to stop
-    return order.index(stage) >= order.index(wanted)
+    return order.index(stage) > order.index(wanted)
 
 
 def _guards(deployment: dict[str, Any]) -> str:
