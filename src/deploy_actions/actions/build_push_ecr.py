@@ -147,7 +147,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         login = None
         if ecr is not None and token is not None and inputs.push:
             login = Login(auth, registry, lambda: ecr_api.authorization(ecr), report)
-            login.auth.login(registry, token.username, token.password)
+            login.use(token)
         with report.group(f"Build{' and push' if inputs.push else ''} {images[0]} with {choice.builder.name}"):
             digest = build_and_push(choice.builder, request, login, ctx.environ, report, ctx.cancel)
     if inputs.push and not digest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -42,8 +43,12 @@ class Login:
         self.expires_at: datetime | None = None
 
     def login(self) -> None:
-        token = self.fetch()
+        self.use(self.fetch())
+
+    def use(self, token: Authorization) -> None:
+        """Log in with `token`: its password and the Basic credentials made of it are masked first."""
         self.reporter.mask(token.password)
+        self.reporter.mask(base64.b64encode(f"{token.username}:{token.password}".encode()).decode())
         self.auth.login(self.registry, token.username, token.password)
         now = datetime.now(UTC)
         # A token already past its expiry (moto's) says nothing about when to refresh.

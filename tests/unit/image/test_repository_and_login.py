@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,6 +59,8 @@ def test_the_token_is_renewed_before_a_push_when_it_nears_its_expiry(tmp_path: P
         assert login.expires_at == now + timedelta(hours=12)
         login.refresh_if_needed()  # 12 hours left: nothing asked
     assert reporter.redact("first-password second-password") == "*** ***"
+    basic = base64.b64encode(b"AWS:second-password").decode()
+    assert reporter.redact(f"Authorization: Basic {basic}") == "Authorization: Basic ***"
 
 
 def test_a_token_already_expired_by_its_own_clock_is_not_renewed_in_a_loop(tmp_path: Path) -> None:
