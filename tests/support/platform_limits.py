@@ -56,7 +56,7 @@ def discord_problems(payload: dict[str, Any]) -> list[str]:
         if len(fields) > 25:
             found.append(f"{len(fields)} fields > 25")
         for field in fields:
-            if not field.get("name") or not field.get("value"):
+            if not str(field.get("name") or "").strip() or not str(field.get("value") or "").strip():
                 found.append("a field with an empty name or value")
             if len(field["name"]) > 256 or len(field["value"]) > 1024:
                 found.append(f"field {len(field['name'])}/{len(field['value'])} > 256/1024")

@@ -8,6 +8,8 @@ import json
 import re
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from deploy_actions.notify.message import SAMPLE, CheckLine, Message
 from deploy_actions.notify.render import CHANNELS, TemplateProblem, builtin_template, compile_check, render
@@ -129,3 +131,17 @@ def test_a_broken_template_is_a_template_problem(source: str, problem: str) -> N
 def test_templates_are_sandboxed() -> None:
     with pytest.raises(TemplateProblem):
         render("webhook", '{"x": "{{ status.__class__.__mro__[1].__subclasses__() }}"}', SAMPLE.context())
+
+
+@settings(max_examples=40, deadline=None)
+@example(" \n ", " \u2028 ", [" ", ""], "discord")
+@example(" \n ", " \u2028 ", [" ", ""], "slack")
+@given(st.text(max_size=6000), st.text(max_size=400), st.lists(st.text(max_size=1500), max_size=40),
+       st.sampled_from(CHANNELS))
+def test_any_text_renders_valid_json_within_the_limits(message: str, name: str, details: list[str],
+                                                      channel: str) -> None:
+    checks = tuple(CheckLine(name, "url", False, 1, 0.1, detail, (detail,)) for detail in details)
+    rendered = payload(channel, dataclasses.replace(SAMPLE, commit_message=message, environment=name,
+                                                    branch=name, version=name, checks=checks))
+    assert PROBLEMS[channel](rendered) == []
+    assert json.loads(json.dumps(rendered)) == rendered
