@@ -253,6 +253,31 @@ def test_canary_rolled_back_by_an_alarm_during_the_50_percent_bake(site: Site, r
     assert "| blue | " in summary and "```mermaid" in summary and "rolled back" in summary
 
 
+def test_a_throttled_alarm_read_during_a_bake_is_asked_again(site: Site, run_cli: Any,
+                                                             cli_env: dict[str, str]) -> None:
+    cw = site.emulator.client("cloudwatch")
+    alarm = f"errors-{site.name}"
+    cw.put_metric_alarm(AlarmName=alarm, MetricName="Errors", Namespace="Tests/SwitchListener", Statistic="Sum",
+                        Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")
+    cw.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test starts healthy")
+    faults = site.emulator.faults
+
+    def throttle_during_the_bake() -> None:
+        wait_for(lambda: site.weights().get("green") == 10, timeout=60, interval=0.1)
+        faults.throttle(1.0, service="monitoring", operation="DescribeAlarms")
+        wait_for(lambda: faults._calls.get(0, 0) >= 4, timeout=60)  # a whole poll refused, retries included
+        faults.clear()
+
+    trigger = threading.Thread(target=throttle_during_the_bake, daemon=True)
+    trigger.start()
+    result = run_cli(*site.args("--to", "green", "--strategy", "canary", "--steps", "10,100", "--bake-time", "2s",
+                                "--alarms", alarm), env=cli_env)
+    trigger.join(timeout=10)
+    assert result.code == 0, result.log
+    assert "reading the alarms: reading CloudWatch alarms failed: Throttling" in result.log
+    assert site.weights() == {"blue": 0, "green": 100}
+
+
 @pytest.mark.parametrize("on_cancel", ["stop-and-rollback", "stop"])
 def test_sigterm_mid_canary_restores_the_starting_weights(site: Site, cli_env: dict[str, str], tmp_path: Path,
                                                          on_cancel: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deploy_actions.aws import cloudwatch, elbv2
+from deploy_actions.core.aws import AwsCallFailed
 from deploy_actions.core.durations import format_duration
 from deploy_actions.core.errors import DeploymentFailed
 from deploy_actions.core.platform import Reporter
@@ -112,7 +113,13 @@ class Bake:
         return f"the bake at {self.label}"
 
     def check(self) -> Poll[None]:
-        firing = alarms_in_alarm(self.cw, self.alarms)
+        try:
+            firing = alarms_in_alarm(self.cw, self.alarms)
+        except AwsCallFailed as exc:
+            if not exc.transient:
+                raise
+            self.reporter.warning(f"reading the alarms: {exc}; asking again")  # throttled: the next poll may pass
+            return Poll.pending(max_interval=max(0.0, self.ends - self.clock()))
         if firing:
             raise AlarmFired(firing, f"during the bake at {self.label}")
         left = self.ends - self.clock()
