@@ -165,8 +165,8 @@ def _refused(result: Any, name: str) -> None:
     ("bad tag rule", ["--tags", "type=semver,pattern={{version}}\ntype=shaa"], "tags"),
     ("bad flavor", ["--flavor", "latest=always"], "flavor"),
     ("unknown builder", ["--builder", "kaniko"], "builder"),
-    ("several platforms for buildah", ["--builder", "buildah", "--platforms", "linux/amd64,linux/arm64"],
-     "platforms"),
+    ("several platforms for the classic docker builder", ["--builder", "docker", "--platforms",
+                                                          "linux/amd64,linux/arm64"], "platforms"),
     ("attestations without buildx", ["--builder", "buildah", "--provenance", "true"], "provenance"),
     ("no tag for this run", ["--tags", "type=ref,event=pr"], "tags"),
     ("policy and keep-last", ["--keep-last", "5", "--lifecycle-policy", "policy.json"], "keep-last"),
@@ -274,3 +274,26 @@ def test_sigterm_during_a_silent_build_stops_the_builder_and_leaves_no_credentia
     assert "cancelled" in rest
     assert [p.name for p in scratch.iterdir() if p.name.startswith("deploy-actions-")] == []
     assert ecr.describe_images(repositoryName=name)["imageDetails"] == []
+
+
+@pytest.mark.parametrize("builder", ["buildah", "podman"])
+def test_several_platforms_push_one_index_whose_digest_is_reported(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path, builder: str) -> None:
+    tool(builder)
+    name = f"bpe/multi-{builder}-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name)
+    result = run_cli("build-push-ecr", "--repository", name, "--context", str(app(tmp_path / "app", "x")),
+                     "--builder", builder, "--platforms", "linux/amd64,linux/arm64",
+                     env={**aws.env, **container_storage(tmp_path / "c"), "GITHUB_SHA": SHA})
+    assert result.code == 0, result.log + result.stdout
+    details = ecr.describe_images(repositoryName=name)["imageDetails"]
+    [tagged] = [d for d in details if d.get("imageTags")]
+    assert tagged["imageDigest"] == result.outputs["digest"]
+    assert tagged["imageTags"] == ["sha-90dd603"]
+    assert tagged["imageManifestMediaType"] in ("application/vnd.oci.image.index.v1+json",
+                                                "application/vnd.docker.distribution.manifest.list.v2+json")
+    assert len(details) == 3  # the index and its two platform images, untagged beside it
+    status, _, body = RegistryClient(ecr).request("GET", f"/v2/{name}/manifests/{tagged['imageDigest']}", headers={
+        "Accept": tagged["imageManifestMediaType"]})
+    platforms = sorted(f"{m['platform']['os']}/{m['platform']['architecture']}" for m in json.loads(body)["manifests"])
+    assert status == 200 and platforms == ["linux/amd64", "linux/arm64"]

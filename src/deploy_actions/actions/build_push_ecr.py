@@ -48,7 +48,7 @@ class Inputs(AwsInputs):
     secrets: KeyValues = secret_field({}, description="Build secrets, ID=VALUE lines, mounted with RUN "
                                       "--mount=type=secret,id=ID; never in logs, layers or the summary.")
     platforms: str | None = Field(None, description="Target platforms, comma-separated (linux/amd64,linux/arm64). "
-                                  "Several need builder buildx.")
+                                  "Several make one index (buildx, buildah, podman; not the classic docker builder).")
     target: str | None = Field(None, description="Build stage to stop at.")
     cache_from: MultiLine = Field([], description="Cache sources, one per line (buildx syntax, e.g. type=registry,"
                                   "ref=...).")

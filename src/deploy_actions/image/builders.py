@@ -81,6 +81,7 @@ class Step:
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
     capture: Path | None = None  # where its standard output is kept (read afterwards), instead of the log
+    check: bool = True  # False: a failure is reported and the run goes on (cleaning up)
 
 
 class Builder:
@@ -228,9 +229,12 @@ class Docker(Builder):
 
 class Buildah(Builder):
     """buildah (or podman, same flags): build with the builder's storage, then push each tag with a digest file.
-    Runs without a daemon or privileges: STORAGE_DRIVER=vfs and BUILDAH_ISOLATION=chroot in a CI container."""
+    Runs without a daemon or privileges: STORAGE_DRIVER=vfs and BUILDAH_ISOLATION=chroot in a CI container.
+    Several platforms build into a manifest list of this run's own, pushed whole (`manifest push --all`) to
+    each tag and removed afterwards; RUN steps for a foreign architecture need qemu-user-static (binfmt)."""
 
     name = "buildah"
+    multi_platform = True
     cache_export = True
     build_verb = "build"
 
@@ -238,22 +242,49 @@ class Buildah(Builder):
         return ["--tls-verify=false"] if request.registry and is_loopback(request.registry) else []
 
     def steps(self, request: BuildRequest) -> list[Step]:
-        argv = [self.program, self.build_verb, *self._common(request), *self._secrets(request), *self._tls(request)]
+        several = len(request.platforms) > 1
+        common = self._common(request)
+        if several:  # the platform images go into a list; the tags go on the list when it is pushed
+            common = [arg for i, arg in enumerate(common) if arg != "--tag" and (i == 0 or common[i - 1] != "--tag")]
+            common += ["--manifest", self.manifest_list(request)]
+        argv = [self.program, self.build_verb, *common, *self._secrets(request), *self._tls(request)]
         if request.platforms:
-            argv += ["--platform", request.platforms[0]]
+            argv += ["--platform", ",".join(request.platforms)]
         if request.cache_from or request.cache_to:
             argv.append("--layers")
+        elif several:  # podman 4.3's layer cache takes an amd64 FROM-scratch step for arm64: one platform lost
+            argv.append("--layers=false")
         for spec in request.cache_from:
-            argv += ["--cache-from", spec]
+            argv += ["--cache-from", repository_cache(spec)]
         for spec in request.cache_to:
-            argv += ["--cache-to", spec]
+            argv += ["--cache-to", repository_cache(spec)]
         argv += [str(request.context)]
         steps = [Step("build", argv)]
+        if several and not request.push:  # the list keeps the first tag's name: drop an earlier run's list of it
+            steps.insert(0, Step("remove an earlier list", [self.program, "manifest", "rm",
+                                                           self.manifest_list(request)], check=False))
         if request.push:
             for image in request.images:
-                steps.append(Step(f"push {image}", [self.program, "push", *self._tls(request), "--digestfile",
-                                                    str(request.digest_file), image, f"docker://{image}"]))
+                source = ["manifest", "push", "--all"] if several else ["push"]
+                what = self.manifest_list(request) if several else image
+                steps.append(Step(f"push {image}", [self.program, *source, *self._tls(request), "--digestfile",
+                                                    str(request.digest_file), what, f"docker://{image}"]))
+        if several and request.push:
+            steps.append(Step("remove the manifest list", [self.program, "manifest", "rm",
+                                                           self.manifest_list(request)], check=False))
         return steps
+
+    @staticmethod
+    def manifest_list(request: BuildRequest) -> str:
+        """Pushed: a name of this run's own (its scratch directory's), so an earlier run's list is never added to.
+        Built only: the first tag, so the list stays for the user (an earlier list of that name removed first)."""
+        return f"localhost/{request.workdir.name.lower()}:list" if request.push else request.images[0]
+
+
+def repository_cache(spec: str) -> str:
+    """buildah and podman take a cache repository; buildx's `type=registry,ref=REPO[,…]` is read as REPO."""
+    parts = dict(item.partition("=")[::2] for item in spec.split(","))
+    return parts["ref"] if parts.get("type") == "registry" and parts.get("ref") else spec
 
 
 class Podman(Buildah):

@@ -43,6 +43,9 @@ def run_step(step: Step, environ: Mapping[str, str], reporter: Reporter, cancel:
     if step.capture:
         step.capture.write_text("".join(captured), encoding="utf-8")
         tail = errors.splitlines()[-TAIL:]
+    if code != 0 and not step.check:
+        reporter.warning(f"{step.what} failed (exit {code}); going on")
+        return
     if code != 0:
         shown = "\n".join(f"  {printable_line}" for printable_line in tail)
         raise DeploymentFailed(f"{step.what} failed (exit {code}):\n{shown}")

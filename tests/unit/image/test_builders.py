@@ -104,8 +104,8 @@ def test_buildah_and_podman_push_each_tag_with_a_digest_file(tmp_path: Path, cls
 
 def test_what_each_builder_refuses() -> None:
     two = Needs(["linux/amd64", "linux/arm64"])
-    assert Buildx("docker").problems(two) == []
-    assert [name for name, _ in Buildah("buildah").problems(two)] == ["platforms"]
+    assert Buildx("docker").problems(two) == [] and Buildah("buildah").problems(two) == []
+    assert [name for name, _ in Docker("docker").problems(two)] == ["platforms"]
     assert [name for name, _ in Docker("docker").problems(Needs(["linux/riscv64"]))] == ["platforms"]
     assert Docker("docker").problems(Needs([host_platform()])) == []
     assert [name for name, _ in Docker("docker").problems(Needs([], secrets=True, cache_to=["x"]))] == [
@@ -153,3 +153,29 @@ def test_auto_passes_over_a_builder_that_cannot_do_the_build(tmp_path: Path) -> 
     assert "docker: cannot do secrets" in choice.reason
     explicit = choose("docker", env, Needs([], secrets=True))
     assert isinstance(explicit, Choice) and explicit.builder.name == "docker"  # refused by name afterwards
+
+
+@pytest.mark.parametrize("cls", [Buildah, Podman])
+def test_buildah_and_podman_build_several_platforms_into_a_list_of_their_own_pushed_whole(
+        tmp_path: Path, cls: type[Buildah]) -> None:
+    req = request(tmp_path, platforms=["linux/amd64", "linux/arm64"], secret_files={},
+                  cache_from=[f"type=registry,ref={ECR}/api-cache"])
+    build, push_1, push_2, remove = cls(cls.name).steps(req)
+    listed = f"localhost/{req.workdir.name}:list"
+    assert "--tag" not in build.argv
+    assert build.argv[build.argv.index("--manifest") + 1] == listed
+    assert build.argv[build.argv.index("--platform") + 1] == "linux/amd64,linux/arm64"
+    assert build.argv[build.argv.index("--cache-from") + 1] == f"{ECR}/api-cache"  # buildx syntax read
+    assert "--layers" in build.argv  # a cache needs layers
+    without_cache = cls(cls.name).steps(request(tmp_path, platforms=["linux/amd64", "linux/arm64"]))[0].argv
+    assert "--layers=false" in without_cache  # else podman 4.3 reuses one platform's layer for the other
+    assert push_1.argv == [cls.name, "manifest", "push", "--all", "--digestfile", str(req.digest_file), listed,
+                           f"docker://{ECR}/api:1.2.3"]
+    assert push_2.argv[-1] == f"docker://{ECR}/api:latest"
+    assert remove.argv == [cls.name, "manifest", "rm", listed] and not remove.check
+
+
+def test_several_platforms_built_only_keep_a_list_named_by_the_first_tag(tmp_path: Path) -> None:
+    remove, build = Buildah("buildah").steps(request(tmp_path, platforms=["linux/amd64", "linux/arm64"], push=False))
+    assert remove.argv == ["buildah", "manifest", "rm", f"{ECR}/api:1.2.3"] and not remove.check
+    assert build.argv[build.argv.index("--manifest") + 1] == f"{ECR}/api:1.2.3"
