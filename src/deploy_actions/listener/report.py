@@ -23,24 +23,30 @@ def _weight(weights: dict[Role, int], role: Role) -> str:
 
 
 def chart(outcome: Outcome) -> str:
-    """Mermaid xychart of green's share at each point; empty when nothing moved."""
+    """Mermaid xychart of the destination's share at each point; empty when nothing moved."""
     if len(outcome.timeline) < 2:
         return ""
-    labels = ", ".join(f'"{escape_cell(p.label).replace(chr(34), "")} +{p.seconds:.0f}s"' for p in outcome.timeline)
-    values = ", ".join(f"{share(p.weights['blue'], p.weights['green'], 'green'):.0f}" for p in outcome.timeline)
-    return ("```mermaid\nxychart-beta\n    title \"green's share of traffic (%)\"\n"
+    role: Role = outcome.plan.destination or "green"
+    labels = ", ".join(f'"{_label(p.label)} +{p.seconds:.0f}s"' for p in outcome.timeline)
+    values = ", ".join(f"{share(p.weights['blue'], p.weights['green'], role):.0f}" for p in outcome.timeline)
+    return (f"```mermaid\nxychart-beta\n    title \"{role}'s share of traffic (%)\"\n"
             f"    x-axis [{labels}]\n    y-axis \"percent\" 0 --> 100\n    line [{values}]\n```\n")
+
+
+def _label(text: str) -> str:
+    return escape_cell(text).replace('"', "")
 
 
 def summary(outcome: Outcome, title: str) -> str:
     ok = outcome.error is None
     head = f"### {'✅' if ok else '❌'} switch-listener: {escape_cell(title)}\n\n"
     facts = [f"{outcome.steps_completed} step(s) completed"]
-    if outcome.rolled_back:
+    if outcome.rolled_back and "rolled back" not in str(outcome.error or ""):
         facts.append("rolled back to the starting weights")
-    if outcome.note:
-        facts.append(outcome.note)
     if outcome.error is not None:
         facts.append(str(outcome.error))
+    elif outcome.note:
+        facts.append(outcome.note)
     body = "; ".join(escape_cell(f) for f in facts) + "\n\n"
-    return head + body + table(outcome) + ("\n" + chart(outcome) if chart(outcome) else "")
+    drawn = chart(outcome)
+    return head + body + table(outcome) + ("\n" + drawn if drawn else "")
