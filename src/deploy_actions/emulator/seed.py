@@ -181,6 +181,10 @@ def _seed_ecs(clients: Clients, spec: dict[str, Any], named: Callable[[str], str
     for key, field in (("command", "command"), ("labels", "dockerLabels"), ("health_check", "healthCheck")):
         if container.get(key):
             definition[field] = container[key]
+    if container.get("log_group"):
+        definition["logConfiguration"] = {"logDriver": "awslogs", "options": {
+            "awslogs-group": container["log_group"], "awslogs-region": clients("ecs").meta.region_name,
+            "awslogs-stream-prefix": container["name"], "awslogs-create-group": "true"}}
     out["task_definition_arn"] = ecs.register_task_definition(
         family=named(task["family"]), networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
         cpu=str(task.get("cpu", "256")), memory=str(task.get("memory", "512")),

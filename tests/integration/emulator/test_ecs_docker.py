@@ -22,7 +22,7 @@ from tests.integration.emulator.ecr_registry import need_registry_binary
 
 pytestmark = pytest.mark.e2e
 SERVE = ("mkdir -p /www && echo ok > /www/health && echo \"$GREETING\" > /www/index.html"
-         " && exec httpd -f -p 8000 -h /www")
+         " && echo \"serving $GREETING\" && exec httpd -f -p 8000 -h /www")
 
 
 @pytest.fixture
@@ -71,7 +71,8 @@ def test_a_real_image_serves_through_the_alb_and_rolls(emulator: Emulator, docke
     image = _push(emulator, docker, tmp_path, f"ecs/web-{unique}")
     scenario = load_scenario("ecs-fargate-rolling")
     container = scenario["ecs"]["task_definition"]["container"]
-    container.update(image=image, command=["sh", "-c", SERVE], environment={"GREETING": "hello from v1"})
+    container.update(image=image, command=["sh", "-c", SERVE], environment={"GREETING": "hello from v1"},
+                     log_group=f"/ecs/t{unique}-web")
     scenario["ecs"]["service"]["health_check_grace_period"] = 600
     out = seed(emulator.client, scenario, prefix=f"t{unique}-")
     ecs = emulator.client("ecs")
@@ -101,6 +102,11 @@ def test_a_real_image_serves_through_the_alb_and_rolls(emulator: Emulator, docke
         assert service["runningCount"] == 2
         assert wait_for(lambda: answer(url) == "hello from v2", timeout=30)
         assert wait_for(lambda: not (set(_containers()) & first), timeout=60)  # the old containers are gone
+        # what they printed went to their awslogs group (api/<container>/<task id>), as the driver sends it
+        logs = emulator.client("logs")
+        events = wait_for(lambda: len(found := logs.filter_log_events(
+            logGroupName=f"/ecs/t{unique}-web", filterPattern='"serving hello from v1"')["events"]) == 2 and found)
+        assert all(e["logStreamName"].startswith("api/api/") for e in events)
     finally:
         ecs.delete_service(cluster=out["cluster"], service=out["service"], force=True)
         wait_for(lambda: not (set(_containers()) - before), timeout=60)

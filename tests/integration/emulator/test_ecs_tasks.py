@@ -83,3 +83,33 @@ def test_a_task_that_cannot_start_and_one_stopped_by_hand(emulator: Emulator, cl
     assert wait_for(lambda: answer(f"http://{address}:8080/") == "")
     missing = ecs.describe_tasks(cluster=cluster["name"], tasks=["0123456789abcdef0123456789abcdef"])
     assert missing["failures"][0]["reason"] == "MISSING"
+
+
+def test_task_output_reaches_its_awslogs_group(emulator: Emulator, cluster: dict[str, Any], unique: str) -> None:
+    ecs, logs = emulator.client("ecs"), emulator.client("logs")
+    group = f"/ecs/t{unique}-migrate"
+    logs.create_log_group(logGroupName=group)
+
+    def definition(log_group: str) -> str:
+        container = {"name": "migrate", "image": "example/app:1", "dockerLabels": {
+            "deploy-actions.emulator.logs": "applying 0042_orders\nmigration failed: relation exists",
+            "deploy-actions.emulator.exit-code": "1"},
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": log_group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "job"}}}
+        return str(ecs.register_task_definition(
+            family=f"t{unique}-logged", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+            memory="512", containerDefinitions=[container])["taskDefinition"]["taskDefinitionArn"])
+
+    arns = [ecs.run_task(cluster=cluster["name"], taskDefinition=definition(name), launchType="FARGATE",
+                         networkConfiguration=cluster["network"])["tasks"][0]["taskArn"]
+            for name in (group, f"{group}-missing")]
+    ecs.get_waiter("tasks_stopped").wait(cluster=cluster["name"], tasks=arns,
+                                         WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
+
+    logged, missing = ecs.describe_tasks(cluster=cluster["name"], tasks=arns)["tasks"]
+    task_id = logged["taskArn"].rsplit("/", 1)[-1]
+    events = logs.filter_log_events(logGroupName=group, filterPattern="migration")["events"]
+    assert [(e["logStreamName"], e["message"]) for e in events] == [
+        (f"job/migrate/{task_id}", "migration failed: relation exists")]
+    assert missing["stopCode"] == "TaskFailedToStart"
+    assert missing["stoppedReason"].startswith("ResourceInitializationError: failed to validate logger args")

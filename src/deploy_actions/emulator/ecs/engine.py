@@ -11,6 +11,7 @@ COMPLETED service revision. Times are emulated (`Clock`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
@@ -42,6 +43,7 @@ from deploy_actions.emulator.ecs.tasks import (
     essential_container,
     wants_docker,
 )
+from deploy_actions.emulator.logs import shipping
 
 TICK = 0.05  # real seconds
 MAX_EVENTS = 100
@@ -121,7 +123,7 @@ class EcsEngine:
         self._config_dir: str | None = None
         self._network_lock = threading.Lock()
         self._docker_next: dict[Task, float] = {}
-        self.addresses = AddressPool(128 + secrets.randbelow(64))
+        self.addresses = AddressPool()
 
     @property
     def backend(self) -> EC2ContainerServiceBackend:
@@ -482,12 +484,42 @@ class EcsEngine:
 
             def stop() -> None:
                 code = container.stop(grace)
+                self._ship_docker_logs(task, container)
+                container.remove()
                 with self.lock:
                     if task.exit_code is None and code is not None:
                         task.exit_code = code
 
             self._pool.submit(stop)
         self._active.discard(task)
+
+    # -- logs (the awslogs driver) ------------------------------------------------------------
+
+    def _log_destination(self, task: Task) -> shipping.AwslogsDestination | None:
+        return shipping.awslogs_destination(task.container, task.id, self.region)
+
+    def _logs_ready(self, task: Task) -> str | None:
+        """None, or the stoppedReason of a task whose awslogs group is missing (no awslogs-create-group)."""
+        destination = self._log_destination(task)
+        if destination is None:
+            return None
+        try:
+            destination.ship([], account=self.account)
+        except shipping.LogGroupMissing:
+            return shipping.MISSING_GROUP_REASON
+        return None
+
+    def _ship(self, task: Task, lines: list[str]) -> None:
+        destination = self._log_destination(task)
+        if destination is not None and lines:
+            with contextlib.suppress(shipping.LogGroupMissing):
+                destination.ship(lines, account=self.account)
+
+    def _ship_docker_logs(self, task: Task, container: DockerContainer) -> None:
+        destination = self._log_destination(task)
+        if destination is not None:
+            with contextlib.suppress(shipping.LogGroupMissing):
+                destination.ship_events(container.logs(), account=self.account)
 
     def _deregistration_delay(self, group_arn: str) -> float:
         from moto.elbv2.models import elbv2_backends
@@ -531,19 +563,25 @@ class EcsEngine:
                 task.container_reason = fate.fail_to_start
                 self._stop_task(task, fate.fail_to_start, "TaskFailedToStart", now, actions, run, failed=True)
                 return
+            missing = self._logs_ready(task)
+            if missing:
+                task.container_reason = missing
+                self._stop_task(task, missing, "TaskFailedToStart", now, actions, run, failed=True)
+                return
             image = str(task.container.get("image", ""))
             if wants_docker(image, fate, self.docker):
                 self._start_docker(task)
                 return
             try:
-                task.stand_in = StandIn(task.ip, task.port, fate.body or f"{task.definition.family}:"
-                                        f"{task.definition.revision}", fate.unhealthy)
+                task.stand_in = self._stand_in(task)
             except OSError as error:
                 reason = f"CannotStartContainerError: {error}"
                 task.container_reason = reason
                 self._stop_task(task, reason, "TaskFailedToStart", now, actions, run, failed=True)
                 return
             self._running(task, now)
+            if fate.logs:
+                self._ship(task, fate.logs.splitlines())
             return
         if task.last_status != "RUNNING":
             return
@@ -560,6 +598,18 @@ class EcsEngine:
                 return
         if fate.exit_code is not None and now - (task.running_since or now) >= fate.exit_after:
             self._exited(task, fate.exit_code, now, actions, run)
+
+    def _stand_in(self, task: Task) -> StandIn:
+        """The task's stand-in server; another address when its own is taken (another emulator's task)."""
+        body = task.fate.body or f"{task.definition.family}:{task.definition.revision}"
+        for attempt in range(5):
+            try:
+                return StandIn(task.ip, task.port, body, task.fate.unhealthy)
+            except OSError:
+                if attempt == 4:
+                    raise
+                task.ip = self.addresses.allocate()
+        raise AssertionError("unreachable")
 
     def _running(self, task: Task, now: float) -> None:
         task.last_status, task.started_at, task.running_since = "RUNNING", utcnow(), now
@@ -623,7 +673,11 @@ class EcsEngine:
                     self._exited(task, code if code is not None else 137, self.clock.monotonic(), actions,
                                  self.runs.get(task.service_arn or ""))
                     task.docker = None
-                    self._pool.submit(container.remove)
+
+                    def gone() -> None:
+                        self._ship_docker_logs(task, container)
+                        container.remove()
+                    self._pool.submit(gone)
                     self._finish(task)
                     _run_all(actions)
 

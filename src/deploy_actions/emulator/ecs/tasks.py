@@ -14,6 +14,7 @@ A stand-in task (the default) is a small HTTP server that answers every path wit
     deploy-actions.emulator.stopped-reason  the task's stoppedReason when it exits
     deploy-actions.emulator.health          "unhealthy": answers 500 and fails its container health check
     deploy-actions.emulator.body            the body it answers with
+    deploy-actions.emulator.logs            lines it prints when it starts (to its awslogs group)
     deploy-actions.emulator.runtime         "docker" or "stand-in" (default: docker for an image in a
                                             loopback registry when a Docker engine answers)
 
@@ -27,11 +28,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -50,6 +54,7 @@ class Fate:
     unhealthy: bool = False
     body: str | None = None
     runtime: str | None = None
+    logs: str | None = None
 
     @classmethod
     def of(cls, labels: dict[str, str]) -> Fate:
@@ -64,7 +69,7 @@ class Fate:
                    exit_after=float(get("exit-after") or 0),
                    stopped_reason=get("stopped-reason") or None,
                    unhealthy=(get("health") or "").lower() == "unhealthy",
-                   body=get("body"), runtime=get("runtime"))
+                   body=get("body"), runtime=get("runtime"), logs=get("logs"))
 
 
 def essential_container(definitions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -82,18 +87,20 @@ def container_port(container: dict[str, Any]) -> int | None:
 
 
 class AddressPool:
-    """Loopback addresses for tasks, apart from the EC2 sandboxes' (127.64-127.x.y)."""
+    """Loopback addresses for tasks, apart from the EC2 sandboxes' (127.64-127.x.y): random, never
+    reused in this process, so emulators in other processes on the machine rarely pick the same."""
 
-    def __init__(self, network: int) -> None:
-        self._network = network
-        self._next = 0
+    def __init__(self) -> None:
+        self._used: set[str] = set()
         self._lock = threading.Lock()
 
     def allocate(self) -> str:
         with self._lock:
-            self._next += 1
-            index = self._next
-        return f"127.{self._network}.{index // 250 % 250}.{index % 250 + 2}"
+            while True:
+                address = f"127.{128 + secrets.randbelow(64)}.{secrets.randbelow(256)}.{2 + secrets.randbelow(252)}"
+                if address not in self._used:
+                    self._used.add(address)
+                    return address
 
 
 class StandIn:
@@ -226,8 +233,24 @@ class DockerContainer:
             subprocess.run(["docker", "stop", "-t", str(grace), self.name], capture_output=True, timeout=grace + 30,
                            check=False)
         _, code = self.status()
-        self.remove()
         return code
+
+    def logs(self) -> list[tuple[int, str]]:
+        """What the container printed (stdout and stderr), as (ms since the epoch, line)."""
+        try:
+            done = subprocess.run(["docker", "logs", "--timestamps", self.name], capture_output=True, text=True,
+                                  timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        events = []
+        for line in (done.stdout + done.stderr).splitlines():
+            stamp, _, message = line.partition(" ")
+            try:
+                when = datetime.fromisoformat(stamp[:26].rstrip("Z") + "+00:00" if "." in stamp else stamp)
+                events.append((int(when.timestamp() * 1000), message))
+            except ValueError:
+                events.append((int(time.time() * 1000), line))
+        return events
 
     def remove(self) -> None:
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
