@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,11 +54,13 @@ class Ecs:
 
 
 @pytest.fixture
-def ecs(aws: AwsEndpoint) -> Ecs:
+def ecs(aws: AwsEndpoint) -> Iterator[Ecs]:
     suffix = uuid.uuid4().hex[:8]
     env = Ecs(aws, f"c-{suffix}", f"web-{suffix}")
     env.client.create_cluster(clusterName=env.cluster)
-    return env
+    yield env
+    for arn in env.client.list_services(cluster=env.cluster)["serviceArns"]:  # the session's emulator would
+        env.client.delete_service(cluster=env.cluster, service=arn, force=True)  # keep probing their tasks
 
 
 @pytest.fixture
