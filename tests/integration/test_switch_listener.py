@@ -243,7 +243,8 @@ def test_canary_rolled_back_by_an_alarm_during_the_50_percent_bake(site: Site, r
     trigger.join(timeout=10)
     assert result.code == 1, result.log
     assert f"alarm {alarm} in ALARM during the bake at 50%" in result.log
-    assert Counter(window) == {"blue": 10, "green": 10}  # at 50 %, every other response comes from green
+    # at 50 %, half the responses come from green (give or take the requests in flight when the weights moved)
+    assert set(window) == {"blue", "green"} and 8 <= Counter(window)["green"] <= 12, window
     assert site.weights() == {"blue": 1}  # the action list as it was: forward to blue alone
     assert site.answers() == {"blue": 10}
     assert result.outputs["rolled-back"] == "true" and result.outputs["steps-completed"] == "2"
