@@ -157,3 +157,40 @@ def test_linear_and_canary_shifts_are_seen_through_the_alb(blue_green: Callable[
 
     assert env.finished(arn)["status"] == "SUCCESSFUL"
     assert env.share() == 20
+
+
+def test_a_failing_lambda_hook_rolls_back_by_the_emulators_rule(blue_green: Callable[..., BlueGreen]) -> None:
+    function = "arn:aws:lambda:us-east-1:123456789012:function:smoke-test"
+    env = blue_green(lifecycleHooks=[{
+        "targetType": "AWS_LAMBDA", "hookTargetArn": function, "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+        "roleArn": "arn:aws:iam::123456789012:role/ecs-hooks",
+        "hookDetails": {"emulator": {"result": "FAILED", "seconds": 60}}}])
+    arn = env.deploy()
+
+    running = wait_for(lambda: (d := env.deployment(arn)).get("lifecycleHookDetails") and d)
+    assert running["lifecycleHookDetails"][0]["status"] in ("IN_PROGRESS", "FAILED")
+    done = env.finished(arn)
+
+    assert done["status"] == "ROLLBACK_SUCCESSFUL"
+    [hook] = done["lifecycleHookDetails"]
+    assert (hook["targetType"], hook["targetArn"], hook["status"]) == ("AWS_LAMBDA", function, "FAILED")
+    assert env.share() == 0 and env.share(host=TEST_HOST) == 0
+
+
+def test_green_tasks_that_cannot_start_trip_the_breaker_and_blue_keeps_serving(
+        blue_green: Callable[..., BlueGreen]) -> None:
+    env = blue_green(lifecycleHooks=[])
+    containers = env.ecs.describe_task_definition(taskDefinition=env.first)["taskDefinition"]["containerDefinitions"]
+    containers[0]["dockerLabels"] = {"deploy-actions.emulator.fail-to-start": "CannotPullContainerError: not found"}
+    broken = env.ecs.register_task_definition(
+        family=env.family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
+    env.ecs.update_service(cluster=env.cluster, service=env.name, taskDefinition=broken)
+    arn = str(env.describe()["currentServiceDeployment"])
+
+    done = env.finished(arn)
+
+    assert (done["status"], done["lifecycleStage"]) == ("ROLLBACK_SUCCESSFUL", "SCALE_UP")
+    assert done["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert env.describe()["taskDefinition"] == env.first
+    assert env.share() == 0
