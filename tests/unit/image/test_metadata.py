@@ -73,3 +73,21 @@ def test_the_login_is_a_private_file_with_the_users_other_registries_and_is_gone
         folder = auth.folder
     assert not folder.exists()
     assert "pa55word" not in (home / ".docker" / "config.json").read_text()
+
+
+def test_on_a_laptop_the_checkout_says_branch_commit_and_default_branch(tmp_path: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> str:
+        env = {"GIT_AUTHOR_NAME": "d", "GIT_AUTHOR_EMAIL": "d@x", "GIT_COMMITTER_NAME": "d",
+               "GIT_COMMITTER_EMAIL": "d@x", "GIT_COMMITTER_DATE": "@1700000000 +0000", "PATH": "/usr/bin:/bin"}
+        return subprocess.run(["git", *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    git("init", "-q", "--initial-branch=main")
+    git("commit", "-q", "--allow-empty", "-m", "x")
+    sha = git("rev-parse", "HEAD")
+    git("update-ref", "refs/remotes/origin/main", sha)
+    git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")  # what git clone sets
+    rules = ["type=edge", "type=sha", "type=raw,value={{commit_date 'YYYYMMDD'}}"]
+    assert _tags({}, tmp_path, rules) == ["edge", "20231114", f"sha-{sha[:7]}"]
