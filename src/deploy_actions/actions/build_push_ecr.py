@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from deploy_actions.actions import ActionSpec
 from deploy_actions.aws import ecr as ecr_api
+from deploy_actions.core.aws import AwsCallFailed
 from deploy_actions.core.context import RunContext
 from deploy_actions.core.durations import parse_duration
 from deploy_actions.core.errors import DeploymentFailed, InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, Duration, Flag, KeyValues, MultiLine, secret_field
 from deploy_actions.core.outputs import ActionOutputs
+from deploy_actions.core.platform import Reporter
 from deploy_actions.image import builders, metadata, repository, scan
 from deploy_actions.image.auth import RegistryAuth
 from deploy_actions.image.publish import Login, build_and_push, secret_files
@@ -155,7 +157,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     uri = f"{name}@{digest}" if digest else ""
     ctx.outputs.set(digest=digest, image_digest_uri=uri)
 
-    detail = ecr_api.describe_image(ecr, inputs.repository, digest) if ecr is not None and digest else None
+    detail = _pushed_image(ecr, inputs.repository, digest, report) if ecr is not None and digest else None
     findings: scan.ScanResult | None = None
     if inputs.scan_gate and ecr is not None and found is not None:
         with report.group(f"Scan gate: fail on {inputs.fail_on_severity} or worse"):
@@ -195,6 +197,16 @@ def _tags_and_labels(inputs: Inputs, ctx: RunContext) -> tuple[TagPlan, dict[str
                                 f"(ref {git.ref or 'unknown'}, event {git.event or 'none'}); add one that always "
                                 "applies, e.g. type=sha")
     return plan, labels
+
+
+def _pushed_image(ecr: Any, name: str, digest: str, report: Reporter) -> dict[str, Any] | None:
+    """DescribeImages of what was pushed, for the summary's size: the image is pushed, so a refusal (no
+    ecr:DescribeImages, say) only leaves the size unknown."""
+    try:
+        return ecr_api.describe_image(ecr, name, digest)
+    except AwsCallFailed as exc:
+        report.warning(f"the image is pushed; its size is unknown: {exc}")
+        return None
 
 
 def _refusal(inputs: Inputs, name: str, why: str) -> InputProblem:
