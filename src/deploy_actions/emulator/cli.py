@@ -73,6 +73,8 @@ def parser() -> argparse.ArgumentParser:
     alarm.add_argument("--alarm", required=True)
     alarm.add_argument("--at", type=float, default=0.0, help="emulated seconds from now")
     alarm.add_argument("--state", default="ALARM")
+    alarm.add_argument("--for-seconds", type=float, default=None,
+                       help="emulated seconds to hold it, then back to its previous state (default: until new data)")
     throttle = kinds.add_parser("throttle", help="answer a fraction of API calls with a throttling error")
     throttle.add_argument("--fraction", type=float, required=True)
     throttle.add_argument("--service", default="", help="signing name: codedeploy, elasticloadbalancing, s3, ...")

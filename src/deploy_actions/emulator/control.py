@@ -47,7 +47,9 @@ def add_fault(emulator: Emulator, fault: dict[str, Any]) -> None:
                               None if seconds is None else emulator.clock.real(float(seconds)))
     elif kind == "alarm":
         at = float(fault.get("at", 0))
-        faults.alarm_at(str(fault["alarm"]), at, emulator.clock.real(at), str(fault.get("state", "ALARM")))
+        held = fault.get("for_seconds")
+        faults.alarm_at(str(fault["alarm"]), at, emulator.clock.real(at), str(fault.get("state", "ALARM")),
+                        None if held is None else float(held))
     elif kind == "throttle":
         faults.throttle(float(fault["fraction"]), str(fault.get("service", "")), str(fault.get("operation", "")))
     elif kind == "delay":

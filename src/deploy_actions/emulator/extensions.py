@@ -13,12 +13,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from moto.cloudwatch.responses import CloudWatchResponse
 from moto.codedeploy.responses import CodeDeployResponse
 from moto.ecr.responses import ECRResponse
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.responses import ELBV2Response
 from moto.logs.responses import LogsResponse
 
+from deploy_actions.emulator.cloudwatch import api as cloudwatch_api
 from deploy_actions.emulator.codedeploy import api_deployments, api_revisions, api_targets
 from deploy_actions.emulator.ecr import api as ecr_api
 from deploy_actions.emulator.ecs import api_services as ecs_services
@@ -33,6 +35,7 @@ SERVICES: list[tuple[type, list[dict[str, Callable[..., Any]]]]] = [
     (ELBV2Response, [api_target_health.HANDLERS]),
     (LogsResponse, [logs_api.HANDLERS, logs_insights.HANDLERS]),
     (ECRResponse, [ecr_api.HANDLERS]),
+    (CloudWatchResponse, [cloudwatch_api.HANDLERS]),
     (EC2ContainerServiceResponse, [ecs_services.HANDLERS, ecs_tasks.HANDLERS]),
 ]
 

@@ -24,6 +24,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from deploy_actions.emulator import extensions
+from deploy_actions.emulator.cloudwatch.alarms import Alarms
 from deploy_actions.emulator.codedeploy.context import Services
 from deploy_actions.emulator.codedeploy.engine import Engine
 from deploy_actions.emulator.core import http_layer, runtime
@@ -109,7 +110,8 @@ class Emulator:
         self._stopping.clear()
         self.fleet = Fleet(self.state_dir)
         self.health = HealthTracker(self.account, self.region, self.clock, self.resolve, self.faults.is_unhealthy)
-        self.data_plane = DataPlane(self.account, self.region, self.health, self.resolve)
+        self.alarms = Alarms(self.account, self.region, self.clock)
+        self.data_plane = DataPlane(self.account, self.region, self.health, self.resolve, self.alarms.publish)
         services = Services(self.account, self.region, self.clock, self.fleet, self.health, self.faults,
                             self.internal_client, self.state_dir)
         self.engine = Engine(services, self.env())
@@ -252,7 +254,7 @@ class Emulator:
         invalid = http_layer.malformed_version_response(environ, start_response)
         if invalid is not None:
             return invalid
-        runtime.set_current((self.engine, self.health, self.ecr, self.ecs))
+        runtime.set_current((self.engine, self.health, self.ecr, self.alarms, self.ecs))
         try:
             return self._moto(environ, start_response)
         finally:
@@ -272,8 +274,10 @@ class Emulator:
                     self.data_plane.sync()
             with contextlib.suppress(Exception):
                 for alarm in self.faults.due_alarms():
-                    self.internal_client("cloudwatch").set_alarm_state(
-                        AlarmName=alarm.alarm, StateValue=alarm.state, StateReason=alarm.reason)
+                    hold = None if alarm.seconds is None else self.clock.real(alarm.seconds)
+                    self.alarms.script(alarm.alarm, alarm.state, alarm.reason, hold)
+            with contextlib.suppress(Exception):
+                self.alarms.tick()
             if ticks % 20 == 0:
                 with contextlib.suppress(Exception):
                     self._reap_terminated()

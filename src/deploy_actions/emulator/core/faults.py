@@ -38,6 +38,7 @@ class AlarmFault:
     state: str = "ALARM"
     reason: str = "Threshold crossed (emulator fault injection)"
     due: float = 0.0  # real monotonic time
+    seconds: float | None = None  # emulated seconds the state is held; None: until new data or SetAlarmState
 
 
 @dataclass
@@ -77,9 +78,10 @@ class Faults:
             until = time.monotonic() + seconds if seconds is not None else None
             self.unhealthy.append(UnhealthyFault(target_group, target, until))
 
-    def alarm_at(self, alarm: str, at: float, real_delay: float, state: str = "ALARM") -> None:
+    def alarm_at(self, alarm: str, at: float, real_delay: float, state: str = "ALARM",
+                 seconds: float | None = None) -> None:
         with self._lock:
-            self.alarms.append(AlarmFault(alarm, at, state, due=time.monotonic() + real_delay))
+            self.alarms.append(AlarmFault(alarm, at, state, due=time.monotonic() + real_delay, seconds=seconds))
 
     def throttle(self, fraction: float, service: str = "", operation: str = "") -> None:
         if not 0 <= fraction <= 1:

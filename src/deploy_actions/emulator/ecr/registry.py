@@ -27,7 +27,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
@@ -91,10 +91,12 @@ class Registry:
         self.root = state_dir / "ecr-registry"
         self._front = front
         self._lock = threading.Lock()
+        self._pushing = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._proxy: ThreadingHTTPServer | None = None
         self._backend_port = 0
         self.address = ""  # 127.0.0.1:<front port> once started
+        self.observer: Callable[[str, str, str], None] | None = None  # (method, path, user agent) of each request
 
     def ensure_started(self) -> str:
         with self._lock:
@@ -177,6 +179,8 @@ class Registry:
 
     def serve(self, request: BaseHTTPRequestHandler) -> None:
         path = request.path.split("?", 1)[0]
+        if self.observer is not None:
+            self.observer(request.command, path, request.headers.get("User-Agent", ""))
         try:
             if not self._front.authorized(_password(request.headers.get("Authorization", ""))):
                 raise Refusal(401, "UNAUTHORIZED", "Your authorization token has expired. Reauthenticate and try again."
@@ -188,7 +192,6 @@ class Registry:
                 name, kind, rest = named.group("name"), named.group("kind"), named.group("rest")
                 self._front.check_repository(name)
                 if kind == "manifests" and request.command == "PUT":
-                    self._front.check_push(name, rest)
                     return self._put_manifest(request, name, rest)
                 if kind == "tags" and request.command == "GET":  # ECR's tags, not the registry's leftovers
                     return _answer(request, 200, {"name": name, "tags": self._front.tags(name)})
@@ -196,8 +199,12 @@ class Registry:
                         and rest not in self._front.tags(name):
                     raise Refusal(404, "MANIFEST_UNKNOWN", f"Requested image not found: {name}:{rest}")
                 if kind == "manifests" and request.command == "DELETE":
-                    self._forward(request, _body(request))
-                    return self._front.deleted(name, rest)
+                    def forget(status: int, _: dict[str, str]) -> None:
+                        if status == 202:
+                            self._front.deleted(name, rest)
+
+                    self._forward(request, _body(request), before_relay=forget)
+                    return None
             self._forward(request, _body(request))
         except Refusal as refusal:
             _refuse(request, refusal)
@@ -206,13 +213,18 @@ class Registry:
         manifest = b"".join(_body(request) or [])
         if len(manifest) > MAX_MANIFEST:
             raise Refusal(400, "MANIFEST_INVALID", "The manifest is larger than ECR accepts (4 MiB).")
-        status, headers = self._forward(request, iter([manifest]), length=len(manifest))
-        if status == 201:
-            self._front.pushed(name, reference, headers.get("docker-content-digest", ""),
-                               request.headers.get("Content-Type", "").split(";")[0].strip(), manifest)
 
-    def _forward(self, request: BaseHTTPRequestHandler, body: Iterator[bytes] | None,
-                 length: int | None = None) -> tuple[int, dict[str, str]]:
+        def record(status: int, headers: dict[str, str]) -> None:
+            if status == 201:  # recorded before the client hears of it: its next call finds the image
+                self._front.pushed(name, reference, headers.get("docker-content-digest", ""),
+                                   request.headers.get("Content-Type", "").split(";")[0].strip(), manifest)
+
+        with self._pushing:  # the tag check and the record as one step: two pushes of a tag, one wins
+            self._front.check_push(name, reference)
+            self._forward(request, iter([manifest]), length=len(manifest), before_relay=record)
+
+    def _forward(self, request: BaseHTTPRequestHandler, body: Iterator[bytes] | None, length: int | None = None,
+                 before_relay: Callable[[int, dict[str, str]], object] | None = None) -> tuple[int, dict[str, str]]:
         upstream = http.client.HTTPConnection("127.0.0.1", self._backend_port, timeout=300)
         headers: dict[str, str] = {}
         for key, value in request.headers.items():  # repeated headers (Accept) joined, as HTTP allows
@@ -229,6 +241,8 @@ class Registry:
             upstream.request(request.command, request.path, body=body, headers=headers, encode_chunked=chunked)
             response = upstream.getresponse()
             answer = {k.lower(): v for k, v in response.getheaders()}
+            if before_relay is not None:
+                before_relay(response.status, answer)
             request.send_response(response.status, response.reason)
             for key, value in response.getheaders():
                 if key.lower() not in HOP_BY_HOP and key.lower() != "content-length":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import http.client
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +28,10 @@ from deploy_actions.emulator.elbv2.target_health import HealthTracker
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host"}
 Resolver = Callable[[str, int], tuple[str, int] | None]
+# Where the data plane's CloudWatch metrics go: (namespace, metric, dimensions, value, unit).
+MetricSink = Callable[[str, str, dict[str, str], float, str], None]
+NAMESPACE = "AWS/ApplicationELB"
+HEALTH_PERIOD = 60.0  # emulated seconds between HealthyHostCount datapoints, as ALB publishes them
 
 
 def _values(condition: dict[str, Any], config_key: str) -> list[str]:
@@ -112,6 +117,7 @@ class ListenerProxy:
         return list(listener.default_actions)
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
+        started = time.monotonic()
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
         listener = self._listener()
@@ -123,6 +129,7 @@ class ListenerProxy:
         if action is None:
             return _respond(request, 503, b"no action\n")
         if action.type == "fixed-response":
+            self.plane.count(listener.load_balancer_arn, None, None, 0.0)
             config = action.data.get("FixedResponseConfig") or {}
             return _respond(request, int(config.get("StatusCode", 200)), str(config.get("MessageBody", "")).encode(),
                             str(config.get("ContentType", "text/plain")))
@@ -140,10 +147,14 @@ class ListenerProxy:
             target_id, port = target.split("|")
             address = self.plane.resolve(target_id, int(port))
         if address is None:
+            self.plane.count(listener.load_balancer_arn, group, 503, 0.0, from_target=False)
             return _respond(request, 503, b"503 Service Temporarily Unavailable\n")
-        self._forward(request, address, body)
+        status = self._forward(request, address, body)
+        self.plane.count(listener.load_balancer_arn, group, status or 502, time.monotonic() - started,
+                         from_target=status is not None)
 
-    def _forward(self, request: BaseHTTPRequestHandler, address: tuple[str, int], body: bytes) -> None:
+    def _forward(self, request: BaseHTTPRequestHandler, address: tuple[str, int], body: bytes) -> int | None:
+        """The target's status code, or None when it did not answer (the load balancer's 502)."""
         upstream = http.client.HTTPConnection(address[0], address[1], timeout=30)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         headers["X-Forwarded-For"] = request.client_address[0]
@@ -153,7 +164,8 @@ class ListenerProxy:
             response = upstream.getresponse()
             data = response.read()
         except OSError:
-            return _respond(request, 502, b"502 Bad Gateway\n")
+            _respond(request, 502, b"502 Bad Gateway\n")
+            return None
         finally:
             upstream.close()
         request.send_response(response.status, response.reason)
@@ -164,6 +176,7 @@ class ListenerProxy:
         request.end_headers()
         if request.command != "HEAD":
             request.wfile.write(data)
+        return int(response.status)
 
 
 def _respond(request: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str = "text/plain") -> None:
@@ -175,11 +188,57 @@ def _respond(request: BaseHTTPRequestHandler, status: int, body: bytes, content_
         request.wfile.write(body)
 
 
+def _dimension(arn: str) -> str:
+    """ALB metrics' dimension values: `app/<name>/<id>` of a load balancer, `targetgroup/<name>/<id>`."""
+    return arn.split(":loadbalancer/", 1)[-1] if ":loadbalancer/" in arn else arn.rsplit(":", 1)[-1]
+
+
 class DataPlane:
-    def __init__(self, account: str, region: str, health: HealthTracker, resolve: Resolver) -> None:
+    def __init__(self, account: str, region: str, health: HealthTracker, resolve: Resolver,
+                 metrics: MetricSink | None = None) -> None:
         self.account, self.region, self.health, self.resolve = account, region, health, resolve
+        self.metrics = metrics
         self._proxies: dict[str, ListenerProxy] = {}
         self._lock = threading.Lock()
+        self._health_published: dict[tuple[str, str], float] = {}
+
+    def count(self, balancer_arn: str, group_arn: str | None, status: int | None, seconds: float,
+              from_target: bool = True) -> None:
+        """One request's metrics, as ALB publishes them per load balancer and per target group."""
+        if self.metrics is None:
+            return
+        balancer = {"LoadBalancer": _dimension(balancer_arn)}
+        scopes = [balancer] + ([{**balancer, "TargetGroup": _dimension(group_arn)}] if group_arn else [])
+        for dimensions in scopes:
+            self.metrics(NAMESPACE, "RequestCount", dimensions, 1.0, "Count")
+        if status is None:
+            return
+        if not from_target:
+            self.metrics(NAMESPACE, f"HTTPCode_ELB_{status // 100}XX_Count", balancer, 1.0, "Count")
+            if status in (502, 503, 504):
+                self.metrics(NAMESPACE, f"HTTPCode_ELB_{status}_Count", balancer, 1.0, "Count")
+            return
+        for dimensions in scopes:
+            self.metrics(NAMESPACE, f"HTTPCode_Target_{status // 100}XX_Count", dimensions, 1.0, "Count")
+            self.metrics(NAMESPACE, "TargetResponseTime", dimensions, seconds, "Seconds")
+
+    def _publish_health(self, balancers: list[Any]) -> None:
+        """HealthyHostCount and UnHealthyHostCount per target group behind each load balancer, every minute."""
+        if self.metrics is None:
+            return
+        now = time.monotonic()
+        groups = dict(elbv2_backends[self.account][self.region].target_groups)
+        for balancer in balancers:
+            for group_arn, group in groups.items():
+                key = (balancer.arn, group_arn)
+                if balancer.arn not in (group.load_balancer_arns or []) or \
+                        now < self._health_published.get(key, 0.0):
+                    continue
+                self._health_published[key] = now + self.health.clock.real(HEALTH_PERIOD)
+                states = [d["TargetHealth"]["State"] for d in self.health.describe(group_arn, [])]
+                dimensions = {"LoadBalancer": _dimension(balancer.arn), "TargetGroup": _dimension(group_arn)}
+                self.metrics(NAMESPACE, "HealthyHostCount", dimensions, float(states.count("healthy")), "Count")
+                self.metrics(NAMESPACE, "UnHealthyHostCount", dimensions, float(states.count("unhealthy")), "Count")
 
     def sync(self) -> None:
         """Called by the control loop: one proxy per existing listener, DNSName pointing at it."""
@@ -198,6 +257,7 @@ class DataPlane:
                 listeners = sorted(balancer.listeners.values(), key=lambda item: int(item.port or 0))
                 if listeners:
                     balancer.dns_name = f"127.0.0.1:{self._proxies[listeners[0].arn].port}"
+        self._publish_health(balancers)
 
     def listener_address(self, listener_arn: str) -> str | None:
         with self._lock:

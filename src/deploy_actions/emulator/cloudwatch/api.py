@@ -1,0 +1,122 @@
+"""CloudWatch operations answered with the alarm evaluator: alarm states, history, combined filters.
+
+Each function becomes a method of moto's `CloudWatchResponse` (see `extensions.py`). Without a
+running emulator (moto used directly) each answers as moto does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core.responses import ActionResult
+
+from deploy_actions.emulator.cloudwatch.alarms import Alarms
+from deploy_actions.emulator.core import runtime
+from deploy_actions.emulator.core.errors import AwsError
+
+_MOTO: dict[str, Callable[..., Any]] = {}
+
+
+def _moto(name: str) -> Callable[..., Any]:
+    if name not in _MOTO:
+        _MOTO[name] = getattr(CloudWatchResponse, name)
+    return _MOTO[name]
+
+
+def put_metric_alarm(self: Any) -> ActionResult:
+    alarms = runtime.current(Alarms)
+    name = str(self._get_param("AlarmName"))
+    previous = self.cloudwatch_backend.alarms.get(name)
+    result: ActionResult = _moto("put_metric_alarm")(self)
+    if alarms is not None:
+        alarms.created(name, previous)
+    return result
+
+
+def put_metric_data(self: Any) -> ActionResult:
+    alarms = runtime.current(Alarms)
+    if alarms is None:
+        return _moto("put_metric_data")(self)  # type: ignore[no-any-return]
+    with alarms.lock:
+        stored = self.cloudwatch_backend.metric_data
+        before = len(stored)
+        result: ActionResult = _moto("put_metric_data")(self)
+        alarms.record(stored[before:])
+    return result
+
+
+def set_alarm_state(self: Any) -> ActionResult:
+    alarms = runtime.current(Alarms)
+    alarm = self.cloudwatch_backend.alarms.get(str(self._get_param("AlarmName")))
+    old = (alarm.state_value, alarm.state_reason) if alarm is not None else ("", "")
+    result: ActionResult = _moto("set_alarm_state")(self)
+    if alarms is not None:
+        alarms.given(str(self._get_param("AlarmName")), *old)
+    return result
+
+
+def delete_alarms(self: Any) -> ActionResult:
+    alarms = runtime.current(Alarms)
+    result: ActionResult = _moto("delete_alarms")(self)
+    if alarms is not None:
+        alarms.deleted(self._get_param("AlarmNames", []))
+    return result
+
+
+def describe_alarms(self: Any) -> ActionResult:
+    """Every filter given applies (moto uses only the first one it finds)."""
+    names = self._get_param("AlarmNames", []) or []
+    prefix = self._get_param("AlarmNamePrefix")
+    if names and prefix:
+        raise AwsError("InvalidParameterCombination", "AlarmNames and AlarmNamePrefix cannot be used together.")
+    state = self._get_param("StateValue")
+    action_prefix = self._get_param("ActionPrefix")
+    types = self._get_param("AlarmTypes", []) or ["MetricAlarm"]
+    found = []
+    for alarm in list(self.cloudwatch_backend.alarms.values()):
+        if (names and alarm.name not in names) or (prefix and not alarm.name.startswith(prefix)) \
+                or (state and alarm.state_value != state) \
+                or (action_prefix and not any(a.startswith(action_prefix) for a in alarm.alarm_actions or [])):
+            continue
+        found.append(alarm)
+    found.sort(key=lambda alarm: alarm.name)
+    metric = [a for a in found if a.rule is None] if "MetricAlarm" in types else []
+    composite = [a for a in found if a.rule is not None] if "CompositeAlarm" in types else []
+    start = int(self._get_param("NextToken") or 0)
+    size = int(self._get_param("MaxRecords") or 50)
+    page = (metric + composite)[start:start + size]
+    answer: dict[str, Any] = {"MetricAlarms": [a for a in page if a.rule is None],
+                              "CompositeAlarms": [a for a in page if a.rule is not None]}
+    if start + size < len(metric) + len(composite):
+        answer["NextToken"] = str(start + size)
+    return ActionResult(answer)
+
+
+def describe_alarm_history(self: Any) -> ActionResult:
+    alarms = runtime.current(Alarms)
+    if alarms is None:
+        return ActionResult({"AlarmHistoryItems": []})  # moto has no history
+    items = alarms.history(self._get_param("AlarmName"), self._get_param("AlarmTypes", []) or [],
+                           self._get_param("HistoryItemType"), self._get_param("StartDate"),
+                           self._get_param("EndDate"), self._get_param("ScanBy") != "TimestampAscending")
+    start = int(self._get_param("NextToken") or 0)
+    size = int(self._get_param("MaxRecords") or 100)
+    answer: dict[str, Any] = {"AlarmHistoryItems": items[start:start + size]}
+    if start + size < len(items):
+        answer["NextToken"] = str(start + size)
+    return ActionResult(answer)
+
+
+HANDLERS: dict[str, Callable[..., Any]] = {
+    "put_metric_alarm": put_metric_alarm,
+    "put_metric_data": put_metric_data,
+    "set_alarm_state": set_alarm_state,
+    "delete_alarms": delete_alarms,
+    "describe_alarms": describe_alarms,
+    "describe_alarm_history": describe_alarm_history,
+}
+for _name in HANDLERS:
+    if hasattr(CloudWatchResponse, _name):
+        _moto(_name)
