@@ -145,3 +145,15 @@ def test_any_text_renders_valid_json_within_the_limits(message: str, name: str, 
                                                     branch=name, version=name, checks=checks))
     assert PROBLEMS[channel](rendered) == []
     assert json.loads(json.dumps(rendered)) == rendered
+
+
+def test_discord_keeps_6000_characters_in_all_by_dropping_the_last_fields_first() -> None:
+    field = '{"name": "check NUMBER", "value": "{{ commit.message | clip(1000) }}"}'
+    fields = ",".join(field.replace("NUMBER", str(i)) for i in range(25))
+    source = '{"embeds": [{"title": "t", "description": "{{ commit.message }}", "fields": [FIELDS]}]}'.replace(
+        "FIELDS", fields)
+    (embed,) = render("discord", source, HOSTILE.context())["embeds"]
+    assert PROBLEMS["discord"]({"allowed_mentions": {"parse": []}, "embeds": [embed]}) == []
+    assert len(embed["description"]) == 500 and embed["description"].endswith("…")  # shortened, not emptied
+    assert [f["name"] for f in embed["fields"]] == [f"check {i}" for i in range(len(embed["fields"]))]
+    assert len(embed["fields"]) == 5
