@@ -163,6 +163,7 @@ class EcsDeployer:
                         self.op.carry_out(interruption, f"the deployment of {rollout.name}", stop)
                         rollout.reason = interruption.reason
                 result.interrupted = operation.Interrupted(interruption.reason, interruption.exit_code)
+        self.reporter.debug(f"followed {follower.what}: {follower.polls} polls, {follower.calls} API calls")
         failed = [r for r in rollouts if r.done and not r.ok]
         if failed and opts.rollback_on_failure:
             self._roll_back(opts, [r for r in failed if not r.rolled_back])

@@ -96,6 +96,7 @@ class Follower:
         self.wait_until = wait_until
         self.what = (f"service {rollouts[0].name}" if len(rollouts) == 1 else f"{len(rollouts)} services")
         self.polls = 0
+        self.calls = 0  # API calls of the polls: what following costs, however many services
         self._clock0 = time.monotonic()
         self._last_progress = 0.0
         self._unreachable = False
@@ -121,6 +122,7 @@ class Follower:
         services, missing = ecs_api.describe_services(self.ecs, self.cluster, [r.name for r in pending])
         arns = [r.arn for r in pending if r.arn]
         deployments = ecs_api.describe_service_deployments(self.ecs, arns) if arns else {}
+        self.calls += -(-len(pending) // ecs_api.SERVICES_PER_CALL) + -(-len(arns) // ecs_api.DEPLOYMENTS_PER_CALL)
         changed = False
         for rollout in pending:
             if rollout.name in missing:
@@ -168,6 +170,7 @@ class Follower:
         return True
 
     def _read_stopped(self, rollout: Rollout) -> None:
+        self.calls += 2  # ListTasks, DescribeTasks
         for task in ecs_api.stopped_tasks(self.ecs, self.cluster, rollout.name):
             if task.get("taskArn") in rollout._task_ids:
                 continue
