@@ -167,9 +167,15 @@ def test_alarms_none_in_alarm_passes_one_in_alarm_fails_an_unknown_one_is_bad_in
         cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test")
     cloudwatch.set_alarm_state(AlarmName=firing, StateValue="ALARM", StateReason="5xx above 1")
 
-    ok = run_cli("verify-and-notify", "--alarms", quiet, *FAST, env=aws.env)
+    waiting = f"no-data-{uuid.uuid4().hex[:6]}"
+    cloudwatch.put_metric_alarm(AlarmName=waiting, MetricName="5xx", Namespace="AWS/ApplicationELB",
+                                Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+                                ComparisonOperator="GreaterThanOrEqualToThreshold")
+
+    ok = run_cli("verify-and-notify", "--alarms", f"{quiet}\n{waiting}", *FAST, env=aws.env)
     assert ok.code == 0, ok.log
     assert checks_of(ok)[f"alarm {quiet}"]["detail"] == "OK"
+    assert checks_of(ok)[f"alarm {waiting}"]["detail"] == "INSUFFICIENT_DATA"  # a new alarm without data passes
     failed = run_cli("verify-and-notify", "--alarms", f"{quiet}\n{firing}", *FAST, env=aws.env)
     assert failed.code == 1 and checks_of(failed)[f"alarm {firing}"] == {**checks_of(failed)[f"alarm {firing}"],
                                                                           "ok": False, "detail": "ALARM"}
@@ -185,19 +191,22 @@ def test_a_log_scan_with_more_matches_than_allowed_fails_and_shows_the_lines(run
     logs.create_log_stream(logGroupName=group, logStreamName="web-1")
     now = int(time.time() * 1000)
     logs.put_log_events(logGroupName=group, logStreamName="web-1", logEvents=[
+        {"timestamp": now - 3000, "message": "INFO started in 2.1 s"},
         {"timestamp": now - 2000, "message": "ERROR database connection refused"},
+        {"timestamp": now - 1500, "message": "WARN slow query"},
         {"timestamp": now - 1000, "message": "ERROR ::set-output name=x:: <!channel> timeout"}])
 
-    failed = run_cli("verify-and-notify", "--log-group", group, "--log-filter", "ERROR", "--log-since", "5m",
+    # The pattern reaches FilterLogEvents as written: the INFO and WARN lines do not match it.
+    failed = run_cli("verify-and-notify", "--log-group", group, "--log-filter", "?ERROR ?FATAL", "--log-since", "5m",
                      env=aws.env)
     assert failed.code == 1, failed.log
-    scan = checks_of(failed)[f"logs {group} 'ERROR'"]
+    scan = checks_of(failed)[f"logs {group} '?ERROR ?FATAL'"]
     assert (scan["ok"], scan["attempts"], scan["detail"]) == (False, 1, "2 matching events, at most 0 allowed")
     assert scan["lines"] == ["ERROR database connection refused", "ERROR ::set-output name=x:: <!channel> timeout"]
     assert "ERROR database connection refused" in summary(tmp_path)
     assert "  | ERROR ::set-output name=x:: <!channel> timeout" in failed.log.splitlines()
 
-    allowed = run_cli("verify-and-notify", "--log-group", group, "--max-log-matches", "2", env=aws.env)
+    allowed = run_cli("verify-and-notify", "--log-group", group, "--max-log-matches", "2", env=aws.env)  # ERROR
     assert allowed.code == 0, allowed.log
     missing = run_cli("verify-and-notify", "--log-group", f"{group}-nope", env=aws.env)
     assert missing.code == 2 and "input 'log-group'" in missing.log and "no such log group" in missing.log
