@@ -140,3 +140,36 @@ def test_buildah_push_with_the_ecr_token(ecr: Any, tmp_path: Path) -> None:
     assert detail["imageDigest"] == digest_file.read_text().strip()
     assert detail["imageTags"] == ["v2"]
     assert detail["imageManifestMediaType"] == "application/vnd.oci.image.manifest.v1+json"
+
+
+def test_a_multi_platform_push_lists_the_index_tagged_and_its_platform_images_untagged(
+        ecr: Any, tmp_path: Path) -> None:
+    buildah = shutil.which("buildah")
+    if not buildah:
+        missing("buildah", "apt-get install buildah; .ci/run installs it")
+    name = f"push/multi-{uuid.uuid4().hex[:8]}"
+    uri = ecr.create_repository(repositoryName=name)["repository"]["repositoryUri"]
+    host, user, password = _login(ecr)
+    storage = ["--storage-driver", "vfs", "--root", str(tmp_path / "storage"), "--runroot", str(tmp_path / "run")]
+    env = host_env(REGISTRY_AUTH_FILE=str(tmp_path / "auth.json"))
+    assert run([buildah, *storage, "login", "--tls-verify=false", "-u", user, "-p", password, host],
+               cwd=tmp_path, env=env).code == 0
+    local = f"localhost/{name}:multi"
+    assert run([buildah, *storage, "manifest", "create", local], cwd=tmp_path, env=env).code == 0
+    context = _context(tmp_path / "ctx", uuid.uuid4().hex)
+    for arch in ("amd64", "arm64"):
+        built = run([buildah, *storage, "bud", "--isolation", "chroot", "--arch", arch, "--manifest", local,
+                     str(context)], cwd=tmp_path, env=env)
+        assert built.code == 0, built.output
+    digest_file = tmp_path / "digest"
+    pushed = run([buildah, *storage, "manifest", "push", "--all", "--tls-verify=false", "--digestfile",
+                  str(digest_file), local, f"docker://{uri}:multi"], cwd=tmp_path, env=env)
+    assert pushed.code == 0, pushed.output
+    details = ecr.describe_images(repositoryName=name)["imageDetails"]
+    [index] = [d for d in details if d.get("imageTags")]
+    assert index["imageDigest"] == digest_file.read_text().strip() and index["imageTags"] == ["multi"]
+    assert index["imageManifestMediaType"] == "application/vnd.oci.image.index.v1+json"
+    platforms = [d for d in details if not d.get("imageTags")]
+    assert len(platforms) == 2
+    assert {d["imageManifestMediaType"] for d in platforms} == {"application/vnd.oci.image.manifest.v1+json"}
+    assert index["imageSizeInBytes"] == max(d["imageSizeInBytes"] for d in platforms)
