@@ -23,6 +23,11 @@ _moto = moto_responses.EC2ContainerServiceResponse
 _moto_create_service = _moto.create_service
 _moto_update_service = _moto.update_service
 _moto_delete_service = _moto.delete_service
+_moto_create_task_set = _moto.create_task_set
+_moto_describe_task_sets = _moto.describe_task_sets
+_moto_update_service_primary_task_set = _moto.update_service_primary_task_set
+_moto_update_task_set = _moto.update_task_set
+_moto_delete_task_set = _moto.delete_task_set
 
 
 def _engine() -> EcsEngine:
@@ -34,6 +39,9 @@ def _engine() -> EcsEngine:
 
 def create_service(self: Handler) -> ActionResult:
     engine = runtime.current(EcsEngine)
+    network = (self._get_param("networkConfiguration") or {}).get("awsvpcConfiguration")
+    if engine is not None and isinstance(network, dict) and "securityGroups" not in network:
+        network["securityGroups"] = []  # optional on AWS (the VPC's default group); moto needs the key
     created = _moto_create_service(self)
     if engine is not None:
         service = created.result["service"]  # type: ignore[index]
@@ -130,6 +138,65 @@ def continue_service_deployment(self: Handler) -> ActionResult:
     return ActionResult({"serviceDeploymentArn": arn})
 
 
+def _service(self: Handler) -> Any:
+    return self.ecs_backend._get_service(self._get_param("cluster", "default"),
+                                         str(self._get_param("service", "")).split("/")[-1])
+
+
+def create_task_set(self: Handler) -> ActionResult:
+    engine = runtime.current(EcsEngine)
+    if engine is None:
+        return _moto_create_task_set(self)
+    service = _service(self)
+    definition = self.ecs_backend.describe_task_definition(self._get_param("taskDefinition")).arn
+    task_set = engine.create_task_set(service, self._get_params(), definition)
+    with engine.lock:
+        return ActionResult({"taskSet": task_set.as_api()})
+
+
+def describe_task_sets(self: Handler) -> ActionResult:
+    engine = runtime.current(EcsEngine)
+    if engine is None:
+        return _moto_describe_task_sets(self)
+    service = _service(self)
+    wanted = self._get_param("taskSets") or []
+    with engine.lock:
+        run = engine.runs.get(service.arn)
+        sets = run.task_sets if run else []
+        found = [ts.as_api() for ts in sets if not wanted or ts.id in wanted or ts.arn in wanted]
+        known = {ts.id for ts in sets} | {ts.arn for ts in sets}
+        failures = [{"arn": ref, "reason": "MISSING"} for ref in wanted if ref not in known]
+    return ActionResult({"taskSets": found, "failures": failures})
+
+
+def update_service_primary_task_set(self: Handler) -> ActionResult:
+    engine = runtime.current(EcsEngine)
+    if engine is None:
+        return _moto_update_service_primary_task_set(self)
+    task_set = engine.update_primary_task_set(_service(self), str(self._get_param("primaryTaskSet")))
+    with engine.lock:
+        return ActionResult({"taskSet": task_set.as_api()})
+
+
+def update_task_set(self: Handler) -> ActionResult:
+    engine = runtime.current(EcsEngine)
+    if engine is None:
+        return _moto_update_task_set(self)
+    task_set = engine.update_task_set(_service(self), str(self._get_param("taskSet")), self._get_param("scale") or {})
+    with engine.lock:
+        return ActionResult({"taskSet": task_set.as_api()})
+
+
+def delete_task_set(self: Handler) -> ActionResult:
+    engine = runtime.current(EcsEngine)
+    if engine is None:
+        return _moto_delete_task_set(self)
+    task_set = engine.delete_task_set(_service(self), str(self._get_param("taskSet")),
+                                      bool(self._get_param("force", False)))
+    with engine.lock:
+        return ActionResult({"taskSet": task_set.as_api()})
+
+
 def _time(value: Any) -> Any:
     from datetime import UTC, datetime
 
@@ -147,6 +214,11 @@ HANDLERS = {
     "describe_service_revisions": describe_service_revisions,
     "stop_service_deployment": stop_service_deployment,
     "continue_service_deployment": continue_service_deployment,
+    "create_task_set": create_task_set,
+    "describe_task_sets": describe_task_sets,
+    "update_service_primary_task_set": update_service_primary_task_set,
+    "update_task_set": update_task_set,
+    "delete_task_set": delete_task_set,
 }
 
 

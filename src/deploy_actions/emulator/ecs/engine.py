@@ -31,7 +31,7 @@ from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from deploy_actions.emulator.core.clock import Clock
 from deploy_actions.emulator.core.errors import AwsError
 from deploy_actions.emulator.ecs import bluegreen, model
-from deploy_actions.emulator.ecs.model import Deployment, ServiceDeployment, Task, breaker_threshold
+from deploy_actions.emulator.ecs.model import Deployment, ServiceDeployment, Task, TaskSet, breaker_threshold
 from deploy_actions.emulator.ecs.tasks import (
     AddressPool,
     DockerContainer,
@@ -83,6 +83,7 @@ class ServiceRun:
     requested: str | None = None  # ROLLBACK or ABORT asked by StopServiceDeployment
     alarm_next: float = 0.0
     alarm_bake: float = DEFAULT_ALARM_BAKE
+    task_sets: list[TaskSet] = field(default_factory=list)  # CODE_DEPLOY and EXTERNAL controllers
     pending_actions: list[Action] = field(default_factory=list)  # for the next tick, outside the lock
     registered: dict[str, int] = field(default_factory=dict)  # targets (de)registered since the last event
     deregistered: dict[str, int] = field(default_factory=dict)
@@ -208,6 +209,13 @@ class EcsEngine:
             self.runs[service.arn] = run
             if _controller(service) == "ECS" and service.task_definition:
                 self._new_deployment(run, str(service.task_definition))
+            elif _controller(service) == "CODE_DEPLOY" and service.task_definition:
+                # AWS starts a CODE_DEPLOY service with a PRIMARY task set of the service's own settings
+                primary = self._new_task_set(run, str(service.task_definition), None,
+                                             list(service.load_balancers or []), {"value": 100.0, "unit": "PERCENT"},
+                                             started_by="", launch_type=service.launch_type,
+                                             network=getattr(service, "network_configuration", None) or None)
+                primary.status = "PRIMARY"
             self._publish(run)
 
     def update_service(self, service: Any, params: dict[str, Any], task_definition: str | None) -> None:
@@ -248,8 +256,8 @@ class EcsEngine:
                 return
             now = self.clock.monotonic()
             actions: list[Action] = []
-            for deployment in run.deployments:
-                for task in deployment.alive():
+            for tasks in [d.tasks for d in run.deployments] + [ts.tasks for ts in run.task_sets]:
+                for task in [t for t in tasks if t.alive]:
                     self._stop_task(task, "Service deleted", "ServiceSchedulerInitiated", now, actions, run)
         _run_all(actions)
 
@@ -398,6 +406,14 @@ class EcsEngine:
         service.events = list(run.events)
         service.running_count = sum(d.running() for d in run.deployments)
         service.pending_count = sum(d.pending() for d in run.deployments)
+        if run.task_sets or _controller(service) != "ECS":
+            sets = [ts.as_api() for ts in run.task_sets]
+            service.task_sets = sets
+            service.running_count = sum(ts["runningCount"] for ts in sets)
+            service.pending_count = sum(ts["pendingCount"] for ts in sets)
+            primary = next((ts for ts in run.task_sets if ts.status == "PRIMARY"), None)
+            if primary is not None:
+                service.task_definition = primary.task_definition
         service.deployment_configuration = run.configuration
         if run.current is not None:
             service.current_service_deployment = run.current.arn
@@ -690,7 +706,9 @@ class EcsEngine:
         if not task.alive or task.last_status != "RUNNING":
             return "pending"
         deployment = next((d for d in run.deployments if task in d.tasks), None)
-        if deployment is not None and deployment.target_group is not None:
+        if task.groups is not None:
+            groups = list(task.groups)
+        elif deployment is not None and deployment.target_group is not None:
             groups = [deployment.target_group]
         else:
             groups = [g for g, p in _groups(run.service) if not p < 0]
@@ -707,6 +725,10 @@ class EcsEngine:
         return "healthy"
 
     def _step_service(self, run: ServiceRun, now: float, actions: list[Action]) -> None:
+        if run.task_sets:
+            self._step_task_sets(run, now, actions)
+            run.target_events()
+            self._publish(run)
         if not run.deployments:
             return
         service = run.service
@@ -1030,6 +1052,122 @@ class EcsEngine:
                                "The service deployment is not waiting at a lifecycle hook with this hookId.")
             for run in waiting:
                 run.status = "SUCCEEDED" if action == "CONTINUE" else "FAILED"
+
+    # -- task sets (CODE_DEPLOY, EXTERNAL) -----------------------------------------------------
+
+    def _new_task_set(self, run: ServiceRun, task_definition: str, external_id: str | None,
+                      load_balancers: list[dict[str, Any]], scale: dict[str, Any], *, started_by: str,
+                      launch_type: str | None, network: dict[str, Any] | None) -> TaskSet:
+        service = run.service
+        definition = self.backend.describe_task_definition(task_definition)
+        set_id = "ecs-svc/" + "".join(secrets.choice("0123456789") for _ in range(19))
+        task_set = TaskSet(set_id, self._arn("task-set", f"{service.cluster_name}/{service.name}/{set_id}"),
+                           service.arn, service.cluster_arn, definition.arn, external_id, started_by,
+                           launch_type or service.launch_type, network, load_balancers, scale)
+        run.task_sets.append(task_set)
+        return task_set
+
+    def create_task_set(self, service: Any, params: dict[str, Any], task_definition: str) -> TaskSet:
+        with self.lock:
+            run = self.runs.get(service.arn)
+            if run is None:
+                raise AwsError("ServiceNotFoundException", "Service not found.")
+            if _controller(service) not in ("CODE_DEPLOY", "EXTERNAL"):
+                raise AwsError("InvalidParameterException",
+                               "Task sets are only supported for services using the CODE_DEPLOY or EXTERNAL "
+                               "deployment controller.")
+            task_set = self._new_task_set(
+                run, task_definition, params.get("externalId"), list(params.get("loadBalancers") or []),
+                dict(params.get("scale") or {"value": 100.0, "unit": "PERCENT"}),
+                started_by=str(params.get("externalId") or ""), launch_type=params.get("launchType"),
+                network=params.get("networkConfiguration") or getattr(service, "network_configuration", None))
+            self._publish(run)
+            return task_set
+
+    def task_set(self, service: Any, reference: str) -> tuple[ServiceRun, TaskSet]:
+        run = self.runs.get(service.arn)
+        found = next((ts for ts in (run.task_sets if run else []) if reference in (ts.id, ts.arn)), None)
+        if run is None or found is None:
+            raise AwsError("TaskSetNotFoundException", f"The specified task set {reference} does not exist.")
+        return run, found
+
+    def update_primary_task_set(self, service: Any, reference: str) -> TaskSet:
+        with self.lock:
+            run, primary = self.task_set(service, reference)
+            for task_set in run.task_sets:
+                if task_set.status == "PRIMARY":
+                    task_set.status, task_set.updated_at = "ACTIVE", utcnow()
+            primary.status, primary.updated_at = "PRIMARY", utcnow()
+            self._publish(run)
+            return primary
+
+    def update_task_set(self, service: Any, reference: str, scale: dict[str, Any]) -> TaskSet:
+        with self.lock:
+            run, task_set = self.task_set(service, reference)
+            task_set.scale, task_set.updated_at = dict(scale), utcnow()
+            task_set.stability = "STABILIZING"
+            self._publish(run)
+            return task_set
+
+    def delete_task_set(self, service: Any, reference: str, force: bool) -> TaskSet:
+        with self.lock:
+            run, task_set = self.task_set(service, reference)
+            if task_set.status == "PRIMARY" and not force:
+                raise AwsError("InvalidParameterException", "The primary task set cannot be deleted.")
+            task_set.status, task_set.updated_at = "DRAINING", utcnow()
+            self._publish(run)
+            return task_set
+
+    def _step_task_sets(self, run: ServiceRun, now: float, actions: list[Action]) -> None:
+        service = run.service
+        for task_set in list(run.task_sets):
+            groups = [(str(lb["targetGroupArn"]), int(lb.get("containerPort") or 0))
+                      for lb in task_set.load_balancers if lb.get("targetGroupArn")]
+            percent = float(task_set.scale.get("value", 100))
+            task_set.computed = 0 if task_set.status == "DRAINING" else \
+                math.ceil(int(service.desired_count) * percent / 100)
+            for task in task_set.alive():
+                if task.last_status == "RUNNING":
+                    for group_arn, port in groups:
+                        if group_arn not in task.registered:
+                            task.registered.append(group_arn)
+                            actions.append(self._register(group_arn, task, port or task.port or 80))
+                            run.registered[group_arn] = run.registered.get(group_arn, 0) + 1
+                if self._healthy(run, task, now) == "unhealthy":
+                    self._stop_task(task, f"Task failed ELB health checks in (target-group {task.registered[0]})",
+                                    "ServiceSchedulerInitiated", now, actions, run, failed=True)
+            alive = task_set.alive()
+            need = task_set.computed - len(alive)
+            if need > 0 and now >= run.backoff_until:
+                definition = self.backend.describe_task_definition(task_set.task_definition)
+                started = [self._new_task(service.cluster_arn, service.cluster_name, definition,
+                                          f"service:{service.name}", task_set.started_by or task_set.id,
+                                          task_set.launch_type or "EC2", {}, now, service_arn=service.arn,
+                                          deployment=task_set.id) for _ in range(need)]
+                for task in started:
+                    task.groups = [g for g, _ in groups]
+                task_set.tasks.extend(started)
+                run.event(f"(service {run.name}, taskSet {task_set.id}) has started {len(started)} tasks: "
+                          + " ".join(f"(task {t.id})" for t in started) + ".")
+            elif need < 0:
+                extra = alive[:-need]
+                for task in extra:
+                    self._stop_task(task, f"Scaling activity initiated by (taskSet {task_set.id})",
+                                    "ServiceSchedulerInitiated", now, actions, run)
+                run.event(f"(service {run.name}, taskSet {task_set.id}) has stopped {len(extra)} running tasks: "
+                          + " ".join(f"(task {t.id})" for t in extra) + ".")
+            for task in task_set.tasks:
+                if task.failed and not task.counted:
+                    task.counted = True
+                    run.launch_failures += 1
+                    run.backoff_until = now + min(BACKOFF_BASE * 2 ** (run.launch_failures - 1), BACKOFF_MAX)
+            healthy = sum(1 for t in task_set.alive() if self._healthy(run, t, now) == "healthy")
+            steady = healthy == task_set.computed == len(task_set.alive())
+            stability = "STEADY_STATE" if steady else "STABILIZING"
+            if stability != task_set.stability:
+                task_set.stability, task_set.stability_at = stability, utcnow()
+            if task_set.status == "DRAINING" and all(t.last_status == "STOPPED" for t in task_set.tasks):
+                run.task_sets.remove(task_set)
 
     # -- alarms --------------------------------------------------------------------------------
 

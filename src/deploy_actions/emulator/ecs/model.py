@@ -69,6 +69,7 @@ class Task:
     registered: list[str] = field(default_factory=list)  # target groups it is registered in
     failed: bool = False  # stopped by its own failure (counts for the circuit breaker)
     starting: bool = False  # a docker run is under way
+    groups: list[str] | None = None  # a task set's task: the target groups it registers in
     counted: bool = False  # its failure was counted
     seen_healthy: bool = False
     container_overrides: dict[str, Any] = field(default_factory=dict)
@@ -269,3 +270,51 @@ def breaker_threshold(breaker: dict[str, Any], desired: int) -> int:
     if kind == "UNBOUNDED_PERCENT":
         return max(computed, 1)
     return min(max(computed, 3), 200)
+
+
+@dataclass(eq=False)
+class TaskSet:
+    """A task set of a service with an external or CODE_DEPLOY deployment controller."""
+
+    id: str
+    arn: str
+    service_arn: str
+    cluster_arn: str
+    task_definition: str
+    external_id: str | None
+    started_by: str
+    launch_type: str | None
+    network_configuration: dict[str, Any] | None
+    load_balancers: list[dict[str, Any]]
+    scale: dict[str, Any]
+    status: str = "ACTIVE"  # PRIMARY | ACTIVE | DRAINING
+    stability: str = "STABILIZING"
+    stability_at: datetime = field(default_factory=utcnow)
+    computed: int = 0
+    tasks: list[Task] = field(default_factory=list)
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+
+    def alive(self) -> list[Task]:
+        return [t for t in self.tasks if t.alive]
+
+    def as_api(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "id": self.id, "taskSetArn": self.arn, "serviceArn": self.service_arn, "clusterArn": self.cluster_arn,
+            "startedBy": self.started_by, "status": self.status, "taskDefinition": self.task_definition,
+            "computedDesiredCount": self.computed,
+            "pendingCount": sum(1 for t in self.tasks if t.alive and t.last_status != "RUNNING"),
+            "runningCount": sum(1 for t in self.tasks if t.alive and t.last_status == "RUNNING"),
+            "createdAt": self.created_at, "updatedAt": self.updated_at, "loadBalancers": self.load_balancers,
+            "scale": self.scale, "stabilityStatus": self.stability, "stabilityStatusAt": self.stability_at,
+            "serviceRegistries": [], "tags": [],
+        }
+        if self.external_id:
+            found["externalId"] = self.external_id
+        if self.launch_type:
+            found["launchType"] = self.launch_type
+            if self.launch_type == "FARGATE":
+                found["platformVersion"], found["platformFamily"] = "1.4.0", "Linux"
+        if self.network_configuration:
+            found["networkConfiguration"] = self.network_configuration
+        return found
