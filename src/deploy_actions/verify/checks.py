@@ -3,6 +3,7 @@ the same time, the log scan last (it covers the whole verification), every attem
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from deploy_actions.core.errors import ConfigurationError
 from deploy_actions.core.platform import Reporter, printable
-from deploy_actions.core.waiting import CancellationToken
+from deploy_actions.core.waiting import CancellationToken, Cancelled, Poll, WaitPolicy, wait_for
 from deploy_actions.verify.urls import UrlCheck, fetch, judge
 
 
@@ -100,9 +101,12 @@ class Runner:
         return [results[id(c)] for c in checks]
 
     def _follow(self, check: Check, result: CheckResult) -> None:
+        """Try the check through the suite's waiting engine: a fixed interval (no backoff: the user chose it),
+        ended by a pass, a final answer, the last attempt or a cancel."""
         started = self.clock()
         total = self.retry.attempts
-        while not self.cancel.cancelled:
+
+        def attempt_once() -> Poll[None]:
             result.attempts += 1
             try:
                 attempt = check.attempt()
@@ -113,13 +117,18 @@ class Runner:
             result.ok, result.detail, result.lines = attempt.ok, attempt.detail, attempt.lines
             result.timings_ms.append(attempt.millis)
             took = f" in {attempt.millis:.0f} ms" if attempt.millis else ""
-            mark = "ok" if attempt.ok else "failed"
-            self._log(f"  {check.name} #{result.attempts}/{total}: {mark}, {attempt.detail}{took}")
+            self._log(f"  {check.name} #{result.attempts}/{total}: {'ok' if attempt.ok else 'failed'}, "
+                      f"{attempt.detail}{took}")
             if attempt.ok or attempt.final or result.attempts >= total:
-                break
-            if self.cancel.sleep(self.retry.interval):
-                result.detail += " (cancelled)"
-                break
+                return Poll.finished(None)
+            return Poll.pending()
+
+        every = self.retry.interval
+        try:
+            wait_for(attempt_once, WaitPolicy(timeout=math.inf, initial_interval=every, max_interval=every,
+                                              backoff=1.0), cancel=self.cancel, what=check.name, clock=self.clock)
+        except Cancelled:
+            result.detail += " (cancelled)"
         result.seconds = self.clock() - started
 
     def _log(self, line: str) -> None:
