@@ -124,7 +124,9 @@ def _github(env: Mapping[str, str], cwd: Path | None) -> RunFacts:
         tag=ref_name if ref_type == "tag" else "",
         default_branch=str(repo.get("default_branch") or ""),
         pr_head_sha=str(head.get("sha") or ""),
-        pr_number=str(pull.get("number") or _pull_number(ref)), base_ref=env.get(Env.GITHUB_BASE_REF, ""),
+        pr_number=str(pull.get("number") or _pull_number(ref)),
+        # a pull request's target; a tag push's event names the branch it was pushed from
+        base_ref=env.get(Env.GITHUB_BASE_REF) or str(event.get("base_ref") or "").removeprefix("refs/heads/"),
         repository_url=f"{server}/{repository}" if repository else "",
         repository=repository, actor=env.get(Env.GITHUB_ACTOR, ""), run_id=run_id,
         run_number=_int(env.get(Env.GITHUB_RUN_NUMBER)), run_attempt=_int(env.get(Env.GITHUB_RUN_ATTEMPT)),

@@ -14,11 +14,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-Helper = Callable[[list[str], dict[str, str]], str]
+Helper = Callable[[list[str | None], dict[str, str]], str]
 
 _QUOTED = r"(?:'[^']*'|\"[^\"]*\")"
-_EXPRESSION = re.compile(rf"\{{\{{\s*([A-Za-z_][A-Za-z0-9_]*)((?:\s+(?:{_QUOTED}|[A-Za-z_]+={_QUOTED}))*)\s*\}}\}}")
-_ARGUMENT = re.compile(r"([A-Za-z_]+)=(?:'([^']*)'|\"([^\"]*)\")|'([^']*)'|\"([^\"]*)\"")
+_BARE = r"[A-Za-z0-9_.:-]+"  # an unquoted argument: Handlebars looks it up as a name, finds nothing
+_ARGS = rf"(?:\s+(?:{_QUOTED}|[A-Za-z_]+={_QUOTED}|{_BARE}))*"
+_EXPRESSION = re.compile(rf"\{{\{{\s*([A-Za-z_][A-Za-z0-9_]*)({_ARGS})\s*\}}\}}")
+_ARGUMENT = re.compile(r"([A-Za-z_]+)=(?:'([^']*)'|\"([^\"]*)\")|'([^']*)'|\"([^\"]*)\"|(" + _BARE + ")")
 
 
 class ExpressionError(ValueError):
@@ -38,11 +40,13 @@ def render(template: str, names: Mapping[str, str | Helper]) -> str:
             if rest.strip():
                 raise ExpressionError(f"{{{{{name}}}}} takes no arguments")
             return value
-        positional: list[str] = []
+        positional: list[str | None] = []
         keywords: dict[str, str] = {}
         for arg in _ARGUMENT.finditer(rest):
             if arg.group(1):
                 keywords[arg.group(1)] = arg.group(2) if arg.group(2) is not None else arg.group(3)
+            elif arg.group(6) is not None:
+                positional.append(None)  # {{date YYYYMMDD}}: metadata-action formats with moment's default
             else:
                 positional.append(arg.group(4) if arg.group(4) is not None else arg.group(5))
         return value(positional, keywords)
@@ -57,7 +61,7 @@ def render(template: str, names: Mapping[str, str | Helper]) -> str:
 def date_helper(moment: datetime) -> Helper:
     """`{{date 'FORMAT' tz='Zone'}}` for a fixed instant (now, or the commit's time)."""
 
-    def helper(positional: list[str], keywords: dict[str, str]) -> str:
+    def helper(positional: list[str | None], keywords: dict[str, str]) -> str:
         unknown = set(keywords) - {"tz"}
         if unknown:
             raise ExpressionError(f"unknown date attribute {sorted(unknown)[0]}: only tz='Zone' is known")
@@ -68,7 +72,10 @@ def date_helper(moment: datetime) -> Helper:
             zone = ZoneInfo(zone_name)
         except (ZoneInfoNotFoundError, ValueError):
             raise ExpressionError(f"unknown time zone {zone_name!r}: use an IANA name such as Europe/Paris") from None
-        return format_moment(moment.astimezone(zone), positional[0])
+        pattern = positional[0]
+        if pattern is None:  # moment's default format (UTC: a Z; elsewhere the offset)
+            pattern = "YYYY-MM-DDTHH:mm:ss[Z]" if zone_name == "UTC" else "YYYY-MM-DDTHH:mm:ssZ"
+        return format_moment(moment.astimezone(zone), pattern)
 
     return helper
 

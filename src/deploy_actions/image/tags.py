@@ -39,7 +39,7 @@ class GitRef:
     sha: str = ""
     default_branch: str = ""
     event: str = ""
-    base_ref: str = ""
+    base_ref: str = ""  # a pull request's target branch; for a tag push, the branch GitHub's event names
     commit_time: datetime | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     short_sha_length: int = SHORT_SHA_LENGTH
@@ -67,7 +67,7 @@ class GitRef:
         """The global expressions of metadata-action."""
         return {
             "branch": self.branch, "tag": self.tag, "sha": self.short_sha,
-            "base_ref": self.base_ref if self.ref.startswith("refs/pull/") else "",
+            "base_ref": self.base_ref if self.ref.startswith(("refs/pull/", "refs/tags/")) else "",
             "is_default_branch": str(self.is_default_branch).lower(),
             "is_not_default_branch": str(not self.is_default_branch).lower(),
             "date": date_helper(self.now), "commit_date": date_helper(self.commit_time or self.now),
@@ -348,6 +348,7 @@ class TagPlan:
     version: str  # the highest-priority tag ('' when the rules made none)
     tags: list[str]  # tag names, highest priority first, latest last
     warnings: list[str]
+    latest: bool = False  # whether the last tag is the latest tag
 
 
 def compute_tags(rules: list[Rule], flavor: Flavor, git: GitRef) -> TagPlan:
@@ -363,7 +364,7 @@ def compute_tags(rules: list[Rule], flavor: Flavor, git: GitRef) -> TagPlan:
         latest = ((flavor.prefix if flavor.prefix_latest else "") + "latest"
                   + (flavor.suffix if flavor.suffix_latest else ""))
         tags.append(sanitize_tag(latest))
-    return TagPlan(version.main, tags, version.warnings)
+    return TagPlan(version.main, tags, version.warnings, bool(version.latest))
 
 
 OCI = "org.opencontainers.image."

@@ -91,3 +91,20 @@ def test_on_a_laptop_the_checkout_says_branch_commit_and_default_branch(tmp_path
     git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")  # what git clone sets
     rules = ["type=edge", "type=sha", "type=raw,value={{commit_date 'YYYYMMDD'}}"]
     assert _tags({}, tmp_path, rules) == ["edge", "20231114", f"sha-{sha[:7]}"]
+
+
+def test_a_github_tag_push_names_its_branch_for_base_ref(tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"base_ref": "refs/heads/master", "repository": {"default_branch": "master"}}))
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event),
+           "GITHUB_REF": "refs/tags/v1.1.1", "GITHUB_SHA": MERGE}
+    assert _tags(env, tmp_path, ["type=raw,{{base_ref}}-foo"]) == ["master-foo"]
+
+
+def test_pull_request_target_is_tagged_as_its_pull_request(tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"number": 15, "pull_request": {"number": 15, "head": {"sha": HEAD}},
+                                 "repository": {"default_branch": "master"}}))
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_EVENT_PATH": str(event),
+           "GITHUB_REF": "refs/heads/master", "GITHUB_SHA": MERGE}
+    assert _tags(env, tmp_path, ["type=ref,event=pr", "type=ref,event=branch"]) == ["pr-15"]
