@@ -1,4 +1,4 @@
-"""docker and buildah push to the emulator's ECR with the token GetAuthorizationToken issues, as on AWS.
+"""docker, buildah and podman push to the emulator's ECR with the token GetAuthorizationToken issues, as on AWS.
 
 Real clients, a real registry: what DescribeImages answers is what the client reported pushing.
 Images are built FROM scratch (no Docker Hub here).
@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import re
 import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,27 +117,36 @@ def test_a_second_push_of_a_tag_to_an_immutable_repository_fails(
         run(["docker", "image", "rm", image], cwd=tmp_path, env=docker)
 
 
-def test_buildah_push_with_the_ecr_token(ecr: Any, tmp_path: Path) -> None:
-    buildah = shutil.which("buildah")
-    if not buildah:
-        missing("buildah", "apt-get install buildah; .ci/run installs it")
-    name = f"push/buildah-{uuid.uuid4().hex[:8]}"
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """podman refuses a runroot longer than 50 characters; pytest's tmp_path is longer."""
+    path = Path(tempfile.mkdtemp(prefix="ecr-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.parametrize("tool", ["buildah", "podman"])
+def test_buildah_and_podman_push_with_the_ecr_token(ecr: Any, tmp_path: Path, short_dir: Path, tool: str) -> None:
+    path = shutil.which(tool)
+    if not path:
+        missing(tool, f"apt-get install {tool}; .ci/run installs it")
+    name = f"push/{tool}-{uuid.uuid4().hex[:8]}"
     uri = ecr.create_repository(repositoryName=name)["repository"]["repositoryUri"]
     host, user, password = _login(ecr)
-    storage = ["--storage-driver", "vfs", "--root", str(tmp_path / "storage"), "--runroot", str(tmp_path / "run")]
+    storage = ["--storage-driver", "vfs", "--root", str(tmp_path / "storage"), "--runroot", str(short_dir / "run")]
     env = host_env(REGISTRY_AUTH_FILE=str(tmp_path / "auth.json"))
-    login = run([buildah, *storage, "login", "--tls-verify=false", "-u", user, "-p", password, host],
+    login = run([path, *storage, "login", "--tls-verify=false", "-u", user, "-p", password, host],
                 cwd=tmp_path, env=env)
     assert login.code == 0, login.output
     image = f"{uri}:v2"
-    built = run([buildah, *storage, "bud", "--isolation", "chroot", "--tag", image,
+    built = run([path, *storage, "bud" if tool == "buildah" else "build", "--isolation", "chroot", "--tag", image,
                  str(_context(tmp_path / "ctx", uuid.uuid4().hex))], cwd=tmp_path, env=env)
     assert built.code == 0, built.output
     digest_file = tmp_path / "digest"
-    pushed = run([buildah, *storage, "push", "--tls-verify=false", "--digestfile", str(digest_file), image],
+    pushed = run([path, *storage, "push", "--tls-verify=false", "--digestfile", str(digest_file), image],
                  cwd=tmp_path, env=env)
     assert pushed.code == 0, pushed.output
-    print(f"buildah bud + push: {built.seconds + pushed.seconds:.1f}s")
+    print(f"{tool} build + push: {built.seconds + pushed.seconds:.1f}s")
     [detail] = ecr.describe_images(repositoryName=name)["imageDetails"]
     assert detail["imageDigest"] == digest_file.read_text().strip()
     assert detail["imageTags"] == ["v2"]
