@@ -262,8 +262,12 @@ def test_on_github_the_url_reaches_only_the_add_mask_command(run_cli: Any, recei
     assert f"::add-mask::{url}" in result.log.splitlines()  # the URL alone, before anything is checked
     assert receiver.received == []
     ok = run_cli("verify-and-notify", "--notify", f"slack={url}", env={
-        "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary)})
+        "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary), "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/api", "GITHUB_RUN_ID": "77", "GITHUB_SHA": "c0ffee" * 6 + "c0ff"})
     assert ok.code == 0, ok.log
+    links = [t for t in texts(receiver.to(url)[0].json) if "https://github.com/acme/api/" in t]
+    assert f"*Commit*\n<https://github.com/acme/api/commit/{'c0ffee' * 6}c0ff|c0ffeec0>" in links
+    assert "<https://github.com/acme/api/actions/runs/77|Run> · deploy-actions verify-and-notify" in links
     assert f"::add-mask::/hooks/slack/{url.split('/hooks/slack/')[1]}" in ok.log.splitlines()  # the token path alone
     for log in (result.log, ok.log):
         carrying = [line for line in log.splitlines() if url.split("/hooks/")[1] in line]
