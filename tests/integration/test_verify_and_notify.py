@@ -3,6 +3,7 @@ logs from the emulator, and a webhook receiver on loopback standing in for Slack
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -29,6 +30,7 @@ class Service:
 
     def __init__(self, version: str) -> None:
         self.version, self.health_status, self.requests = version, 200, 0
+        self.authorization: str | None = None
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,6 +39,7 @@ class Service:
 
             def do_GET(self) -> None:
                 service.requests += 1
+                service.authorization = self.headers.get("Authorization")
                 if self.path == "/health":
                     status, body = service.health_status, json.dumps(
                         {"status": "UP" if service.health_status == 200 else "DOWN", "version": service.version,
@@ -154,6 +157,21 @@ def test_each_check_type_fails_saying_what_it_saw(run_cli: Any, aws: AwsEndpoint
     (sent,) = receiver.to(hook)
     assert sent.json["status"] == "failure" and sent.json["healthy"] is False
     assert "❌ verify-and-notify: 0/5 checks passed" in summary(tmp_path)
+
+
+def test_a_password_in_a_url_is_sent_as_basic_authentication_and_shown_nowhere(run_cli: Any, service: Service,
+                                                                                tmp_path: Path) -> None:
+    secret = f"pw{uuid.uuid4().hex}"
+    authenticated = service.url.replace("http://", f"http://probe:{secret}@")
+    result = run_cli("verify-and-notify", "--urls", f"{authenticated}/health expect-json=status=UP", *FAST)
+    assert result.code == 0, result.log
+    assert service.authorization == "Basic " + base64.b64encode(f"probe:{secret}".encode()).decode()
+    shown = service.url.replace("http://", "http://probe:***@")
+    assert list(checks_of(result)) == [f"GET {shown}/health"]
+    bad = run_cli("verify-and-notify", "--urls", f"{authenticated}/health expect-jsn=status=UP")
+    assert bad.code == 2 and f"input 'urls' = '{shown}/health expect-jsn=status=UP'" in bad.log
+    for text in (result.log, result.stdout, bad.log, summary(tmp_path)):
+        assert secret not in text
 
 
 def test_alarms_none_in_alarm_passes_one_in_alarm_fails_an_unknown_one_is_bad_input(

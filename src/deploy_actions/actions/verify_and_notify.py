@@ -21,7 +21,7 @@ from deploy_actions.notify.render import TemplateProblem, compile_check, read_te
 from deploy_actions.verify import aws_checks
 from deploy_actions.verify.checks import Check, CheckResult, Retry, Runner, unique_names, url_check
 from deploy_actions.verify.report import checks_table
-from deploy_actions.verify.urls import parse_url_line
+from deploy_actions.verify.urls import parse_url_line, password, shown_url
 
 _STATUS = {"success": "success", "succeeded": "success", "passed": "success", "running": "success",
            "failure": "failure", "failed": "failure", "cancelled": "cancelled", "canceled": "cancelled"}
@@ -94,7 +94,8 @@ class Inputs(AwsInputs):
             try:
                 parse_url_line(line, self.version)
             except ValueError as exc:
-                found.append(InputProblem("urls", line, str(exc)))
+                url, _, rest = line.partition(" ")
+                found.append(InputProblem("urls", f"{shown_url(url)} {rest}".strip(), str(exc)))
         kinds: set[str] = set()
         if self.notify:
             try:
@@ -149,6 +150,10 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     for channel in channels:  # masked before anything else can print
         for part in secret_parts(channel.url):
             ctx.reporter.mask(part)
+    for line in inputs.urls:  # https://user:password@host/: the password is a secret too
+        secret = password(line.split()[0])
+        if secret:
+            ctx.reporter.mask(secret)
     templates = {kind: read_template(path) for kind, path in parse_templates(inputs.template).items()}
     checks = _checks(inputs, ctx)
     results: list[CheckResult] = []

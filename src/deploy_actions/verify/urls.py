@@ -6,6 +6,7 @@ A line is a URL followed by expectations, separated by spaces (quote a value tha
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shlex
@@ -14,7 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from deploy_actions import __version__
 
@@ -35,7 +36,7 @@ class UrlCheck:
 
     @property
     def name(self) -> str:
-        return f"GET {self.url}"
+        return f"GET {shown_url(self.url)}"
 
     def expects(self) -> str:
         """The expectations in words, for the log."""
@@ -58,11 +59,11 @@ def parse_url_line(line: str, version: str | None) -> UrlCheck:
     url, *rest = words
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{url!r} is not an http(s) URL with a host, e.g. https://api.example.com/health")
+        raise ValueError(f"{shown_url(url)!r} is not an http(s) URL with a host, e.g. https://api.example.com/health")
     try:
         parts.port  # noqa: B018 (urlsplit checks the port only when asked)
     except ValueError:
-        raise ValueError(f"{url!r} has an invalid port") from None
+        raise ValueError(f"{shown_url(url)!r} has an invalid port") from None
     statuses: list[str] = []
     body: list[str] = []
     patterns: list[str] = []
@@ -153,9 +154,29 @@ class Answer:
         return self.status is not None and not self.problems
 
 
+def password(url: str) -> str | None:
+    """The password of a URL's user information (https://user:password@host/): a secret to mask."""
+    return urlsplit(url).password or None
+
+
+def shown_url(url: str) -> str:
+    """The URL as logs and outputs show it: a password replaced by ***."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
 def fetch(url: str, timeout: float) -> Answer:
-    request = urllib.request.Request(url, headers={"User-Agent": f"deploy-actions/{__version__}",  # noqa: S310
-                                                   "Accept": "application/json, text/plain, */*"})
+    """GET the URL; user information in it (https://user:password@host/) is sent as Basic authentication."""
+    parts = urlsplit(url)
+    headers = {"User-Agent": f"deploy-actions/{__version__}", "Accept": "application/json, text/plain, */*"}
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
+        url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (http(s), checked)
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s), checked)
