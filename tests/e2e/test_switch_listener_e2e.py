@@ -112,3 +112,10 @@ def test_gitlab_ci_local_detects_deploys_and_switches_through_dotenv_outputs(
     summary = (repo / ".gitlab-ci-local" / "artifacts" / "switch-traffic" /
                "deploy-actions-summary-switch-traffic.md").read_text()
     assert f"| green | {site.green_name} | 0 (0%) | 100 (100%) |" in summary
+
+    # Retrying the switch job alone: `to` is still the side detect-idle-side found (green), so nothing changes
+    # (with to: toggle it would flip the traffic back to blue).
+    again = run([*argv, "switch-traffic"], cwd=repo, env=host_env(PATH=gitlab_install.path), timeout=300)
+    assert again.code == 0, again.output
+    assert f"Green ({site.green_name}) already receives all traffic; nothing changed" in again.output
+    assert site.answers() == {"green": 10}

@@ -169,6 +169,7 @@ def test_inactive_reports_the_side_to_deploy_to_and_changes_nothing(site: Site, 
     assert result.code == 0, result.log
     assert result.outputs["inactive-target-group"] == site.green
     assert result.outputs["active-target-group"] == site.blue
+    assert (result.outputs["active-side"], result.outputs["inactive-side"]) == ("blue", "green")
     assert f"deploy to green ({site.green_name})" in result.log
     assert site.actions() == before
 

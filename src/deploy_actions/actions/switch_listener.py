@@ -124,6 +124,9 @@ class Outputs(ActionOutputs):
     previous_target_group: str = Field("", description="ARN of the target group that was live before the step.")
     active_target_group: str = Field("", description="ARN of the target group live now (all the weight).")
     inactive_target_group: str = Field("", description="ARN of the idle target group: the one to deploy to next.")
+    active_side: str = Field("", description="blue or green: the side live now (empty while mid-shift).")
+    inactive_side: str = Field("", description="blue or green: the idle side, to deploy to and then pass as `to` "
+                               "(a re-run then changes nothing, where toggle would flip back).")
     weights: dict[str, int] = Field({}, description='JSON of the weights now, e.g. {"blue":0,"green":100}.')
     rolled_back: bool = Field(False, description="true when the starting weights were put back.")
     steps_completed: int = Field(0, description="How many steps were applied (before any rollback).")
@@ -161,6 +164,7 @@ def _outputs(outcome: Outcome) -> Outputs:
     return Outputs(previous_target_group=arn[previous] if previous else "",
                    active_target_group=arn[active] if active else "",
                    inactive_target_group=arn[inactive] if inactive else "",
+                   active_side=active or "", inactive_side=inactive or "",
                    weights={role: outcome.after[role] for role in ROLES}, rolled_back=outcome.rolled_back,
                    steps_completed=outcome.steps_completed)
 

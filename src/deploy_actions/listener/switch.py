@@ -210,7 +210,7 @@ class Switcher:
         target = plan.groups[destination]
         if not plan.steps:
             outcome.note = f"{destination} ({target.name}) already receives all traffic; nothing changed"
-            self.reporter.info(outcome.note.capitalize())
+            self.reporter.info(_sentence(outcome.note))
             return outcome
         self.reporter.info(_plan_line(plan, opts))
         if opts.dry_run:
@@ -262,7 +262,7 @@ class Switcher:
     def _describe(self, plan: Plan) -> None:
         weights = ", ".join(f"{role} {plan.groups[role].name} weight {plan.before[role]}" for role in ROLES)
         state = f"live: {plan.live}" if plan.live else "mid-shift"
-        self.reporter.info(f"{plan.where.capitalize()} forwards to {weights} ({state})")
+        self.reporter.info(f"{_sentence(plan.where)} forwards to {weights} ({state})")
 
     def _gate(self, plan: Plan, opts: SwitchOptions, outcome: Outcome, label: str) -> None:
         assert plan.destination is not None
@@ -358,6 +358,11 @@ def _check_rule_of(rule_arn: str, listener_arn: str, rule: dict[str, Any]) -> No
     if rule.get("IsDefault"):
         raise InputError.single("rule-arn", rule_arn, "is the listener's default rule; leave rule-arn empty to "
                                 "switch the listener's default action")
+
+
+def _sentence(text: str) -> str:
+    """The first letter upper case, the rest as it is (a target group's name keeps its case)."""
+    return text[:1].upper() + text[1:]
 
 
 def _short(arn: str) -> str:
