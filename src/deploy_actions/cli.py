@@ -142,7 +142,7 @@ def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], 
     for warning in unknown_input_variables(spec.name, spec.inputs, env):
         reporter.warning(warning)
     # Outputs are published however the run ends: those known by then after a failure.
-    ctx = RunContext(reporter=reporter, environ=env, outputs=OutputSink(spec.outputs, env))
+    ctx = RunContext(reporter=reporter, environ=env, outputs=OutputSink(spec.outputs, env), action=spec.name)
     try:
         inputs = parse_inputs(spec.inputs, raw)
         with ctx.cancel.on_signals():

@@ -25,15 +25,21 @@ MAX_ATTEMPTS = 10  # throttling is retried generously: a pipeline's calls are fe
 POLL_ATTEMPTS = 3  # a poll that is repeated anyway: our own loop retries it, within the run's deadline
 
 
+def user_agent(action: str = "") -> str:
+    """What we add to botocore's user agent: `deploy-actions/<version>`, then `action/<name>` when an action
+    makes the call, so CloudTrail's userAgent (and the emulator's call recorder) tell which action called."""
+    return f"deploy-actions/{__version__}" + (f" action/{action}" if action else "")
+
+
 @cache
-def retry_config(max_attempts: int = MAX_ATTEMPTS) -> Any:
+def retry_config(max_attempts: int = MAX_ATTEMPTS, action: str = "") -> Any:
     """Adaptive retries and our user agent. boto3 and botocore.config are imported on first use, not with
     this module: an action that never calls AWS (package-revision without a bucket, any --help) skips them."""
     from botocore.config import Config
 
     return Config(
         retries={"mode": "adaptive", "max_attempts": max_attempts},
-        user_agent_extra=f"deploy-actions/{__version__}",
+        user_agent_extra=user_agent(action),
         connect_timeout=10,
         read_timeout=60,
     )
@@ -42,9 +48,11 @@ def retry_config(max_attempts: int = MAX_ATTEMPTS) -> Any:
 class AwsClients:
     """Builds each client once per run and counts the API calls made through it."""
 
-    def __init__(self, session: Any, region: str, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, session: Any, region: str, environ: Mapping[str, str] | None = None,
+                 action: str = "") -> None:
         self.session = session
         self.region = region
+        self.action = action  # named in every call's user agent
         self.environ = os.environ if environ is None else environ
         self._clients: dict[str, Any] = {}
         self.calls: dict[str, int] = {}
@@ -54,7 +62,7 @@ class AwsClients:
         (fewer retries per call, so an outage cannot hold one poll far past the run's deadline)."""
         key = f"{service}:poll" if polling else service
         if key not in self._clients:
-            config = retry_config(POLL_ATTEMPTS if polling else MAX_ATTEMPTS)
+            config = retry_config(POLL_ATTEMPTS if polling else MAX_ATTEMPTS, self.action)
             client = self.session.client(service, region_name=self.region, config=config,
                                          endpoint_url=self._endpoint(service))
             client.meta.events.register("before-call", self._count)
@@ -94,8 +102,10 @@ def make_clients(
     id_token: Callable[[], str] | None = None,
     *,
     session_name: str = "deploy-actions-local",
+    action: str = "",
 ) -> AwsClients:
-    """Clients for the run; `session_name` names an assumed role's session (RunContext passes the CI job)."""
+    """Clients for the run; `session_name` names an assumed role's session (RunContext passes the CI job);
+    `action` is named in the calls' user agent (`deploy-actions/<version> action/<name>`)."""
     import boto3
 
     env = os.environ if environ is None else environ
@@ -111,8 +121,8 @@ def make_clients(
         if env.get(secret):
             reporter.mask(env[secret])
     if inputs.role_to_assume:
-        session = _assume_role(session, inputs, reporter, env, region, id_token, session_name)
-    return AwsClients(session, region, env)
+        session = _assume_role(session, inputs, reporter, env, region, id_token, session_name, action)
+    return AwsClients(session, region, env, action)
 
 
 def _assume_role(
@@ -123,10 +133,11 @@ def _assume_role(
     region: str,
     id_token: Callable[[], str] | None,
     session_name: str,
+    action: str = "",
 ) -> Any:
     token = (id_token or (lambda: _ci_id_token(inputs, environ)))()
     reporter.mask(token)
-    sts = AwsClients(session, region, environ).client("sts")
+    sts = AwsClients(session, region, environ, action).client("sts")
     try:
         answer = sts.assume_role_with_web_identity(
             RoleArn=inputs.role_to_assume,

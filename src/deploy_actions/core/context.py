@@ -30,6 +30,7 @@ class RunContext:
     outputs: OutputSink = field(default_factory=lambda: OutputSink(_NoOutputs, {}))
     client_factory: Callable[..., AwsClients] = make_clients
     started: float = field(default_factory=time.monotonic)  # the run's deadline counts from here
+    action: str = ""  # the running action's name, told to AWS in the user agent
     _clients: AwsClients | None = None
 
     @cached_property
@@ -41,8 +42,9 @@ class RunContext:
         """The run's AWS clients, built on first use so pure validation never needs credentials."""
         if self._clients is None:
             label = self.facts.job_id or self.facts.run_id or "local"
+            named = {"action": self.action} if self.action else {}
             self._clients = self.client_factory(inputs, self.reporter, self.environ,
-                                                session_name=f"deploy-actions-{label}")
+                                                session_name=f"deploy-actions-{label}", **named)
         return self._clients
 
     def operation(self, inputs: WaitingInputs, shape: PollShape | None = None) -> Operation:

@@ -2,7 +2,9 @@
 
 GET /_emulator/status, POST /_emulator/faults (one fault as JSON: {"kind": "hook"|"unhealthy"|
 "alarm"|"throttle"|"delay"|"scan-findings", ...}), DELETE /_emulator/faults, POST /_emulator/shutdown,
-POST /_emulator/ecr/lifecycle ({"repository": name or "", "days_later": n}: run ECR lifecycle policies).
+POST /_emulator/ecr/lifecycle ({"repository": name or "", "days_later": n}: run ECR lifecycle policies),
+GET /_emulator/calls (the recorded calls), POST /_emulator/calls ({"record": true|false}),
+DELETE /_emulator/calls (forget them): the call recorder, core/calls.py.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
+from deploy_actions.emulator.core.calls import CallRecorder
 from deploy_actions.emulator.core.clock import Clock
 from deploy_actions.emulator.core.faults import Faults
 from deploy_actions.emulator.core.http_layer import StartResponse, json_response, read_json
@@ -30,6 +33,9 @@ class Emulator(Protocol):
 
     @property
     def ecr(self) -> Ecr: ...
+
+    @property
+    def calls(self) -> CallRecorder: ...
 
     def status(self) -> dict[str, Any]: ...
 
@@ -81,6 +87,15 @@ def handle(emulator: Emulator, environ: dict[str, Any], start_response: StartRes
             expired = emulator.ecr.run_lifecycle(str(asked.get("repository") or "") or None,
                                                  float(asked.get("days_later") or 0))
             return json_response(start_response, "200 OK", {"expired": expired})
+        if path == "/_emulator/calls":
+            calls = emulator.calls
+            if method == "POST" and read_json(environ).get("record", True):
+                calls.start()
+            elif method == "POST":
+                calls.stop()
+            elif method == "DELETE":
+                calls.clear()
+            return json_response(start_response, "200 OK", calls.as_json())
         if path == "/_emulator/shutdown" and method == "POST":
             emulator.shutdown_requested.set()
             return json_response(start_response, "202 Accepted", {"stopping": True})

@@ -28,6 +28,7 @@ from deploy_actions.emulator.cloudwatch.alarms import Alarms
 from deploy_actions.emulator.codedeploy.context import Services
 from deploy_actions.emulator.codedeploy.engine import Engine
 from deploy_actions.emulator.core import http_layer, runtime
+from deploy_actions.emulator.core.calls import CallRecorder
 from deploy_actions.emulator.core.clock import Clock
 from deploy_actions.emulator.core.defaults import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS, LOOPBACK
 from deploy_actions.emulator.core.faults import Faults
@@ -38,6 +39,7 @@ from deploy_actions.emulator.elbv2.alb import DataPlane
 from deploy_actions.emulator.elbv2.target_health import HealthTracker
 
 TICK = 0.05  # control loop period, real seconds
+RECORD_CALLS_ENV = "DEPLOY_ACTIONS_EMULATOR_RECORD_CALLS"  # "1" or a file: record every call (core/calls.py)
 
 
 class _QuietHandler(MotoRequestHandler):
@@ -68,6 +70,7 @@ class Emulator:
         self.account = DEFAULT_ACCOUNT
         self.clock = Clock(clock_factor)
         self.faults = Faults()
+        self.calls = CallRecorder.from_setting(os.environ.get(RECORD_CALLS_ENV, ""))
         self._host, self._port = host, port
         self._own_state_dir = state_dir is None
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="deploy-actions-emulator-"))
@@ -117,6 +120,7 @@ class Emulator:
         self.engine = Engine(services, self.env())
         self.ecs = EcsEngine(self.account, self.region, self.clock, self.health, self.internal_client)
         self.ecr = Ecr(self.account, self.region, self.clock, self.state_dir)
+        self.ecr.registry.observer = self.calls.record_registry
         self._threads = [threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                           name="emulator-http", daemon=True),
                          threading.Thread(target=self._control_loop, name="emulator-control", daemon=True)]
@@ -251,6 +255,9 @@ class Emulator:
             service, operation, _ = http_layer.service_and_operation(environ)
             if self.faults.throttled(service, operation):
                 return http_layer.throttling_response(environ, service, start_response)
+        if self.calls.recording and not environ.get("HTTP_X_DEPLOY_ACTIONS_EMULATOR_INTERNAL"):
+            service, _, body = http_layer.service_and_operation(environ)
+            self.calls.record_api(environ, service, body)
         invalid = http_layer.malformed_version_response(environ, start_response)
         if invalid is not None:
             return invalid
