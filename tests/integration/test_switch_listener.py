@@ -255,6 +255,54 @@ def test_canary_rolled_back_by_an_alarm_during_the_50_percent_bake(site: Site, r
     assert "| blue | " in summary and "```mermaid" in summary and "rolled back" in summary
 
 
+class BrokenApp(App):
+    """Healthy for the load balancer (/health answers 200), but every request of a user gets a 500."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        handler = self.server.RequestHandlerClass
+
+        class Failing(handler):  # type: ignore[valid-type,misc]
+            def do_GET(self) -> None:
+                if self.path == "/health":
+                    super().do_GET()
+                    return
+                self.send_response(500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server.RequestHandlerClass = Failing
+
+
+def test_a_canary_is_rolled_back_by_a_5xx_alarm_that_real_traffic_sets_off(site: Site, run_cli: Any,
+                                                                          cli_env: dict[str, str]) -> None:
+    broken = BrokenApp("green-broken")
+    try:
+        green = ip_target_group(site.elbv2, site.emulator, f"broken-{site.name}", healthy=2)
+        site.elbv2.register_targets(TargetGroupArn=green, Targets=[{"Id": "127.0.0.1", "Port": broken.port}])
+        wait_for(lambda: site.healthy(green))
+        alarm = f"green-5xx-{site.name}"
+        site.emulator.client("cloudwatch").put_metric_alarm(
+            AlarmName=alarm, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+            Dimensions=[{"Name": "LoadBalancer", "Value": site.balancer.split(":loadbalancer/", 1)[1]},
+                        {"Name": "TargetGroup", "Value": green.rsplit(":", 1)[1]}],
+            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1, TreatMissingData="notBreaching",
+            ComparisonOperator="GreaterThanOrEqualToThreshold")
+        before = site.actions()
+        load = Load(site.url)
+        result = run_cli("switch-listener", "--listener-arn", site.listener, "--blue-target-group", site.blue,
+                         "--green-target-group", green, "--to", "green", "--strategy", "canary", "--bake-time", "30s",
+                         "--alarms", alarm, env=cli_env)
+        answers = load.stop(until="blue")
+        assert result.code == 1, result.log
+        assert f"alarm {alarm} in ALARM during the bake at 10%" in result.log
+        assert site.actions() == before
+        assert site.answers() == {"blue": 10}
+        assert set(answers) == {"blue", "HTTP 500"}, answers  # the canary's 10 % met the broken version
+    finally:
+        broken.stop()
+
+
 def test_a_throttled_alarm_read_during_a_bake_is_asked_again(site: Site, run_cli: Any,
                                                              cli_env: dict[str, str]) -> None:
     cw = site.emulator.client("cloudwatch")
