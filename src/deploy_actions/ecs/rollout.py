@@ -172,7 +172,7 @@ class Follower:
     def _read_stopped(self, rollout: Rollout) -> None:
         self.calls += 2  # ListTasks, DescribeTasks
         for task in ecs_api.stopped_tasks(self.ecs, self.cluster, rollout.name):
-            if task.get("taskArn") in rollout._task_ids:
+            if task.get("taskArn") in rollout._task_ids or _scaled_in(task):
                 continue
             rollout._task_ids.add(str(task.get("taskArn")))
             line = describe_stopped(task)
@@ -313,6 +313,11 @@ def _why(deployment: dict[str, Any]) -> str:
     if alarms.get("triggeredAlarmNames"):
         reason = (reason + "; " if reason else "") + "alarms in ALARM: " + ", ".join(alarms["triggeredAlarmNames"])
     return f"{deployment.get('status')}: {reason}" if reason else str(deployment.get("status"))
+
+
+def _scaled_in(task: dict[str, Any]) -> bool:
+    """Stopped because the scheduler no longer needed it (a rollout's old tasks): nothing to explain."""
+    return str(task.get("stoppedReason") or "").startswith("Scaling activity initiated by")
 
 
 def describe_stopped(task: dict[str, Any]) -> str:
