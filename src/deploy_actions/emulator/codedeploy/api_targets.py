@@ -38,6 +38,9 @@ def _target_api(target: state.TargetRecord) -> dict[str, Any]:
         "status": target.status, "lastUpdatedAt": target.last_updated,
         "lifecycleEvents": [event.as_api() for event in target.events],
     }
+    if target.target_type == "ECSTarget":
+        described["taskSetsInfo"] = list(target.task_sets)
+        return {"deploymentTargetType": "ECSTarget", "ecsTarget": described}
     if target.instance_label:
         described["instanceLabel"] = target.instance_label
     return {"deploymentTargetType": "InstanceTarget", "instanceTarget": described}

@@ -27,6 +27,7 @@ from deploy_actions.emulator.codedeploy.context import (
     RunInterrupted,
     Services,
 )
+from deploy_actions.emulator.codedeploy.ecs import deploy_ecs, is_ecs, roll_back_ecs
 from deploy_actions.emulator.codedeploy.inplace import deploy_in_place
 
 ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
@@ -150,9 +151,15 @@ class Engine:
         config = extras.configs.get(config_name) or extras.configs[ONE_AT_A_TIME]
         if ctx.run.rollback_of:
             failed = extras.runs.get(ctx.run.rollback_of)
+            if failed is not None and failed.blue_green.get("ecs"):
+                roll_back_ecs(ctx, failed)
+                return
             if failed is not None and failed.blue_green:
                 roll_back_blue_green(ctx, failed, self.aws_env)
                 return
+        if is_ecs(ctx):
+            deploy_ecs(ctx, config)
+            return
         style = ctx.group.deployment_style or {}
         if style.get("deploymentType") == "BLUE_GREEN":
             deploy_blue_green(ctx, config, self.aws_env)

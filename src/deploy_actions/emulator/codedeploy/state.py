@@ -63,6 +63,8 @@ class TargetRecord:
     status: str = "Pending"  # Pending | InProgress | Succeeded | Failed | Skipped | Unknown | Ready
     last_updated: datetime | None = None
     instance_label: str | None = None  # Blue | Green for blue/green deployments
+    target_type: str = "InstanceTarget"  # or ECSTarget (compute platform ECS: the service)
+    task_sets: list[dict[str, Any]] = field(default_factory=list)  # ECSTarget's taskSetsInfo
 
     def event(self, name: str) -> LifecycleEventRecord:
         return next(e for e in self.events if e.name == name)

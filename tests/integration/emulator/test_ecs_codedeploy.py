@@ -1,0 +1,146 @@
+"""CodeDeploy ECS deployments (compute platform ECS) on the emulator: a replacement task set in the
+other target group, test traffic first, the Ready wait answered by ContinueDeployment, production
+traffic moved, the original task set deleted after the termination wait; a failing hook rolls back.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from deploy_actions.emulator import Emulator
+from deploy_actions.emulator.seed import SERVICE_ROLE, load_scenario, seed
+from tests.integration.emulator.conftest import wait_for
+
+APPSPEC = """version: 0.0
+Resources:
+  - TargetService:
+      Type: AWS::ECS::Service
+      Properties:
+        TaskDefinition: "{task_definition}"
+        LoadBalancerInfo:
+          ContainerName: web
+          ContainerPort: 8080
+Hooks:
+  - AfterAllowTestTraffic: "arn:aws:lambda:us-east-1:123456789012:function:smoke"
+"""
+
+
+def _get(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return str(response.read().decode().strip())
+    except OSError:
+        return ""
+
+
+class CodeDeployEcs:
+    def __init__(self, emulator: Emulator, prefix: str) -> None:
+        scenario = load_scenario("ecs-blue-green")
+        scenario["ecs"].pop("service")
+        scenario["load_balancer"].pop("rules")  # CodeDeploy moves the listeners' default actions
+        self.out = out = seed(emulator.client, scenario, prefix=prefix)
+        self.ecs, self.elbv2 = emulator.client("ecs"), emulator.client("elbv2")
+        self.codedeploy = emulator.client("codedeploy")
+        blue = out["target_groups"]["shop-blue"]
+        test_listener = self.elbv2.create_listener(
+            LoadBalancerArn=out["load_balancer_arn"], Protocol="HTTP", Port=8080,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}])["Listeners"][0]["ListenerArn"]
+        subnets = [s["SubnetId"] for s in emulator.client("ec2").describe_subnets()["Subnets"][:2]]
+        self.cluster, self.service, self.family = out["cluster"], f"{prefix}web", out["task_family"]
+        self.ecs.create_service(
+            cluster=self.cluster, serviceName=self.service, taskDefinition=out["task_definition_arn"],
+            desiredCount=2, launchType="FARGATE", deploymentController={"type": "CODE_DEPLOY"},
+            networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
+            loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 8080}])
+        self.application, self.group = f"{prefix}shop", f"{prefix}shop-ecs"
+        self.codedeploy.create_application(applicationName=self.application, computePlatform="ECS")
+        self.codedeploy.create_deployment_group(
+            applicationName=self.application, deploymentGroupName=self.group, serviceRoleArn=SERVICE_ROLE,
+            deploymentConfigName="CodeDeployDefault.ECSCanary10Percent5Minutes",
+            ecsServices=[{"serviceName": self.service, "clusterName": self.cluster}],
+            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+            blueGreenDeploymentConfiguration={
+                "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 60},
+                "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE",
+                                                              "terminationWaitTimeInMinutes": 5}},
+            loadBalancerInfo={"targetGroupPairInfoList": [{
+                "targetGroups": [{"name": f"{prefix}shop-blue"}, {"name": f"{prefix}shop-green"}],
+                "prodTrafficRoute": {"listenerArns": [out["listener_arn"]]},
+                "testTrafficRoute": {"listenerArns": [test_listener]}}]})
+        self.production = emulator.listener_url(out["listener_arn"]) + "/"
+        self.test = emulator.listener_url(test_listener) + "/"
+        wait_for(lambda: _get(self.production) == f"{self.family}:1", timeout=60)
+
+    def deploy(self) -> str:
+        containers = self.ecs.describe_task_definition(taskDefinition=self.out["task_definition_arn"])[
+            "taskDefinition"]["containerDefinitions"]
+        second = self.ecs.register_task_definition(
+            family=self.family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
+        content = APPSPEC.format(task_definition=second)
+        return str(self.codedeploy.create_deployment(
+            applicationName=self.application, deploymentGroupName=self.group,
+            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": content}})["deploymentId"])
+
+    def info(self, deployment_id: str) -> dict[str, Any]:
+        return dict(self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"])
+
+    def wait(self, deployment_id: str, *statuses: str) -> dict[str, Any]:
+        return dict(wait_for(lambda: (i := self.info(deployment_id))["status"] in statuses and i, timeout=60))
+
+    def task_sets(self) -> list[dict[str, Any]]:
+        return list(self.ecs.describe_services(cluster=self.cluster, services=[self.service])["services"][0][
+            "taskSets"])
+
+
+@pytest.fixture
+def codedeploy_ecs(emulator: Emulator, unique: str) -> Iterator[CodeDeployEcs]:
+    env = CodeDeployEcs(emulator, f"t{unique}-")
+    yield env
+    env.ecs.delete_service(cluster=env.cluster, service=env.service, force=True)
+
+
+def test_a_codedeploy_ecs_deployment_waits_ready_then_shifts(codedeploy_ecs: CodeDeployEcs) -> None:
+    env = codedeploy_ecs
+    deployment_id = env.deploy()
+
+    ready = env.wait(deployment_id, "Ready", "Succeeded", "Failed", "Stopped")
+    assert ready["status"] == "Ready"
+    assert _get(env.test) == f"{env.family}:2" and _get(env.production) == f"{env.family}:1"
+    target_id = f"{env.cluster}:{env.service}"
+    target = env.codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=target_id)["deploymentTarget"]
+    assert target["deploymentTargetType"] == "ECSTarget"
+    events = {e["lifecycleEventName"]: e["status"] for e in target["ecsTarget"]["lifecycleEvents"]}
+    assert events["Install"] == events["AllowTestTraffic"] == events["AfterAllowTestTraffic"] == "Succeeded"
+    assert events["AllowTraffic"] == "Pending"
+    assert {ts["taskSetLabel"] for ts in target["ecsTarget"]["taskSetsInfo"]} == {"Blue", "Green"}
+
+    env.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
+    done = env.wait(deployment_id, "Succeeded", "Failed", "Stopped")
+
+    assert done["status"] == "Succeeded", done.get("errorInformation")
+    assert wait_for(lambda: _get(env.production) == f"{env.family}:2")
+    [primary] = wait_for(lambda: len(sets := env.task_sets()) == 1 and sets)  # the original deleted
+    assert (primary["status"], primary["externalId"]) == ("PRIMARY", deployment_id)
+
+
+def test_a_failing_hook_rolls_the_codedeploy_ecs_deployment_back(codedeploy_ecs: CodeDeployEcs,
+                                                                 emulator: Emulator) -> None:
+    env = codedeploy_ecs
+    emulator.faults.fail_hook("AfterAllowTestTraffic")
+    deployment_id = env.deploy()
+
+    failed = env.wait(deployment_id, "Failed", "Succeeded", "Stopped", "Ready")
+
+    assert failed["status"] == "Failed"
+    assert failed["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE"
+    rollback = failed["rollbackInfo"]["rollbackDeploymentId"]
+    assert env.wait(rollback, "Succeeded", "Failed", "Stopped")["status"] == "Succeeded"
+    [original] = wait_for(lambda: len(sets := env.task_sets()) == 1 and sets)
+    assert original["taskDefinition"] == env.out["task_definition_arn"] and original["status"] == "PRIMARY"
+    assert _get(env.test) == f"{env.family}:1" and _get(env.production) == f"{env.family}:1"
