@@ -18,13 +18,15 @@ from deploy_actions.core.waiting import Poll, WaitPolicy
 _MARK = {"Succeeded": "✔", "Failed": "✖", "Skipped": "↷", "InProgress": "…"}
 # The cadence, in seconds. GetDeployment (status and per-instance counts) is the heartbeat; the targets'
 # lifecycle events (the live per-instance lines) are read when those counts move and at least every
-# TARGETS_EVERY. In the last instance's stretch they are read every LAST_TARGETS_EVERY, and once that
-# instance is in its final events the step polls GetDeployment alone every FINAL_INTERVAL, so it sees
-# the end within ~2 s. Steady state: 6 GetDeployment + 2 target reads a minute.
+# TARGETS_EVERY. In the last instance's stretch the counts cannot move until it ends, so the heartbeat
+# is its target alone (one BatchGetDeploymentTargets every LAST_STRETCH_INTERVAL: its events show how
+# close the end is), with GetDeployment only when a target's status changes or DEPLOYMENT_EVERY passed;
+# once that instance is in its final events the step polls GetDeployment alone every FINAL_INTERVAL, so
+# it sees the end within ~2 s. Steady state: 6 GetDeployment + 2 target reads a minute.
 STEADY_INTERVAL = 10.0
 TARGETS_EVERY = 30.0
-LAST_STRETCH_INTERVAL = 6.0
-LAST_TARGETS_EVERY = 12.0
+LAST_STRETCH_INTERVAL = 7.5
+DEPLOYMENT_EVERY = 30.0
 FINAL_INTERVAL = 2.0
 FINAL_EVENTS = 2  # events left on the last instance when the deployment's end is seconds away
 
@@ -51,21 +53,48 @@ class DeploymentFollower:
         self._last_progress = 0.0
         self._unreachable = False
         self._targets_read = 0.0
+        self._deployment_read = 0.0
 
     def poll(self) -> DeploymentState:
-        state = fetch_state(self.cd, self.deployment_id, with_targets=False)
         previous, now = self.state, time.monotonic()
-        every = LAST_TARGETS_EVERY if _last_stretch(state) else TARGETS_EVERY
-        if (previous is None or state.done or state.overview != previous.overview
-                or (now - self._targets_read >= every and not _final_events(state, previous))):
+        if (previous is not None and _last_stretch(previous) and not _final_events(previous, previous)
+                and now - self._deployment_read < DEPLOYMENT_EVERY):
+            state = self._poll_last_target(previous, now)
+        else:
+            state = self._poll_deployment(previous, now)
+        self._report(state)
+        self.state = state
+        return state
+
+    def _poll_deployment(self, previous: DeploymentState | None, now: float) -> DeploymentState:
+        state = fetch_state(self.cd, self.deployment_id, with_targets=False)
+        self._deployment_read = now
+        started = state.done or any(v for k, v in state.overview.items() if k != "Pending")
+        if not started and (previous is None or not previous.targets):
+            return state  # nothing to show before the first instance starts: the targets are listed then
+        if (previous is None or not previous.targets or state.done or state.overview != previous.overview
+                or (now - self._targets_read >= TARGETS_EVERY and not _final_events(state, previous))
+                # In the last stretch the deployment is read now and then; its target is the heartbeat.
+                or (_last_stretch(state) and not _final_events(state, previous))):
             # Target ids only change when targets are added (blue/green's replacement fleet), which the
             # overview's total shows: they are listed again only then.
             state.targets = fetch_targets(self.cd, state, [t.id for t in previous.targets] if previous else None)
             self._targets_read = now
         else:
             state.targets = previous.targets
-        self._report(state)
-        self.state = state
+        return state
+
+    def _poll_last_target(self, previous: DeploymentState, now: float) -> DeploymentState:
+        """One read of the targets (the ids are known: nothing is added in the last stretch). The
+        deployment itself is read again only when a target's status moved: its end, or a stop."""
+        targets = fetch_targets(self.cd, previous, [t.id for t in previous.targets])
+        self._targets_read = now
+        if [t.status for t in targets] == [t.status for t in previous.targets]:
+            return DeploymentState(previous.id, previous.status, previous.info, targets)
+        state = fetch_state(self.cd, self.deployment_id, with_targets=False)
+        self._deployment_read = now
+        state.targets = (targets if sum(state.overview.values()) == len(targets)
+                         else fetch_targets(self.cd, state, None))
         return state
 
     def check(self) -> Poll[DeploymentState]:
@@ -89,7 +118,7 @@ class DeploymentFollower:
         if state.done or (self.stop_when is not None and self.stop_when(state)):
             return Poll.finished(state)
         # Progress does not speed polling up (that cost ~35 calls a minute); the last stretch does.
-        if _final_events(state, state):
+        if _final_events(state, state) or _targets_ended(state):
             return Poll.pending(max_interval=FINAL_INTERVAL)
         return Poll.pending(max_interval=LAST_STRETCH_INTERVAL if self.near_the_end else STEADY_INTERVAL)
 
@@ -143,6 +172,11 @@ def _last_stretch(state: DeploymentState) -> bool:
     if state.done or not sum(overview.values()):
         return False
     return not overview.get("Pending", 0) and overview.get("InProgress", 0) == 1 and not overview.get("Ready", 0)
+
+
+def _targets_ended(state: DeploymentState) -> bool:
+    """Every target has ended but the deployment has not yet: it will within seconds."""
+    return bool(state.targets) and all(t.status in ("Succeeded", "Failed", "Skipped") for t in state.targets)
 
 
 def _final_events(state: DeploymentState, known: DeploymentState) -> bool:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from deploy_actions.codedeploy.follow import DeploymentFollower
+import time
+
+from deploy_actions.codedeploy.follow import FINAL_INTERVAL, DeploymentFollower
 from deploy_actions.codedeploy.state import DeploymentState, parse_target
 from deploy_actions.core.platform import Reporter
 
@@ -59,3 +61,52 @@ def test_the_end_is_watched_closely_only_in_the_last_instances_final_events() ->
     assert not _final_events(early, early)
     assert _final_events(final, final)
     assert not _final_events(not_last, not_last)
+
+
+class ScriptedCodeDeploy:
+    """Answers GetDeployment and BatchGetDeploymentTargets from the scripted state, recording each call."""
+
+    def __init__(self, overview: dict[str, int], status: str, events: list[tuple[str, str]]) -> None:
+        self.calls: list[str] = []
+        self.set(overview, status, events)
+
+    def set(self, overview: dict[str, int], status: str, events: list[tuple[str, str]]) -> None:
+        self.overview, self.status, self.events = overview, status, events
+
+    def get_deployment(self, deploymentId: str) -> dict[str, object]:
+        self.calls.append("GetDeployment")
+        return {"deploymentInfo": {"status": "InProgress", "deploymentOverview": self.overview}}
+
+    def batch_get_deployment_targets(self, deploymentId: str, targetIds: list[str]) -> dict[str, object]:
+        self.calls.append("BatchGetDeploymentTargets")
+        return {"deploymentTargets": [{"instanceTarget": {"targetId": "i-1", "status": self.status, "lifecycleEvents": [
+            {"lifecycleEventName": name, "status": status} for name, status in self.events]}}]}
+
+
+def test_the_last_instance_is_followed_through_its_target_alone_until_its_status_moves() -> None:
+    last = {"InProgress": 1, "Pending": 0}  # one instance: this is its last stretch
+    events = [("BlockTraffic", "InProgress"), ("Install", "Pending"), ("ValidateService", "Pending"),
+              ("AllowTraffic", "Pending"), ("AfterAllowTraffic", "Pending")]
+    cd = ScriptedCodeDeploy(last, "InProgress", events)
+    follower = DeploymentFollower(cd, Reporter(), "d-1")
+    follower.state = state(last, events)
+    follower._deployment_read = time.monotonic()  # as the poll that produced that state left it
+
+    follower.poll()
+    follower.poll()
+    assert cd.calls == ["BatchGetDeploymentTargets", "BatchGetDeploymentTargets"]  # nothing else can move
+
+    cd.calls.clear()
+    cd.set({"InProgress": 0, "Failed": 1}, "Failed", [(n, "Failed") for n, _ in events])
+    follower.poll()
+    assert cd.calls == ["BatchGetDeploymentTargets", "GetDeployment"]  # the status moved: read the deployment
+    assert follower.state is not None and follower.state.overview["Failed"] == 1
+
+
+def test_the_end_is_watched_closely_once_every_target_has_ended() -> None:
+    ended = {"Succeeded": 1}
+    cd = ScriptedCodeDeploy(ended, "Succeeded", [("AfterAllowTraffic", "Succeeded")])
+    follower = DeploymentFollower(cd, Reporter(), "d-1")
+    follower.state = state(ended, [("AfterAllowTraffic", "Succeeded")])
+    poll = follower.check()  # CodeDeploy still says InProgress: its Succeeded is seconds away
+    assert not poll.done and poll.max_interval == FINAL_INTERVAL
