@@ -194,3 +194,15 @@ def test_green_tasks_that_cannot_start_trip_the_breaker_and_blue_keeps_serving(
     assert done["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
     assert env.describe()["taskDefinition"] == env.first
     assert env.share() == 0
+
+
+def test_a_pause_hook_on_a_traffic_shift_stage_is_refused(blue_green: Callable[..., BlueGreen]) -> None:
+    env = blue_green()
+    hooks = [{"targetType": "PAUSE", "lifecycleStages": ["PRODUCTION_TRAFFIC_SHIFT"]}]
+
+    with pytest.raises(env.ecs.exceptions.InvalidParameterException, match="PAUSE lifecycle hooks"):
+        env.ecs.update_service(cluster=env.cluster, service=env.name,
+                               deploymentConfiguration={"lifecycleHooks": hooks})
+
+    assert env.describe()["deploymentConfiguration"]["lifecycleHooks"][0]["lifecycleStages"] == [
+        "POST_TEST_TRAFFIC_SHIFT"]

@@ -16,6 +16,7 @@ from moto.ecs import responses as moto_responses
 
 from deploy_actions.emulator.core import runtime
 from deploy_actions.emulator.core.errors import AwsError
+from deploy_actions.emulator.ecs import bluegreen
 from deploy_actions.emulator.ecs.engine import EcsEngine
 
 Handler = Any
@@ -37,8 +38,16 @@ def _engine() -> EcsEngine:
     return engine
 
 
+def _check_configuration(self: Handler) -> None:
+    problem = bluegreen.invalid_configuration(self._get_param("deploymentConfiguration") or {})
+    if problem:
+        raise AwsError("InvalidParameterException", problem)
+
+
 def create_service(self: Handler) -> ActionResult:
     engine = runtime.current(EcsEngine)
+    if engine is not None:
+        _check_configuration(self)
     network = (self._get_param("networkConfiguration") or {}).get("awsvpcConfiguration")
     if engine is not None and isinstance(network, dict) and "securityGroups" not in network:
         network["securityGroups"] = []  # optional on AWS (the VPC's default group); moto needs the key
@@ -53,6 +62,7 @@ def update_service(self: Handler) -> ActionResult:
     engine = runtime.current(EcsEngine)
     if engine is None:
         return _moto_update_service(self)
+    _check_configuration(self)
     params = self._get_params()
     cluster = params.get("cluster") or "default"
     service = self.ecs_backend._get_service(cluster, str(params.get("service", "")).split("/")[-1])

@@ -155,3 +155,18 @@ def set_weights(elbv2: Any, rule: str, blue: str, green: str, green_percent: flo
         elbv2.modify_listener(ListenerArn=listener, DefaultActions=actions)
     else:
         elbv2.modify_rule(RuleArn=rule, Actions=actions)
+
+
+NO_PAUSE_STAGES = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
+
+
+def invalid_configuration(configuration: dict[str, Any]) -> str | None:
+    """What AWS refuses in a deployment configuration's hooks (InvalidParameterException), or None."""
+    for hook in configuration.get("lifecycleHooks") or []:
+        stages = list(hook.get("lifecycleStages") or [])
+        if hook.get("targetType") == "PAUSE" and any(stage in NO_PAUSE_STAGES for stage in stages):
+            return "PAUSE lifecycle hooks are not supported for the TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT " \
+                   "lifecycle stages."
+        if hook.get("targetType", "AWS_LAMBDA") == "AWS_LAMBDA" and not hook.get("hookTargetArn"):
+            return "hookTargetArn is required for AWS_LAMBDA lifecycle hooks."
+    return None
