@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
@@ -98,6 +99,9 @@ class Inputs(WaitingInputs, AwsInputs):
                                           "listener it reaches); set both or remove test-url"))
             elif not self.test_url.startswith(("http://", "https://")):
                 found.append(InputProblem("test-url", self.test_url, "must be an http:// or https:// URL"))
+            elif "@" in urlsplit(self.test_url).netloc:  # the value is not quoted: it holds a password
+                found.append(InputProblem("test-url", None, "must carry no user or password (user:pass@host): "
+                                          "the step prints the URL it checks", hidden=True))
         if self.step_percent is not None and self.strategy != "linear":
             found.append(InputProblem("step-percent", str(self.step_percent), "only used with strategy: linear; "
                                       "remove it or set strategy: linear"))

@@ -39,6 +39,15 @@ def test_bad_inputs_name_the_input_value_and_fix(extra: dict[str, str], message:
     assert message in str(caught.value)
 
 
+def test_a_test_url_with_a_password_is_refused_without_quoting_it() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_inputs(Inputs, {**BASE, "test-listener-arn": "arn:test", "test-url": "http://u:s3cret@host:8080/"})
+    assert "input 'test-url' (value not shown): must carry no user or password" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(InputError, match="only used with test-listener-arn"):
+        parse_inputs(Inputs, {**BASE, "test-url": "http://host:8080/"})
+
+
 def test_zero_bake_and_a_number_of_healthy_targets_are_accepted() -> None:
     inputs = parse_inputs(Inputs, {**BASE, "bake-time": "0s", "require-healthy": "2", "alarms": "a\n\nb\n"})
     assert (inputs.bake_time, inputs.require_healthy, inputs.alarms) == ("0s", "2", ["a", "b"])
