@@ -85,7 +85,7 @@ def test_gitlab_component_fails_on_a_wrong_version_and_notifies_teams_and_a_webh
     serve_component(user_repo, "org/deploy-actions", "v1", "verify-and-notify", tree_wheel)
     teams, hook = receiver.url("teams"), receiver.url("webhook")
     variables = {"HEALTH_CHECKS": f"{service.url}/health expect-json=status=UP\n{service.url}/version "
-                 "expect-version=2.1.0", "NOTIFY_CHANNELS": f"teams={teams}\nwebhook={hook}",
+                 "expect-version=2.1.0", "TEAMS_WEBHOOK": teams, "DEPLOY_WEBHOOK": hook,
                  # gitlab-ci-local puts a placeholder in CI_COMMIT_MESSAGE; GitLab puts the commit's
                  "CI_COMMIT_MESSAGE": HOSTILE_COMMIT}
 

@@ -338,6 +338,16 @@ def test_notify_alone_reports_the_status_and_notify_on_chooses_when(run_cli: Any
     assert len(receiver.to(url)) == 2
 
 
+def test_a_channel_url_from_a_variable_gitlab_masks_one_line_each(run_cli: Any, service: Service,
+                                                                   receiver: WebhookReceiver) -> None:
+    url = receiver.url("teams")
+    sent = run_cli("verify-and-notify", "--notify", "teams=${TEAMS_WEBHOOK}", env={"TEAMS_WEBHOOK": url})
+    assert sent.code == 0 and len(receiver.to(url)) == 1, sent.log
+    unset = run_cli("verify-and-notify", "--urls", f"{service.url}/health", "--notify", "teams=$TEAMS_WEBHOOK")
+    assert unset.code == 2 and service.requests == 0
+    assert "input 'notify' (value not shown): line 1 (teams): the variable TEAMS_WEBHOOK is not set" in unset.log
+
+
 def test_a_users_template_replaces_the_message(run_cli: Any, receiver: WebhookReceiver, tmp_path: Path) -> None:
     template = tmp_path / "slack.json.j2"
     template.write_text('{"text": "{{ emoji }} {{ environment }}: {{ commit.subject | clip(20) }}"}')

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field
 from deploy_actions.actions import ActionSpec
 from deploy_actions.core.context import RunContext
 from deploy_actions.core.durations import parse_duration
-from deploy_actions.core.errors import DeploymentFailed, InputProblem
+from deploy_actions.core.errors import DeploymentFailed, InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, Flag, Metavar, MultiLine, secret_field
 from deploy_actions.core.outputs import ActionOutputs
 from deploy_actions.core.runfacts import RunFacts
@@ -74,8 +74,9 @@ class Inputs(AwsInputs):
                            "(GitHub's job.status; GitLab's CI_JOB_STATUS, whose failed and canceled mean the "
                            "same). A failed check reports failure.")
     notify: str | None = secret_field(description="Where to send the message, one channel a line: slack=URL, "
-                                      "discord=URL, teams=URL (a Workflows webhook), webhook=URL (plain JSON). "
-                                      "Secrets: the URLs are masked and never printed.")
+                                      "discord=URL, teams=URL (a Workflows webhook), webhook=URL (plain JSON); a "
+                                      "URL may be a variable: slack=$SLACK_WEBHOOK. Secrets: the URLs are masked "
+                                      "and never printed.")
     template: MultiLine = Field([], description="Your own Jinja template for a channel, one a line: CHANNEL=PATH "
                                 "(see the docs for its variables and filters).")
     environment: str | None = Field(None, description="Environment named in the message, e.g. production.")
@@ -146,7 +147,10 @@ class Outputs(ActionOutputs):
 
 
 def run(inputs: Inputs, ctx: RunContext) -> Outputs:
-    channels = parse_channels(inputs.notify) if inputs.notify else []
+    try:
+        channels = parse_channels(inputs.notify, ctx.environ) if inputs.notify else []
+    except ChannelProblem as exc:  # a variable the URL refers to is not set: before any request
+        raise InputError([InputProblem("notify", None, str(exc), hidden=True)]) from None
     for channel in channels:  # masked before anything else can print
         for part in secret_parts(channel.url):
             ctx.reporter.mask(part)

@@ -6,6 +6,8 @@ names the line number and the channel instead.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -27,7 +29,13 @@ class ChannelProblem(ValueError):
     """A `notify` line that cannot be used; the message never quotes the line (it holds a secret)."""
 
 
-def parse_channels(text: str) -> list[Channel]:
+# A URL written as a variable reference: GitLab masks only single-line variables, so one per channel.
+_REFERENCE = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
+
+
+def parse_channels(text: str, environ: Mapping[str, str] | None = None) -> list[Channel]:
+    """The channels of the `notify` input. A URL may be a variable reference ($SLACK_WEBHOOK or ${SLACK_WEBHOOK}),
+    read from `environ`; without `environ` (checking the input alone) a reference is taken as written."""
     found: list[tuple[str, str]] = []
     for number, raw in enumerate(input_lines(text), start=1):
         line = raw.strip()
@@ -40,6 +48,16 @@ def parse_channels(text: str) -> list[Channel]:
                                  f"{', '.join(CHANNELS)}")
         if kind not in CHANNELS:
             raise ChannelProblem(f"line {number}: unknown channel {kind[:20]!r}; use one of {', '.join(CHANNELS)}")
+        reference = _REFERENCE.match(url)
+        if reference:
+            name = reference.group(1) or reference.group(2)
+            if environ is None:
+                found.append((kind, url))
+                continue
+            url = environ.get(name, "").strip()
+            if not url:
+                raise ChannelProblem(f"line {number} ({kind}): the variable {name} is not set or empty; set it (a "
+                                     "masked CI/CD variable or a secret in the step's env) or write the URL")
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname or any(c.isspace() for c in url):
             raise ChannelProblem(f"line {number} ({kind}): the URL must be an http(s) URL with a host, such as "

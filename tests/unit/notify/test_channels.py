@@ -56,3 +56,15 @@ def test_templates_by_channel() -> None:
 ])
 def test_notify_on(notify_on: str, outcome: str, previous: str | None, wanted: bool) -> None:
     assert should_notify(notify_on, outcome, previous)[0] is wanted
+
+
+def test_a_url_may_be_a_variable_read_from_the_environment() -> None:
+    text = "slack=$SLACK_WEBHOOK\nteams=${TEAMS_URL}"
+    assert [c.url for c in parse_channels(text)] == ["$SLACK_WEBHOOK", "${TEAMS_URL}"]  # the input alone: as written
+    environ = {"SLACK_WEBHOOK": f" {SECRET} ", "TEAMS_URL": "https://example.webhook.office.com/w/1"}
+    assert [c.url for c in parse_channels(text, environ)] == [SECRET, "https://example.webhook.office.com/w/1"]
+    with pytest.raises(ChannelProblem, match=r"line 2 \(teams\): the variable TEAMS_URL is not set or empty"):
+        parse_channels(text, {"SLACK_WEBHOOK": SECRET})
+    with pytest.raises(ChannelProblem) as caught:
+        parse_channels(text, {"SLACK_WEBHOOK": "hooks.slack.com/s3cr3tT0k3n", "TEAMS_URL": "x"})
+    assert "line 1 (slack): the URL must be" in str(caught.value) and "s3cr3t" not in str(caught.value)
