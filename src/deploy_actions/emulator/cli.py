@@ -275,6 +275,11 @@ def _describe(status: dict[str, Any]) -> str:
         lines.append(f"load balancer {name}: http://{address}")
     for instance in status["instances"]:
         lines.append(f"instance      {instance['id']} at {instance['address']} ({instance['root']})")
+    for service in status.get("ecs_services", []):
+        lines.append(f"ecs service   {service['service']}")
+        for task in service["tasks"]:
+            lines.append(f"  task        {task['task'].rsplit('/', 1)[-1]} {task['lastStatus']} at {task['address']} "
+                         f"({task['runtime']}, {task['of']})")
     active = {kind: faults for kind, faults in status["faults"].items() if faults}
     lines.append(f"faults        {json.dumps(active) if active else 'none'}")
     return "\n".join(lines)

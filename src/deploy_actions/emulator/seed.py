@@ -3,7 +3,9 @@
 A scenario (YAML) names an S3 bucket, SSM parameters, an ALB with a listener and target groups, a
 launch template and an Auto Scaling group, CloudWatch alarms, and a CodeDeploy application with a
 deployment group. `seed` returns what a pipeline needs to know (names, ARNs, the listener's URL).
-Built-in scenarios: `ec2-rolling` and `asg-blue-green` (files in `scenarios/`).
+An `ecs` section adds a cluster, a task definition and a service (rolling, native blue/green) behind
+the load balancer. Built-in scenarios: `ec2-rolling`, `asg-blue-green`, `ecs-fargate-rolling`,
+`ecs-blue-green` and `ecs-dev-rolling` (files in `scenarios/`).
 """
 
 from __future__ import annotations

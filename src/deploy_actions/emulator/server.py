@@ -229,6 +229,7 @@ class Emulator:
             "load_balancers": {b.name: b.dns_name for b in list(balancers)},
             "listeners": self.data_plane.listeners(),
             "instances": [{"id": s.instance_id, "address": f"{s.ip}:{s.port}", "root": str(s.root)}
+            "ecs_services": self.ecs.status(),
                           for s in self._in_deployment_order(self.fleet.all())],
             "faults": {**self.faults.as_json(), "scan_findings": self.ecr.findings_rules()},
         }

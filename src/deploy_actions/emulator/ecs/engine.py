@@ -192,6 +192,24 @@ class EcsEngine:
                 self._network, self._network_known = docker_network(), True
             return self._network
 
+    def status(self) -> list[dict[str, Any]]:
+        """For `deploy-actions emulator status`: each service, its deployments and task sets, and where
+        its running tasks listen."""
+        with self.lock:
+            found = []
+            for run in self.runs.values():
+                groups: list[tuple[str, list[Task]]] = [(d.id, d.tasks) for d in run.deployments]
+                groups += [(ts.id, ts.tasks) for ts in run.task_sets]
+                found.append({
+                    "service": run.service.arn,
+                    "deployments": [{"id": d.id, "status": d.status, "taskDefinition": d.task_definition,
+                                     "rolloutState": d.rollout_state} for d in run.deployments],
+                    "tasks": [{"task": t.arn, "of": owner, "lastStatus": t.last_status,
+                               "address": f"{t.ip}:{t.port}" if t.port else t.ip,
+                               "runtime": "docker" if t.docker is not None else "stand-in"}
+                              for owner, tasks in groups for t in tasks if t.alive]})
+            return found
+
     # -- names ---------------------------------------------------------------------------------
 
     def _arn(self, kind: str, rest: str) -> str:
