@@ -49,14 +49,16 @@ def slack(text: str) -> str:
 # Inline formatting anywhere; block formatting (headings, lists, quotes) only where a line starts.
 _DISCORD_INLINE = re.compile(r"([\\*_~`|\[\]()<])")
 _TEAMS_INLINE = re.compile(r"([\\*_~`\[\]()<>])")
-_LINE_START = re.compile(r"(?m)^([ \t]*)([#>+-]|\d+\.)")
+# A marker acts only followed by a space or the line's end ("1.2.3" and "-rf" start no list): `> quote`,
+# `# heading`, `- item`, `+ item`, `1. item`, `1) item`.
+_LINE_START = re.compile(r"(?m)^([ \t]*)(>|[#+-](?=[ \t]|$)|\d+[.)](?=[ \t]|$))")
 
 
 def _backslashed(text: str, inline: re.Pattern[str]) -> str:
     escaped = inline.sub(r"\\\1", plain(text))
     def block(match: re.Match[str]) -> str:
         marker = match.group(2)
-        return match.group(1) + (marker[:-1] + "\\." if marker.endswith(".") else "\\" + marker)
+        return match.group(1) + (marker[:-1] + "\\" + marker[-1] if marker[0].isdigit() else "\\" + marker)
 
     return _break_mentions(_LINE_START.sub(block, escaped))
 

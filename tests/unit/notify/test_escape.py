@@ -19,6 +19,7 @@ def test_discord_escapes_markdown_and_breaks_mass_mentions() -> None:
     assert discord("*a* _b_ `c` ~d~ |e| > [f](g) <@1> a-b #c") == (
         r"\*a\* \_b\_ \`c\` \~d\~ \|e\| > \[f\]\(g\) \<@1> a-b #c")
     assert discord("# heading\n> quote\n - item\n12. item") == "\\# heading\n\\> quote\n \\- item\n12\\. item"
+    assert discord("1.2.3\n-rf\n#hashtag\n3) x") == "1.2.3\n-rf\n#hashtag\n3\\) x"  # no list, no heading: as is
     assert re.search("@(everyone|here)", discord("@everyone @here")) is None
 
 
@@ -45,7 +46,7 @@ def test_clip_stays_within_the_limit_and_never_cuts_inside_an_escape(text: str, 
     if channel in ("discord", "teams"):
         # every special character is escaped by an odd run of backslashes: none left acting
         assert re.search(r"(?<!\\)(\\\\)*[*_`\[\]()]", body) is None
-        assert re.search(r"(?m)^[ \t]*[-#>]", body) is None
+        assert re.search(r"(?m)^[ \t]*([-#](?=[ \t]|$)|>)", body) is None
     assert re.search("@(everyone|here)", body) is None
 
 
