@@ -206,3 +206,25 @@ def test_a_pause_hook_on_a_traffic_shift_stage_is_refused(blue_green: Callable[.
 
     assert env.describe()["deploymentConfiguration"]["lifecycleHooks"][0]["lifecycleStages"] == [
         "POST_TEST_TRAFFIC_SHIFT"]
+
+
+def test_stop_service_deployment_rolls_blue_green_back_and_a_pause_times_out(
+        blue_green: Callable[..., BlueGreen]) -> None:
+    env = blue_green()
+    arn = env.deploy()
+    env.paused(arn)
+    assert env.share(host=TEST_HOST) == 20
+
+    env.ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+    done = env.finished(arn)
+
+    assert done["status"] == "ROLLBACK_SUCCESSFUL"
+    assert env.share(host=TEST_HOST) == 0 and env.share() == 0
+    # a PAUSE hook nobody answers ends by its timeout action (CONTINUE here) after timeoutInMinutes
+    env.ecs.update_service(cluster=env.cluster, service=env.name, deploymentConfiguration={"lifecycleHooks": [
+        {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"],
+         "timeoutConfiguration": {"timeoutInMinutes": 1, "action": "CONTINUE"}}]})
+    timed_out = env.finished(env.deploy())
+    assert timed_out["status"] == "SUCCESSFUL"
+    assert timed_out["lifecycleHookDetails"][0]["status"] == "TIMED_OUT"
+    assert {_get(env.url) for _ in range(10)} == {f"{env.family}:3"}

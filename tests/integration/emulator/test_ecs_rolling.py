@@ -245,3 +245,20 @@ def test_a_service_without_a_load_balancer_is_replaced_in_place(emulator: Emulat
         assert started[0] < stopped < started[1]  # minimumHealthyPercent 0, maximumPercent 100: stop, then start
     finally:
         ecs.delete_service(cluster=out["cluster"], service=out["service"], force=True)
+
+
+def test_tasks_failing_elb_health_checks_trip_a_count_threshold(service: Callable[..., Service]) -> None:
+    svc = service({"deploymentCircuitBreaker": {"enable": True, "rollback": True,
+                                                "thresholdConfiguration": {"type": "COUNT", "value": 2}}})
+    unhealthy = svc.register({"deploy-actions.emulator.health": "unhealthy"})
+
+    arn = svc.deploy(unhealthy)
+    deployment = svc.wait_deployment(arn, ("ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED", "SUCCESSFUL"))
+
+    assert deployment["status"] == "ROLLBACK_SUCCESSFUL"
+    assert deployment["deploymentCircuitBreaker"]["threshold"] == 2
+    stopped = [t for t in svc.tasks("STOPPED") if t["taskDefinitionArn"] == unhealthy]
+    group = svc.out["target_groups"]["voj-backend-api"]
+    failed = [t for t in stopped if t["stoppedReason"] == f"Task failed ELB health checks in (target-group {group})"]
+    assert len(failed) >= 2  # the rest were stopped by the rollback ("Scaling activity initiated by ...")
+    assert svc.wait_stable()["taskDefinition"] == svc.first
