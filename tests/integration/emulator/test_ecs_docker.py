@@ -72,7 +72,9 @@ def test_a_real_image_serves_through_the_alb_and_rolls(emulator: Emulator, docke
     scenario = load_scenario("ecs-fargate-rolling")
     container = scenario["ecs"]["task_definition"]["container"]
     container.update(image=image, command=["sh", "-c", SERVE], environment={"GREETING": "hello from v1"},
-                     log_group=f"/ecs/t{unique}-web")
+                     log_group=f"/ecs/t{unique}-web", health_check={
+                         "command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8000/health || exit 1"],
+                         "interval": 5, "timeout": 2, "retries": 3})
     scenario["ecs"]["service"]["health_check_grace_period"] = 600
     out = seed(emulator.client, scenario, prefix=f"t{unique}-")
     ecs = emulator.client("ecs")
@@ -89,6 +91,10 @@ def test_a_real_image_serves_through_the_alb_and_rolls(emulator: Emulator, docke
         assert wait_for(lambda: answer(url) == "hello from v1", timeout=30)
         first = set(_containers()) - before
         assert len(first) == 2  # two tasks, two containers, both on port 8000 (each on its own address)
+        arns = ecs.list_tasks(cluster=out["cluster"], serviceName=out["service"])["taskArns"]
+        # the container health check runs in the container (Docker's, on the emulator's clock)
+        assert wait_for(lambda: {t["healthStatus"] for t in ecs.describe_tasks(
+            cluster=out["cluster"], tasks=arns)["tasks"]} == {"HEALTHY"}, timeout=30)
 
         definition = ecs.describe_task_definition(taskDefinition=out["task_definition_arn"])["taskDefinition"]
         [spec] = definition["containerDefinitions"]

@@ -124,6 +124,7 @@ class EcsEngine:
         self._config_dir: str | None = None
         self._network_lock = threading.Lock()
         self._docker_next: dict[Task, float] = {}
+        self.pending_stop_actions: list[Action] = []  # from Docker polls, run by the next tick
         self.addresses = AddressPool()
 
     @property
@@ -648,7 +649,7 @@ class EcsEngine:
     def _running(self, task: Task, now: float) -> None:
         task.last_status, task.started_at, task.running_since = "RUNNING", utcnow(), now
         task.version += 1
-        if task.container.get("healthCheck"):
+        if task.container.get("healthCheck") and task.docker is None:
             task.health_status = "UNHEALTHY" if task.fate.unhealthy else "HEALTHY"
 
     def _exited(self, task: Task, code: int, now: float, actions: list[Action], run: ServiceRun | None) -> None:
@@ -668,7 +669,7 @@ class EcsEngine:
             if network is None:
                 task.ip = "127.0.0.1"
             container = DockerContainer(f"ecs-{task.id}", str(task.container.get("image", "")), task.ip, task.port,
-                                        task.container, overrides, network, self._pull_config())
+                                        task.container, overrides, network, self._pull_config(), self.clock.real)
             container.start()
             with self.lock:
                 task.starting = False
@@ -699,9 +700,17 @@ class EcsEngine:
         assert container is not None
 
         def poll() -> None:
-            state, code = container.status()
+            state, code, health = container.status()
             with self.lock:
                 self._docker_next[task] = time.monotonic() + DOCKER_POLL
+                if health is not None and task.alive and task.docker is container:
+                    task.health_status = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}.get(health, "UNKNOWN")
+                    if health == "unhealthy":
+                        actions0: list[Action] = []
+                        self._stop_task(task, "Task failed container health checks", "TaskFailedToStart",
+                                        self.clock.monotonic(), actions0, self.runs.get(task.service_arn or ""),
+                                        failed=True)
+                        self.pending_stop_actions.extend(actions0)
                 if state in ("exited", "dead", "missing") and task.alive and task.docker is container:
                     actions: list[Action] = []
                     self._exited(task, code if code is not None else 137, self.clock.monotonic(), actions,
@@ -1223,6 +1232,8 @@ class EcsEngine:
     def tick(self) -> None:
         actions: list[Action] = []
         with self.lock:
+            actions.extend(self.pending_stop_actions)
+            self.pending_stop_actions.clear()
             now = self.clock.monotonic()
             for task in list(self._active):
                 self._step_task(task, now, actions)

@@ -13,6 +13,7 @@ A stand-in task (the default) is a small HTTP server that answers every path wit
     deploy-actions.emulator.exit-after      ... this many emulated seconds after RUNNING (0)
     deploy-actions.emulator.stopped-reason  the task's stoppedReason when it exits
     deploy-actions.emulator.health          "unhealthy": answers 500 and fails its container health check
+                                            (under Docker, the container's healthCheck runs for real)
     deploy-actions.emulator.body            the body it answers with
     deploy-actions.emulator.logs            lines it prints when it starts (to its awslogs group)
     deploy-actions.emulator.runtime         "docker" or "stand-in" (default: docker for an image in a
@@ -29,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import threading
@@ -180,7 +182,8 @@ class DockerContainer:
     """A task's essential container under Docker; `status()` says what it does now."""
 
     def __init__(self, name: str, image: str, ip: str, port: int | None, container: dict[str, Any],
-                 overrides: dict[str, Any], network: str | None, config: str | None = None) -> None:
+                 overrides: dict[str, Any], network: str | None, config: str | None = None,
+                 real: Callable[[float], float] = lambda seconds: seconds) -> None:
         self.name = name
         environment = {e["name"]: e["value"] for e in container.get("environment") or []}
         environment.update({e["name"]: e["value"] for e in overrides.get("environment") or []})
@@ -196,6 +199,17 @@ class DockerContainer:
                 self.args += ["-p", f"{ip}:{port}:{port}"]
         for key, value in environment.items():
             self.args += ["-e", f"{key}={value}"]
+        check = container.get("healthCheck") or {}
+        command_check = list(check.get("command") or [])
+        if command_check:
+            # ECS's container health check as Docker's, its intervals on the emulator's clock (at least 1 s)
+            kind, rest = command_check[0], command_check[1:]
+            test = " ".join(rest) if kind == "CMD-SHELL" else " ".join(shlex.quote(part) for part in rest)
+            self.args += ["--health-cmd", test]
+            for flag, key, default in (("--health-interval", "interval", 30), ("--health-timeout", "timeout", 5),
+                                       ("--health-start-period", "startPeriod", 0)):
+                self.args += [flag, f"{max(1.0, real(float(check.get(key, default)))):g}s"]
+            self.args += ["--health-retries", str(int(check.get("retries", 3)))]
         entry_point = container.get("entryPoint") or []
         if entry_point:
             self.args += ["--entrypoint", entry_point[0]]
@@ -216,23 +230,26 @@ class DockerContainer:
                 else "CannotStartContainerError"
             self.error = f"{kind}: {text}"
 
-    def status(self) -> tuple[str, int | None]:
-        """('running' | 'exited' | 'missing' | ..., exit code when exited)."""
+    def status(self) -> tuple[str, int | None, str | None]:
+        """('running' | 'exited' | 'missing' | ..., exit code when exited, Docker's health: healthy,
+        unhealthy, starting, or None without a health check)."""
+        template = "{{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}"
         try:
-            done = subprocess.run(["docker", "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", self.name],
+            done = subprocess.run(["docker", "inspect", "-f", template, self.name],
                                   capture_output=True, text=True, timeout=30, check=False)
         except (OSError, subprocess.TimeoutExpired):
-            return "unknown", None
+            return "unknown", None, None
         if done.returncode != 0:
-            return "missing", None
-        state, _, code = done.stdout.strip().partition(" ")
-        return state, int(code) if state in ("exited", "dead") and code.lstrip("-").isdigit() else None
+            return "missing", None, None
+        state, code, health = ([*done.stdout.split(), "", ""])[:3]
+        exit_code = int(code) if state in ("exited", "dead") and code.lstrip("-").isdigit() else None
+        return state, exit_code, health or None
 
     def stop(self, grace: int = 10) -> int | None:
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             subprocess.run(["docker", "stop", "-t", str(grace), self.name], capture_output=True, timeout=grace + 30,
                            check=False)
-        _, code = self.status()
+        _, code, _ = self.status()
         return code
 
     def logs(self) -> list[tuple[int, str]]:
