@@ -7,6 +7,7 @@ private directory (`--secret id=ID,src=FILE`), never in an argument, a variable 
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import shutil
 import subprocess
@@ -278,7 +279,10 @@ class Buildah(Builder):
     def manifest_list(request: BuildRequest) -> str:
         """Pushed: a name of this run's own (its scratch directory's), so an earlier run's list is never added to.
         Built only: the first tag, so the list stays for the user (an earlier list of that name removed first)."""
-        return f"localhost/{request.workdir.name.lower()}:list" if request.push else request.images[0]
+        if not request.push:
+            return request.images[0]
+        # hex only: a random directory name (build-_x1) need not be a valid reference component
+        return f"localhost/deploy-actions-{hashlib.sha256(str(request.workdir).encode()).hexdigest()[:16]}:list"
 
 
 def repository_cache(spec: str) -> str:

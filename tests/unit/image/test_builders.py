@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -161,7 +162,8 @@ def test_buildah_and_podman_build_several_platforms_into_a_list_of_their_own_pus
     req = request(tmp_path, platforms=["linux/amd64", "linux/arm64"], secret_files={},
                   cache_from=[f"type=registry,ref={ECR}/api-cache"])
     build, push_1, push_2, remove = cls(cls.name).steps(req)
-    listed = f"localhost/{req.workdir.name}:list"
+    listed = cls.manifest_list(req)
+    assert re.fullmatch(r"localhost/deploy-actions-[0-9a-f]{16}:list", listed)  # a valid reference, always
     assert "--tag" not in build.argv
     assert build.argv[build.argv.index("--manifest") + 1] == listed
     assert build.argv[build.argv.index("--platform") + 1] == "linux/amd64,linux/arm64"
@@ -179,3 +181,9 @@ def test_several_platforms_built_only_keep_a_list_named_by_the_first_tag(tmp_pat
     remove, build = Buildah("buildah").steps(request(tmp_path, platforms=["linux/amd64", "linux/arm64"], push=False))
     assert remove.argv == ["buildah", "manifest", "rm", f"{ECR}/api:1.2.3"] and not remove.check
     assert build.argv[build.argv.index("--manifest") + 1] == f"{ECR}/api:1.2.3"
+
+
+def test_the_list_name_is_a_valid_reference_whatever_the_scratch_directory_is_called(tmp_path: Path) -> None:
+    req = request(tmp_path, platforms=["linux/amd64", "linux/arm64"], workdir=tmp_path / "deploy-actions-build-_x1")
+    component = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"  # the distribution reference grammar's path component
+    assert re.fullmatch(rf"localhost/{component}:list", Buildah.manifest_list(req))
