@@ -114,7 +114,8 @@ class Emulator:
         self.fleet = Fleet(self.state_dir)
         self.health = HealthTracker(self.account, self.region, self.clock, self.resolve, self.faults.is_unhealthy)
         self.alarms = Alarms(self.account, self.region, self.clock)
-        self.data_plane = DataPlane(self.account, self.region, self.health, self.resolve, self.alarms.publish)
+        self.data_plane = DataPlane(self.account, self.region, self.health, self.resolve, self.alarms.publish,
+                                    self.alarms.watched)
         services = Services(self.account, self.region, self.clock, self.fleet, self.health, self.faults,
                             self.internal_client, self.state_dir)
         self.engine = Engine(services, self.env())

@@ -34,6 +34,9 @@ from deploy_actions.emulator.core.clock import Clock
 
 MetricKey = tuple[str, str, tuple[tuple[str, str], ...]]
 MAX_POINTS = 200_000  # per metric: older points are dropped first
+# Real seconds a period's end waits before it is evaluated, so data on its way (the load balancers publish
+# host counts from the control loop every 0.2 s) is in: AWS too evaluates a little after a period ends.
+EVALUATION_DELAY = 0.3
 MAX_CATCH_UP = 1000  # periods evaluated at once after a slow tick (a loaded machine)
 COMPARISONS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "GreaterThanOrEqualToThreshold": (operator.ge, "greater than or equal to"),
@@ -125,14 +128,17 @@ class Alarms:
                     point = Point(_epoch(datum.timestamp), value, 1.0, value, value, (value,))
                 self._add(key, point)
 
-    def publish(self, namespace: str, name: str, dimensions: dict[str, str], value: float, unit: str) -> None:
-        """A metric the emulator itself emits (the load balancers'): stored in moto and indexed."""
+    def publish(self, namespace: str, name: str, dimensions: dict[str, str], value: float, unit: str,
+                at: float) -> None:
+        """A metric the emulator itself emits (the load balancers'), at wall-clock time `at`: stored in moto
+        and indexed."""
         dims = [{"Name": k, "Value": v} for k, v in dimensions.items()]
-        datum = MetricDatum(namespace, name, float(value), dims, datetime.now(UTC).replace(tzinfo=None), unit)
+        datum = MetricDatum(namespace, name, float(value), dims, datetime.fromtimestamp(at, UTC).replace(tzinfo=None),
+                            unit)
         with self.lock:
             self._backend().metric_data.append(datum)
             self._add(metric_key(namespace, name, dimensions.items()),
-                      Point(time.time(), float(value), 1.0, float(value), float(value), (float(value),)))
+                      Point(at, float(value), 1.0, float(value), float(value), (float(value),)))
 
     def _add(self, key: MetricKey, point: Point) -> None:
         points, times = self._points.setdefault(key, []), self._times.setdefault(key, [])
@@ -140,13 +146,18 @@ class Alarms:
         where = bisect_right(times, point.at)
         points.insert(where, point)
         times.insert(where, point.at)
-        if len(points) > MAX_POINTS:
+        if len(points) > MAX_POINTS + MAX_POINTS // 10:  # trimmed in chunks, not one point per datum
             del points[: len(points) - MAX_POINTS]
             del times[: len(times) - MAX_POINTS]
 
     def _window(self, key: MetricKey, start: float, end: float) -> list[Point]:
         times = self._times.get(key) or []
         return (self._points.get(key) or [])[bisect_left(times, start):bisect_left(times, end)]
+
+    def watched(self, namespace: str, name: str) -> bool:
+        """Whether some alarm watches this metric (the data plane publishes periodic metrics only then)."""
+        return any(a.namespace == namespace and a.metric_name == name
+                   for a in list(self._backend().alarms.values()))
 
     # -- alarm lifecycle (from the handlers) -------------------------------------------------------
 
@@ -220,14 +231,14 @@ class Alarms:
         if arrived is None or arrived <= record.given_at:
             return  # no datum since the state was given (or ever): it stands
         period = self.clock.real(float(alarm.period or 60))
-        boundary = math.floor(now / period)
+        boundary = math.floor((now - EVALUATION_DELAY) / period)
         if record.evaluated_through is None or record.period != period:
             # From the period the alarm was created in, or (after a state was given) the one new data came in.
             start = arrived if record.given_at else record.created_at
             record.evaluated_through, record.period = math.floor(start / period), period
         for end in range(max(record.evaluated_through + 1, boundary - MAX_CATCH_UP), boundary + 1):
             self._evaluate_at(alarm, key, end, period)
-        record.evaluated_through = boundary
+        record.evaluated_through = max(record.evaluated_through, boundary)
 
     def _evaluate_at(self, alarm: Alarm, key: MetricKey, end: int, period: float) -> None:
         periods = int(alarm.evaluation_periods or 1)

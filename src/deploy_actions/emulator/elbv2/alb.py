@@ -28,8 +28,8 @@ from deploy_actions.emulator.elbv2.target_health import HealthTracker
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host"}
 Resolver = Callable[[str, int], tuple[str, int] | None]
-# Where the data plane's CloudWatch metrics go: (namespace, metric, dimensions, value, unit).
-MetricSink = Callable[[str, str, dict[str, str], float, str], None]
+# Where the data plane's CloudWatch metrics go: (namespace, metric, dimensions, value, unit, wall-clock time).
+MetricSink = Callable[[str, str, dict[str, str], float, str, float], None]
 NAMESPACE = "AWS/ApplicationELB"
 HEALTH_PERIOD = 60.0  # emulated seconds between HealthyHostCount datapoints, as ALB publishes them
 
@@ -195,9 +195,10 @@ def _dimension(arn: str) -> str:
 
 class DataPlane:
     def __init__(self, account: str, region: str, health: HealthTracker, resolve: Resolver,
-                 metrics: MetricSink | None = None) -> None:
+                 metrics: MetricSink | None = None, watched: Callable[[str, str], bool] | None = None) -> None:
         self.account, self.region, self.health, self.resolve = account, region, health, resolve
         self.metrics = metrics
+        self.watched = watched  # whether an alarm watches (namespace, metric): periodic metrics only then
         self._proxies: dict[str, ListenerProxy] = {}
         self._lock = threading.Lock()
         self._health_published: dict[tuple[str, str], float] = {}
@@ -209,36 +210,46 @@ class DataPlane:
             return
         balancer = {"LoadBalancer": _dimension(balancer_arn)}
         scopes = [balancer] + ([{**balancer, "TargetGroup": _dimension(group_arn)}] if group_arn else [])
+        now = time.time()
         for dimensions in scopes:
-            self.metrics(NAMESPACE, "RequestCount", dimensions, 1.0, "Count")
+            self.metrics(NAMESPACE, "RequestCount", dimensions, 1.0, "Count", now)
         if status is None:
             return
         if not from_target:
-            self.metrics(NAMESPACE, f"HTTPCode_ELB_{status // 100}XX_Count", balancer, 1.0, "Count")
+            self.metrics(NAMESPACE, f"HTTPCode_ELB_{status // 100}XX_Count", balancer, 1.0, "Count", now)
             if status in (502, 503, 504):
-                self.metrics(NAMESPACE, f"HTTPCode_ELB_{status}_Count", balancer, 1.0, "Count")
+                self.metrics(NAMESPACE, f"HTTPCode_ELB_{status}_Count", balancer, 1.0, "Count", now)
             return
         for dimensions in scopes:
-            self.metrics(NAMESPACE, f"HTTPCode_Target_{status // 100}XX_Count", dimensions, 1.0, "Count")
-            self.metrics(NAMESPACE, "TargetResponseTime", dimensions, seconds, "Seconds")
+            self.metrics(NAMESPACE, f"HTTPCode_Target_{status // 100}XX_Count", dimensions, 1.0, "Count", now)
+            self.metrics(NAMESPACE, "TargetResponseTime", dimensions, seconds, "Seconds", now)
 
     def _publish_health(self, balancers: list[Any]) -> None:
-        """HealthyHostCount and UnHealthyHostCount per target group behind each load balancer, every minute."""
-        if self.metrics is None:
+        """HealthyHostCount and UnHealthyHostCount per target group behind each load balancer, every minute
+        (emulated) while an alarm watches either: a minute lasts 0.1 s at clock factor 600."""
+        if self.metrics is None or (self.watched is not None and not (
+                self.watched(NAMESPACE, "HealthyHostCount") or self.watched(NAMESPACE, "UnHealthyHostCount"))):
             return
-        now = time.monotonic()
+        now, period = time.time(), self.health.clock.real(HEALTH_PERIOD)
         groups = dict(elbv2_backends[self.account][self.region].target_groups)
         for balancer in balancers:
             for group_arn, group in groups.items():
                 key = (balancer.arn, group_arn)
-                if balancer.arn not in (group.load_balancer_arns or []) or \
-                        now < self._health_published.get(key, 0.0):
+                due = self._health_published.get(key, now)
+                if balancer.arn not in (group.load_balancer_arns or []) or now < due:
                     continue
-                self._health_published[key] = now + self.health.clock.real(HEALTH_PERIOD)
                 states = [d["TargetHealth"]["State"] for d in self.health.describe(group_arn, [])]
                 dimensions = {"LoadBalancer": _dimension(balancer.arn), "TargetGroup": _dimension(group_arn)}
-                self.metrics(NAMESPACE, "HealthyHostCount", dimensions, float(states.count("healthy")), "Count")
-                self.metrics(NAMESPACE, "UnHealthyHostCount", dimensions, float(states.count("unhealthy")), "Count")
+                # One datapoint per minute since the last, each in its minute, however late this loop runs.
+                for _ in range(100):
+                    healthy = float(states.count("healthy"))
+                    self.metrics(NAMESPACE, "HealthyHostCount", dimensions, healthy, "Count", due)
+                    self.metrics(NAMESPACE, "UnHealthyHostCount", dimensions, float(states.count("unhealthy")),
+                                 "Count", due)
+                    due += period
+                    if due > now:
+                        break
+                self._health_published[key] = max(due, now - period)
 
     def sync(self) -> None:
         """Called by the control loop: one proxy per existing listener, DNSName pointing at it."""
