@@ -105,7 +105,7 @@ class CountingEmulator(Emulator):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.calls: list[Call] = []
+        self.counted: list[Call] = []
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         if not environ.get("HTTP_X_DEPLOY_ACTIONS_EMULATOR_INTERNAL") \
@@ -114,7 +114,7 @@ class CountingEmulator(Emulator):
             service, operation, _ = http_layer.service_and_operation(environ)  # puts the body back
             if not environ.get("HTTP_X_AMZ_TARGET"):
                 operation = f"{service} {operation}"
-            self.calls.append(Call(at, operation, environ.get("HTTP_USER_AGENT", "")))
+            self.counted.append(Call(at, operation, environ.get("HTTP_USER_AGENT", "")))
         return super()._wsgi(environ, start_response)
 
 
@@ -248,7 +248,7 @@ class Bench:
         if info.status not in DONE:
             raise SystemExit(f"{side}: the process ended ({proc.code}) before {deployment_id} did\n{proc.text}")
         complete = info.complete_time.replace(tzinfo=UTC).timestamp() - self.offset
-        calls = [c for c in self.emulator.calls if proc.start <= c.at <= proc.end]
+        calls = [c for c in self.emulator.counted if proc.start <= c.at <= proc.end]
         client = "aws-cli/" if side == BASH else "deploy-actions/"
         strays = Counter(c.agent for c in calls if client not in c.agent)
         if strays:  # nothing else calls the emulator during a run; say so if something did
