@@ -297,3 +297,23 @@ def test_several_platforms_push_one_index_whose_digest_is_reported(
         "Accept": tagged["imageManifestMediaType"]})
     platforms = sorted(f"{m['platform']['os']}/{m['platform']['architecture']}" for m in json.loads(body)["manifests"])
     assert status == 200 and platforms == ["linux/amd64", "linux/arm64"]
+
+
+def test_built_only_still_logs_in_so_a_from_of_a_private_ecr_image_pulls(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    tool("buildah")
+    base, app_name = f"bpe/base-{uuid.uuid4().hex[:8]}", f"bpe/app-{uuid.uuid4().hex[:8]}"
+    env = {**aws.env, **container_storage(tmp_path / "c"), "GITHUB_SHA": SHA}
+    pushed = run_cli("build-push-ecr", "--repository", base, "--create-repository", "true", "--context",
+                     str(app(tmp_path / "base", "base")), "--builder", "buildah", "--tags", "type=raw,value=v1",
+                     env=env)
+    assert pushed.code == 0, pushed.log + pushed.stdout
+    context = tmp_path / "app"
+    context.mkdir()
+    (context / "Dockerfile").write_text(f"FROM {pushed.outputs['registry']}/{base}:v1\nLABEL built=on-top\n")
+    # A storage of its own: the base image must come from the registry, with the step's login.
+    env = {**env, **container_storage(tmp_path / "c2")}
+    built = run_cli("build-push-ecr", "--repository", app_name, "--create-repository", "true", "--context",
+                    str(context), "--builder", "buildah", "--push", "false", env=env)
+    assert built.code == 0, built.log + built.stdout
+    assert built.outputs["digest"] == "" and ecr.describe_images(repositoryName=app_name)["imageDetails"] == []

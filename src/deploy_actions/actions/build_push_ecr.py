@@ -147,7 +147,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
             cache_to=inputs.cache_to, push=inputs.push, provenance=inputs.provenance, sbom=inputs.sbom,
             registry=registry, workdir=workdir)
         login = None
-        if ecr is not None and token is not None and inputs.push:
+        if ecr is not None and token is not None:  # also built only: a FROM of the same registry pulls with it
             login = Login(auth, registry, lambda: ecr_api.authorization(ecr), report)
             login.use(token)
         with report.group(f"Build{' and push' if inputs.push else ''} {images[0]} with {choice.builder.name}"):
