@@ -272,3 +272,24 @@ def test_mode_stop_stops_the_deployment_in_progress(ecs: Ecs, deploy: Callable[.
         return bool(found["status"] == "STOPPED")
 
     assert wait(stopped)
+
+
+def test_wait_until_stable_ends_before_the_alarm_bake_with_the_deployment_still_monitored(
+        ecs: Ecs, deploy: Callable[..., Any]) -> None:
+    alarm = f"{ecs.cluster}-5xx"
+    ecs.aws.client("cloudwatch").put_metric_alarm(
+        AlarmName=alarm, MetricName="HTTPCode_Target_5XX_Count", Namespace="AWS/ApplicationELB", Statistic="Sum",
+        Period=3600, EvaluationPeriods=6, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")
+    started(ecs, "api")
+    ecs.client.update_service(cluster=ecs.cluster, service="api", deploymentConfiguration={
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True}, "maximumPercent": 200,
+        "minimumHealthyPercent": 100, "alarms": {"alarmNames": [alarm], "enable": True, "rollback": True}})
+
+    result = deploy("--services", "api", "--containers", "app=repo/app:2", "--wait-until", "stable")
+
+    assert result.code == 0, result.log
+    assert result.outputs["status"] == "STABLE"
+    arn = json.loads(result.outputs["service-deployment-arns"])["api"]
+    deployment = ecs.client.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert deployment["status"] == "IN_PROGRESS"  # its 6 h alarm bake goes on without the step
+    ecs.client.stop_service_deployment(serviceDeploymentArn=arn, stopType="ABORT")

@@ -45,10 +45,11 @@ class Inputs(WaitingInputs, AwsInputs):
     force_new_deployment: Flag = Field(False, description="Start a new deployment even when the task definition "
                                        "is unchanged (e.g. to pull a moved tag).")
     wait_until: str = Field("completed", description="completed: the new service deployment is SUCCESSFUL (bake "
-                            "time included); stable: the new tasks run at the desired count, alone; or a lifecycle "
-                            "stage (e.g. TEST_TRAFFIC_SHIFT) of a BLUE_GREEN, LINEAR or CANARY service: the step ends "
-                            "once the deployment is past it (held by a PAUSE hook of the next stage, for tests), "
-                            "then mode: continue lets it go on.")
+                            "time included); stable: the new tasks run at the desired count and the old ones are "
+                            "gone (ECS may still bake and watch alarms); or a lifecycle stage (e.g. "
+                            "TEST_TRAFFIC_SHIFT) of a BLUE_GREEN, LINEAR or CANARY service: the step ends once the "
+                            "deployment is past it (held by a PAUSE hook of the next stage, for tests), then mode: "
+                            "continue lets it go on.")
     rollback_on_failure: Flag = Field(False, description="When a rollout fails and ECS did not roll it back itself, "
                                       "redeploy the previous task definition (the step still fails).")
     mode: Literal["deploy", "continue", "rollback", "stop"] = Field(
@@ -97,8 +98,9 @@ class Outputs(ActionOutputs):
                                               "differ).")
     service_deployment_arns: dict[str, str] = Field({}, description="JSON map service -> its new service "
                                                     "deployment ARN.")
-    status: str = Field("", description="SUCCESSFUL, FAILED, ROLLED_BACK, UNCHANGED, PAST_<STAGE> (wait-until a "
-                        "stage), STARTED (wait: false), DRY_RUN or REGISTERED (no services).")
+    status: str = Field("", description="SUCCESSFUL, STABLE (wait-until: stable), FAILED, ROLLED_BACK, "
+                        "UNCHANGED, PAST_<STAGE> (wait-until a stage), STARTED (wait: false), DRY_RUN or "
+                        "REGISTERED (no services).")
     rolled_back: bool = Field(False, description="true when a service was rolled back (by ECS or "
                               "rollback-on-failure).")
     events: str = Field("", description="The last service events of the deployment, one per line (for a failure "

@@ -141,7 +141,7 @@ class EcsDeployer:
         if force:
             changes["forceNewDeployment"] = True
         service = ecs_api.update_service(self.ecs, cluster, target.name, **changes)
-        rollout = Rollout(target, started, service=service)
+        rollout = Rollout(target, started, service=service, hint=str(service.get("currentServiceDeployment") or ""))
         rollout.seen_events(service)  # what happened before this update is not this rollout's story
         for deployment in service.get("deployments") or []:
             if deployment.get("status") == "PRIMARY" and deployment.get("taskDefinition") == target.arn:
@@ -211,7 +211,8 @@ class EcsDeployer:
             result.message = "\n".join(_explain(r) for r in failed)
             return
         stages = {r.status for r in rollouts}
-        result.status = stages.pop() if len(stages) == 1 and next(iter(stages)).startswith("PAST_") else "SUCCESSFUL"
+        only = stages.pop() if len(stages) == 1 else ""
+        result.status = only if only.startswith("PAST_") or only == "STABLE" else "SUCCESSFUL"
 
     def _prune(self, plan: Plan, keep: int, previous: dict[str, str]) -> None:
         protected = {t.arn for t in plan.targets} | set(previous.values())

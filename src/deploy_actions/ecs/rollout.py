@@ -36,6 +36,7 @@ class Rollout:
     started: datetime  # just before UpdateService: the new service deployment was created after it
     deployment_id: str = ""  # the classic deployments[] id running target.arn
     arn: str = ""  # the service deployment, once found
+    hint: str = ""  # the service's currentServiceDeployment in UpdateService's answer (checked before use)
     status: str = "PENDING"
     stage: str = ""
     done: bool = False
@@ -60,18 +61,28 @@ class Rollout:
 
 
 def identify(ecs: Any, cluster: str, rollouts: list[Rollout]) -> None:
-    """Find each rollout's service deployment: the one created since the update that targets its new
-    definition. Services ECS answers for without service deployments are followed on the classic fields."""
+    """Find each rollout's service deployment: the one that targets its new definition. UpdateService's answer
+    names the service's current deployment, checked by its target revision in one batch (it can be stale,
+    kayac/ecspresso#945); for any other, the deployments created since the update are listed and checked the
+    same way. Services ECS answers for without service deployments are followed on the classic fields."""
+    hinted = {r.hint: r for r in rollouts if r.hint}
+    _match(ecs, hinted)
     candidates: dict[str, Rollout] = {}
     for rollout in rollouts:
+        if rollout.arn:
+            continue
         try:
             arns = ecs_api.list_service_deployments(ecs, cluster, rollout.name, created_after=rollout.started)
         except AwsCallFailed as exc:
             if exc.transient:
                 raise
             continue  # no service deployments here (an older ECS, an emulator): the classic fields tell
-        for arn in arns:
-            candidates[arn] = rollout
+        candidates.update({arn: rollout for arn in arns if arn != rollout.hint})
+    _match(ecs, candidates)
+
+
+def _match(ecs: Any, candidates: dict[str, Rollout]) -> None:
+    """Give each rollout the newest candidate whose target revision runs its task definition."""
     if not candidates:
         return
     described = ecs_api.describe_service_deployments(ecs, list(candidates))
@@ -81,6 +92,9 @@ def identify(ecs: Any, cluster: str, rollouts: list[Rollout]) -> None:
     for arn, deployment in sorted(described.items(), key=lambda item: str(item[1].get("createdAt", ""))):
         rollout = candidates[arn]
         revision = str((deployment.get("targetServiceRevision") or {}).get("arn", ""))
+        created = deployment.get("createdAt")
+        if isinstance(created, datetime) and created < rollout.started:
+            continue  # an earlier deployment of the same definition (a stale hint, a forced redeploy)
         if task_definitions.get(revision) == rollout.target.arn:
             rollout.arn = arn
 
@@ -194,6 +208,7 @@ class Follower:
             self._end(rollout, True, "", paused=True)
         elif self.wait_until == "stable" and _stable(rollout):
             self._end(rollout, True, "")
+            rollout.status = "STABLE"  # its deployment goes on (bake time, alarms) without the step
         return changed
 
     def _judge_classic(self, rollout: Rollout) -> bool:
@@ -265,11 +280,12 @@ def _primary(service: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _stable(rollout: Rollout) -> bool:
-    """What `aws ecs wait services-stable` means, for *our* deployment: it is the only one, at its count."""
-    deployments = rollout.service.get("deployments") or []
+    """*Our* deployment serves alone: it is PRIMARY at its desired count and no other deployment runs a task
+    (what `services-stable` waits for, for this deployment), while ECS may still bake or watch alarms."""
     mine = _classic(rollout)
-    return (mine is not None and len(deployments) == 1 and mine.get("status") == "PRIMARY"
-            and mine.get("runningCount") == mine.get("desiredCount"))
+    others = [d for d in rollout.service.get("deployments") or [] if mine is None or d.get("id") != mine.get("id")]
+    return (mine is not None and mine.get("status") == "PRIMARY" and mine.get("runningCount") == mine.get(
+        "desiredCount") and not any(d.get("runningCount") or d.get("pendingCount") for d in others))
 
 
 def _reached(stage: str, wanted: str) -> bool:

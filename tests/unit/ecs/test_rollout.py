@@ -56,10 +56,11 @@ def test_a_stopped_task_is_told_by_its_reason_and_exit_codes() -> None:
     assert line == "abc: Essential container in task exited — container app exit 3: OOM"
 
 
-def test_stable_means_this_deployment_alone_at_its_count() -> None:
+def test_stable_means_this_deployment_serving_alone_at_its_count() -> None:
     mine = {"id": "ecs-svc/2", "status": "PRIMARY", "taskDefinition": NEW, "runningCount": 2, "desiredCount": 2}
     assert _stable(rollout([mine]))
     assert not _stable(rollout([mine, {"id": "ecs-svc/1", "status": "ACTIVE", "runningCount": 1}]))
+    assert _stable(rollout([mine, {"id": "ecs-svc/1", "status": "ACTIVE", "runningCount": 0}]))  # drained, baking
     assert not _stable(rollout([{**mine, "runningCount": 1}]))
     # Another deployment alone at its count (a rollback) is not this one being stable.
     assert not _stable(rollout([{**mine, "id": "ecs-svc/3", "taskDefinition": "other"}]))
