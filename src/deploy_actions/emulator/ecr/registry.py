@@ -96,12 +96,20 @@ class Registry:
         self._proxy: ThreadingHTTPServer | None = None
         self._backend_port = 0
         self.address = ""  # 127.0.0.1:<front port> once started
+        self._failed: str | None = None
         self.observer: Callable[[str, str, str], None] | None = None  # (method, path, user agent) of each request
 
     def ensure_started(self) -> str:
         with self._lock:
+            if self._failed is not None:
+                raise RegistryUnavailable(self._failed)  # once: a start that failed is not retried per call
             if self._proxy is None:
-                self._start()
+                try:
+                    self._start()
+                except RegistryUnavailable as error:
+                    if find_binary() is not None:
+                        self._failed = str(error)
+                    raise
             return self.address
 
     def _start(self) -> None:
