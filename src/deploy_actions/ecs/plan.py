@@ -80,6 +80,9 @@ def make_plan(ecs: Any, *, cluster: str, services: list[str], source: rd.Source,
     if source.kind == "registered":
         registered = ecs_api.describe_task_definition(ecs, source.text)
     targets = _targets(ecs, cluster, services, wait_until, controller_ok) if services else []
+    for name in unheld(targets, wait_until):
+        notices.append(f"{name}: no PAUSE hook holds its deployment after {wait_until.upper()}, so it goes on to "
+                       "production while later steps run")
     if source.kind == "current" and not targets:
         raise InputError.single("task-definition", None, "give a task definition (a file, family or ARN), or "
                                 "services whose current definition is rendered")
@@ -161,3 +164,17 @@ def _targets(ecs: Any, cluster: str, names: list[str], wait_until: str,
     if problems:
         raise InputError(problems)
     return targets
+
+
+def unheld(targets: list[Target], wait_until: str) -> list[str]:
+    """Services whose deployment no PAUSE hook holds after `wait_until`: it goes on once the step ends."""
+    if wait_until in WAIT_UNTIL:
+        return []
+    later = TRAFFIC_STAGES[TRAFFIC_STAGES.index(wait_until.upper()) + 1:]
+    found = []
+    for target in targets:
+        hooks = (target.service.get("deploymentConfiguration") or {}).get("lifecycleHooks") or []
+        if not any(h.get("targetType") == "PAUSE" and set(h.get("lifecycleStages") or []) & set(later)
+                   for h in hooks):
+            found.append(target.name)
+    return found
