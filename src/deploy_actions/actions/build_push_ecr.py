@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from deploy_actions.actions import ActionSpec
 from deploy_actions.aws import ecr as ecr_api
@@ -14,7 +14,7 @@ from deploy_actions.core.aws import AwsCallFailed
 from deploy_actions.core.context import RunContext
 from deploy_actions.core.durations import parse_duration
 from deploy_actions.core.errors import DeploymentFailed, InputError, InputProblem
-from deploy_actions.core.inputs import AwsInputs, Duration, Flag, KeyValues, MultiLine, secret_field
+from deploy_actions.core.inputs import AwsInputs, Duration, Flag, KeyValues, MultiLine, input_lines, secret_field
 from deploy_actions.core.outputs import ActionOutputs
 from deploy_actions.core.platform import Reporter
 from deploy_actions.image import builders, metadata, repository, scan
@@ -31,6 +31,26 @@ from deploy_actions.image.tags import (
 )
 
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+_SECRET_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def _secret_pairs(value: object) -> object:
+    """ID=VALUE lines; an id may hold - and . as Docker's do (npm-token). Errors name the line, never its value."""
+    if not isinstance(value, str):
+        return value
+    pairs: dict[str, str] = {}
+    for number, raw in enumerate(input_lines(value), start=1):
+        line = raw.strip(" \t")
+        if not line or line.startswith("#"):
+            continue
+        key, sep, rest = line.partition("=")
+        if not sep or not _SECRET_ID.match(key.strip(" \t")):
+            raise ValueError(f"line {number}: write ID=VALUE, the id letters, digits, _ . or - (e.g. npm-token=...)")
+        pairs[key.strip(" \t")] = rest
+    return pairs
+
+
+SecretPairs = Annotated[dict[str, str], BeforeValidator(_secret_pairs)]
 
 
 class Inputs(AwsInputs):
@@ -47,7 +67,7 @@ class Inputs(AwsInputs):
                               "created, version, title, url); values may use {{branch}}, {{sha}} ...")
     build_args: KeyValues = Field({}, description="Build arguments, KEY=VALUE lines (not for secrets: they stay "
                                   "in the image's history).")
-    secrets: KeyValues = secret_field({}, description="Build secrets, ID=VALUE lines, mounted with RUN "
+    secrets: SecretPairs = secret_field({}, description="Build secrets, ID=VALUE lines, mounted with RUN "
                                       "--mount=type=secret,id=ID; never in logs, layers or the summary.")
     platforms: str | None = Field(None, description="Target platforms, comma-separated (linux/amd64,linux/arm64). "
                                   "Several make one index (buildx, buildah, podman; not the classic docker builder).")
