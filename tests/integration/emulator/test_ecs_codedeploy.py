@@ -127,6 +127,8 @@ def test_a_codedeploy_ecs_deployment_waits_ready_then_shifts(codedeploy_ecs: Cod
     assert wait_for(lambda: _get(env.production) == f"{env.family}:2")
     [primary] = wait_for(lambda: len(sets := env.task_sets()) == 1 and sets)  # the original deleted
     assert (primary["status"], primary["externalId"]) == ("PRIMARY", deployment_id)
+    with pytest.raises(env.ecs.exceptions.InvalidParameterException, match="Use AWS CodeDeploy"):
+        env.ecs.update_service(cluster=env.cluster, service=env.service, taskDefinition=primary["taskDefinition"])
 
 
 def test_a_failing_hook_rolls_the_codedeploy_ecs_deployment_back(codedeploy_ecs: CodeDeployEcs,

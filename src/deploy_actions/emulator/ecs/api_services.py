@@ -66,6 +66,11 @@ def update_service(self: Handler) -> ActionResult:
     params = self._get_params()
     cluster = params.get("cluster") or "default"
     service = self.ecs_backend._get_service(cluster, str(params.get("service", "")).split("/")[-1])
+    controller = (service.deployment_controller or {}).get("type", "ECS")
+    if controller == "CODE_DEPLOY" and params.get("taskDefinition"):
+        raise AwsError("InvalidParameterException",
+                       "Unable to update task definition on services with a CODE_DEPLOY deployment controller. "
+                       "Use AWS CodeDeploy to trigger a new deployment.")
     task_definition = None
     if params.get("taskDefinition"):
         task_definition = self.ecs_backend.describe_task_definition(params["taskDefinition"]).arn
