@@ -29,17 +29,22 @@ SECRETS = {"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": "e2e-
 SERVICES = ("api", "worker")
 
 
+def definition(ecs: Ecs, **labels: str) -> str:
+    return json.dumps({
+        "family": ecs.family, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256",
+        "memory": "512", "containerDefinitions": [{
+            "name": "app", "image": "repo/app:placeholder", "essential": True,
+            "portMappings": [{"containerPort": 8080}],
+            "dockerLabels": {LABEL + k.replace("_", "-"): v for k, v in {"runtime": "stand-in", **labels}.items()}}],
+    }, indent=2)
+
+
 @pytest.fixture
 def repo(tmp_path: Path, ecs: Ecs) -> Path:
     """A user's repository: its task definition in deploy/ (the family the services run)."""
     repo = tmp_path / "web"
     (repo / "deploy").mkdir(parents=True)
-    (repo / "deploy" / "task-definition.json").write_text(json.dumps({
-        "family": ecs.family, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256",
-        "memory": "512", "containerDefinitions": [{
-            "name": "app", "image": "repo/app:placeholder", "essential": True,
-            "portMappings": [{"containerPort": 8080}], "dockerLabels": {LABEL + "runtime": "stand-in"}}],
-    }, indent=2))
+    (repo / "deploy" / "task-definition.json").write_text(definition(ecs))
     git(repo, "init", "--quiet", "--initial-branch=main")
     git(repo, "remote", "add", "origin", USER_REMOTE)
     return repo
@@ -73,6 +78,25 @@ def test_act_rolls_out_two_services_from_the_repository_definition(runner: Act, 
     assert set(json.loads(outputs["service-deployment-arns"])) == set(SERVICES)
     assert f"ecs-deploy: status=SUCCESSFUL task-definition={arn}" in result.output  # the report step
     rolled_out(ecs, commit, arn)
+
+
+def test_act_fails_on_a_circuit_breaker_rollback_and_reports_the_events(runner: Act, ecs: Ecs, repo: Path) -> None:
+    live = started(ecs, *SERVICES)
+    (repo / "deploy" / "task-definition.json").write_text(definition(
+        ecs, fail_to_start="CannotPullContainerError: pull access denied for repo/web"))
+    target = repo / ".github" / "workflows"
+    target.mkdir(parents=True)
+    shutil.copy(EXAMPLES / "github" / "ecs-deploy.yml", target / "ecs-deploy.yml")
+    commit_all(repo)
+
+    result = runner.push(repo, "ecs-deploy.yml", secrets=SECRETS,
+                         variables={"ECS_CLUSTER": ecs.cluster, "IMAGE_REPOSITORY": "repo/web"})
+    print(f"act, two services rolled back: {result.seconds:.1f}s")
+    assert result.code != 0, result.output
+    assert "CannotPullContainerError: pull access denied for repo/web" in result.output  # stopped tasks' reason
+    assert "status=ROLLED_BACK" in result.output and "rolled-back=true" in result.output  # the report step ran
+    assert "deployment failed: tasks failed to start." in result.output.split("events:", 1)[1]  # events output
+    assert [ecs.described(name)["taskDefinition"] for name in SERVICES] == [live, live]
 
 
 def serve_component(repo: Path, wheel: BuiltWheel) -> None:
