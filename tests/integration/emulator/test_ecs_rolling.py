@@ -261,4 +261,7 @@ def test_tasks_failing_elb_health_checks_trip_a_count_threshold(service: Callabl
     group = svc.out["target_groups"]["voj-backend-api"]
     failed = [t for t in stopped if t["stoppedReason"] == f"Task failed ELB health checks in (target-group {group})"]
     assert len(failed) >= 2  # the rest were stopped by the rollback ("Scaling activity initiated by ...")
+    task_id = failed[0]["taskArn"].rsplit("/", 1)[-1]
+    assert f"(service {svc.name}) (task {task_id}) (port 8000) is unhealthy in (target-group {group}) due to " \
+           "(reason Health checks failed with these codes: [500])." in svc.messages()
     assert svc.wait_stable()["taskDefinition"] == svc.first

@@ -64,6 +64,8 @@ class TargetHealth(Protocol):
 
     def state_of(self, arn: str, target_id: str) -> str | None: ...
 
+    def describe(self, arn: str, targets: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+
 Action = Callable[[], None]
 
 
@@ -794,6 +796,7 @@ class EcsEngine:
                             run.registered[group_arn] = run.registered.get(group_arn, 0) + 1
                 state = self._healthy(run, task, now)
                 if state == "unhealthy":
+                    self._unhealthy_event(run, task)
                     self._stop_task(task, f"Task failed ELB health checks in (target-group {task.registered[0]})",
                                     "ServiceSchedulerInitiated", now, actions, run, failed=True)
                     continue
@@ -1144,6 +1147,19 @@ class EcsEngine:
             task_set.status, task_set.updated_at = "DRAINING", utcnow()
             self._publish(run)
             return task_set
+
+    def _unhealthy_event(self, run: ServiceRun, task: Task) -> None:
+        """AWS's event for a task its target group calls unhealthy, with the health check's reason."""
+        for group in task.registered:
+            if self.health.state_of(group, task.ip) != "unhealthy":
+                continue
+            try:
+                found = self.health.describe(group, [{"Id": task.ip, "Port": task.port or 80}])
+                reason = found[0]["TargetHealth"].get("Description") or "Health checks failed"
+            except Exception:
+                reason = "Health checks failed"
+            run.event(f"(service {run.name}) (task {task.id}) (port {task.port}) is unhealthy in (target-group "
+                      f"{group}) due to (reason {reason}).")
 
     def _step_task_sets(self, run: ServiceRun, now: float, actions: list[Action]) -> None:
         service = run.service
