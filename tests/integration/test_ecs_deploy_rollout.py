@@ -198,7 +198,8 @@ def test_keep_revisions_deregisters_old_ones_but_never_the_live_or_previous(
     assert "deregistered 4 old revision(s)" in result.log
 
 
-def test_sigterm_mid_rollout_stops_the_service_deployment_with_rollback(ecs: Ecs, tmp_path: Path) -> None:
+def sigterm(ecs: Ecs, tmp_path: Path, marker: str, *args: str) -> tuple[int, str]:
+    """Run the step in its own process, as on a runner, and send SIGTERM (a cancelled job) once `marker` shows."""
     import queue
     import signal
     import subprocess
@@ -206,20 +207,15 @@ def test_sigterm_mid_rollout_stops_the_service_deployment_with_rollback(ecs: Ecs
     import threading
     import time
 
-    live = started(ecs, "api")
-    slow = ecs.register("repo/app:2", start_seconds="60000")  # its tasks take ~100 s to start at the test clock
-    # Its own process, as on a runner: the runner sends SIGTERM when the job is cancelled.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "deploy_actions", "ecs-deploy", "--cluster", ecs.cluster, "--services", "api",
-         "--task-definition", slow],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **ecs.aws.env},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "deploy_actions", "ecs-deploy", "--cluster", ecs.cluster, *args],
+                               env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **ecs.aws.env},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: queue.Queue[str] = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True)
     reader.start()
     seen: list[str] = []
     deadline = time.monotonic() + 60
-    while not any("api: IN_PROGRESS" in line for line in seen):
+    while not any(marker in line for line in seen):
         assert time.monotonic() < deadline, "".join(seen)
         seen.append(lines.get(timeout=60))
     process.send_signal(signal.SIGTERM)
@@ -227,9 +223,18 @@ def test_sigterm_mid_rollout_stops_the_service_deployment_with_rollback(ecs: Ecs
     reader.join(timeout=5)
     while not lines.empty():
         seen.append(lines.get())
-    log = "".join(seen)
+    return process.returncode, "".join(seen)
 
-    assert process.returncode == 128 + signal.SIGTERM, log
+
+def test_sigterm_mid_rollout_stops_the_service_deployment_with_rollback(ecs: Ecs, tmp_path: Path) -> None:
+    import signal
+
+    live = started(ecs, "api")
+    slow = ecs.register("repo/app:2", start_seconds="60000")  # its tasks take ~100 s to start at the test clock
+
+    code, log = sigterm(ecs, tmp_path, "api: IN_PROGRESS", "--services", "api", "--task-definition", slow)
+
+    assert code == 128 + signal.SIGTERM, log
     assert "cancelled (SIGTERM)" in log and "stopping the deployment of api and rolling back" in log
     arns = ecs.client.list_service_deployments(cluster=ecs.cluster, service="api")["serviceDeployments"]
     newest = max(arns, key=lambda d: d["createdAt"])["serviceDeploymentArn"]
@@ -239,6 +244,23 @@ def test_sigterm_mid_rollout_stops_the_service_deployment_with_rollback(ecs: Ecs
         return bool(found["status"] == "ROLLBACK_SUCCESSFUL")
 
     assert wait(rolled_back)
+    assert ecs.described("api")["taskDefinition"] == live
+
+
+def test_sigterm_during_run_task_stops_the_task_and_touches_no_service(ecs: Ecs, tmp_path: Path) -> None:
+    import signal
+
+    live = started(ecs, "api")
+    endless = ecs.register("repo/app:2")  # a stand-in runs until stopped: a migration that hangs
+
+    code, log = sigterm(ecs, tmp_path, ": RUNNING", "--services", "api", "--task-definition", endless,
+                        "--run-task", "./migrate --wait-for-lock")
+
+    assert code == 128 + signal.SIGTERM, log
+    assert "stopping the run-task task" in log and "the services were not updated" in log
+    task = log.split("Started ", 1)[1].split()[0]
+    assert wait(lambda: ecs.client.describe_tasks(cluster=ecs.cluster, tasks=[task])["tasks"][0]["lastStatus"]
+                == "STOPPED")
     assert ecs.described("api")["taskDefinition"] == live
 
 

@@ -222,6 +222,13 @@ def run_task(ecs: Any, **request: Any) -> dict[str, Any]:
     return task
 
 
+def stop_task(ecs: Any, cluster: str, arn: str, reason: str) -> None:
+    try:
+        ecs.stop_task(cluster=cluster, task=arn, reason=reason[:255])
+    except (ClientError, BotoCoreError) as exc:
+        raise _failure(f"stopping task {arn}", exc) from None
+
+
 def describe_tasks(ecs: Any, cluster: str, arns: Sequence[str]) -> list[dict[str, Any]]:
     tasks: list[dict[str, Any]] = []
     for batch in chunks(arns, TASKS_PER_CALL):

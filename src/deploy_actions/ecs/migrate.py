@@ -8,9 +8,9 @@ from typing import Any
 
 from deploy_actions.aws import ecs as ecs_api
 from deploy_actions.core.errors import InputError
-from deploy_actions.core.operation import Operation
+from deploy_actions.core.operation import Interrupted, Operation
 from deploy_actions.core.platform import Reporter
-from deploy_actions.core.waiting import Poll
+from deploy_actions.core.waiting import Cancelled, Poll, WaitTimeout
 from deploy_actions.ecs.plan import Target
 from deploy_actions.ecs.rollout import describe_stopped
 
@@ -71,7 +71,14 @@ def run_once(ecs: Any, logs: Any, op: Operation, reporter: Reporter, *, cluster:
     with reporter.group(f"run-task: {command}", live=True):
         task = ecs_api.run_task(ecs, **request)
         reporter.info(f"Started {task['taskArn']} from {target.arn}")
-        stopped = op.follow(TaskFollower(ecs, cluster, task["taskArn"], reporter))
+        try:
+            stopped = op.follow(TaskFollower(ecs, cluster, task["taskArn"], reporter))
+        except (WaitTimeout, Cancelled) as exc:
+            interruption = op.interruption(exc)  # stop (a one-off task has nothing to roll back), or leave it
+            op.carry_out(interruption, f"the run-task task {task['taskArn']}",
+                         lambda _rollback: ecs_api.stop_task(ecs, cluster, task["taskArn"], interruption.reason))
+            raise Interrupted(f"{interruption.reason}; the services were not updated", interruption.exit_code) \
+                from None
         tail = _log_tail(logs, definition, chosen, task["taskArn"])
         for line in tail:
             reporter.untrusted(f"  | {line}")
