@@ -72,3 +72,22 @@ def test_since_image_pushed_expires_untagged_images_once_they_are_old_enough(
     expired = _lifecycle(emulator, name, days_later=15)
     assert [(e["imageDigest"], e["rulePriority"]) for e in expired] == [(old.digest, 1)]
     assert _tags(ecr, name) == [("latest",)]
+
+
+def test_a_preview_shows_what_a_policy_would_expire_without_expiring_it(
+        emulator: Any, registry_client: RegistryClient) -> None:
+    ecr = emulator.client("ecr")
+    name = f"lifecycle/{uuid.uuid4().hex[:10]}"
+    ecr.create_repository(repositoryName=name)
+    digests = [registry_client.push_image(name, f"build-{n}", f"build-{n}").digest for n in range(3)]
+    policy = _policy({"selection": {"tagStatus": "tagged", "tagPatternList": ["build-*"],
+                                    "countType": "imageCountMoreThan", "countNumber": 1}})
+    started = ecr.start_lifecycle_policy_preview(repositoryName=name, lifecyclePolicyText=policy)
+    assert started["status"] == "IN_PROGRESS"
+    ecr.get_waiter("lifecycle_policy_preview_complete").wait(repositoryName=name,
+                                                             WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    preview = ecr.get_lifecycle_policy_preview(repositoryName=name)
+    assert preview["status"] == "COMPLETE" and preview["summary"]["expiringImageTotalCount"] == 2
+    assert sorted((r["imageDigest"], r["appliedRulePriority"], r["action"]["type"])
+                  for r in preview["previewResults"]) == sorted((d, 1, "EXPIRE") for d in digests[:2])
+    assert len(_tags(ecr, name)) == 3  # nothing expired

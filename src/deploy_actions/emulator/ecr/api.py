@@ -136,6 +136,48 @@ def put_lifecycle_policy(self: Any) -> ActionResult:
     return result
 
 
+def start_lifecycle_policy_preview(self: Any) -> ActionResult:
+    """The preview is COMPLETE at once (the lifecycle_policy_preview_complete waiter returns at its first call)."""
+    ecr = _ecr()
+    if ecr is None:
+        raise AwsError("UnsupportedCommandException", "lifecycle policy previews need the emulator")
+    name = _repository(self, ecr)
+    repository = ecr.repository(name)
+    text = str(self._get_param("lifecyclePolicyText") or (repository.lifecycle_policy if repository else "") or "")
+    if not text:
+        raise AwsError("LifecyclePolicyNotFoundException", "Lifecycle policy does not exist for the repository with "
+                                                           f"name '{name}' in the registry with id '{ecr.account}'")
+    try:
+        results = ecr.preview(name, text)
+    except lifecycle.PolicyError as error:
+        raise AwsError("InvalidParameterException", f"Invalid parameter at 'LifecyclePolicyText' failed to "
+                                                    f"satisfy constraint: '{error}'") from error
+    ecr.previews[name] = {"lifecyclePolicyText": text, "previewResults": results}
+    return ActionResult({"registryId": ecr.account, "repositoryName": name, "lifecyclePolicyText": text,
+                         "status": "IN_PROGRESS"})
+
+
+def get_lifecycle_policy_preview(self: Any) -> ActionResult:
+    ecr = _ecr()
+    if ecr is None:
+        raise AwsError("UnsupportedCommandException", "lifecycle policy previews need the emulator")
+    name = _repository(self, ecr)
+    preview = ecr.previews.get(name)
+    if preview is None:
+        raise AwsError("LifecyclePolicyPreviewNotFoundException", "There is no dry run for this repository.")
+    results = list(preview["previewResults"])
+    wanted = self._get_param("imageIds") or []
+    if wanted:
+        results = [r for r in results if any(w.get("imageDigest") in (None, r["imageDigest"]) and
+                                             w.get("imageTag") in (None, *r["imageTags"]) for w in wanted)]
+    status = str((self._get_param("filter") or {}).get("tagStatus", "ANY"))
+    results = [r for r in results if status == "ANY" or (status == "TAGGED") == bool(r["imageTags"])]
+    page = _page(self, results, "previewResults", 100)
+    return ActionResult({"registryId": ecr.account, "repositoryName": name, "status": "COMPLETE",
+                         "lifecyclePolicyText": preview["lifecyclePolicyText"], **page,
+                         "summary": {"expiringImageTotalCount": len(preview["previewResults"])}})
+
+
 # -- images ----------------------------------------------------------------------------------------
 
 def list_images(self: Any) -> ActionResult:
@@ -334,6 +376,8 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "describe_repositories": _with_uris("describe_repositories"),
     "delete_repository": delete_repository,
     "put_lifecycle_policy": put_lifecycle_policy,
+    "start_lifecycle_policy_preview": start_lifecycle_policy_preview,
+    "get_lifecycle_policy_preview": get_lifecycle_policy_preview,
     "list_images": list_images,
     "describe_images": describe_images,
     "batch_get_image": batch_get_image,
@@ -343,4 +387,5 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "describe_image_scan_findings": describe_image_scan_findings,
 }
 for _name in HANDLERS:
-    _moto(_name)
+    if hasattr(ECRResponse, _name):
+        _moto(_name)

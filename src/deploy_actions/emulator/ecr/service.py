@@ -13,6 +13,7 @@ import fnmatch
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,6 +57,7 @@ class Ecr:
         self.registry = Registry(state_dir, self)
         self._tokens: dict[str, datetime] = {}
         self._rules: list[FindingsRule] = []
+        self.previews: dict[str, dict[str, Any]] = {}  # repository -> its last lifecycle policy preview
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -128,16 +130,23 @@ class Ecr:
 
     # -- lifecycle policies ------------------------------------------------------------------------
 
+    def _age(self, days_later: float = 0.0) -> Callable[[Image], timedelta]:
+        now = datetime.now(UTC)
+        return lambda image: (now - image.pushed_at) * self.clock.factor + timedelta(days=days_later)
+
+    def preview(self, name: str, policy_text: str) -> list[dict[str, Any]]:
+        """What `policy_text` would expire now (StartLifecyclePolicyPreview), as previewResults."""
+        found = lifecycle.expired(self.store.images(name), policy_text, self._age())
+        return [{"imageTags": list(image.tags), "imageDigest": image.digest, "imagePushedAt": image.pushed_at,
+                 "action": {"type": "EXPIRE"}, "appliedRulePriority": int(rule.get("rulePriority", 0))}
+                for image, rule in found]
+
     def run_lifecycle(self, repository: str | None = None, days_later: float = 0.0) -> list[dict[str, Any]]:
         """Expire what the lifecycle policies expire now (or `days_later` emulated days from now).
 
         Run after every push and every PutLifecyclePolicy, and on demand (`emulator lifecycle`).
         """
-        now = datetime.now(UTC)
-
-        def age(image: Image) -> timedelta:
-            return (now - image.pushed_at) * self.clock.factor + timedelta(days=days_later)
-
+        age = self._age(days_later)
         done: list[dict[str, Any]] = []
         names = [repository] if repository else [r.name for r in list(ecr_backends[self.account][self.region]
                                                                       .repositories.values())]
