@@ -229,8 +229,8 @@ class Emulator:
             "clock_factor": self.clock.factor, "state_dir": str(self.state_dir), "pid": os.getpid(),
             "load_balancers": {b.name: b.dns_name for b in list(balancers)},
             "listeners": self.data_plane.listeners(),
-            "instances": [{"id": s.instance_id, "address": f"{s.ip}:{s.port}", "root": str(s.root)}
             "ecs_services": self.ecs.status(),
+            "instances": [{"id": s.instance_id, "address": f"{s.ip}:{s.port}", "root": str(s.root)}
                           for s in self._in_deployment_order(self.fleet.all())],
             "faults": {**self.faults.as_json(), "scan_findings": self.ecr.findings_rules()},
         }
