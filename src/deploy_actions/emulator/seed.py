@@ -217,3 +217,40 @@ def _seed_ecs(clients: Clients, spec: dict[str, Any], named: Callable[[str], str
         request["healthCheckGracePeriodSeconds"] = int(service.get("health_check_grace_period", 0))
     out["service"] = named(service["name"])
     out["service_arn"] = ecs.create_service(**request)["service"]["serviceArn"]
+    if service.get("controller"):
+        request["deploymentController"] = {"type": service["controller"]}
+    if spec.get("codedeploy"):
+        _seed_codedeploy_ecs(clients, spec["codedeploy"], named, out)
+
+
+def _seed_codedeploy_ecs(clients: Clients, spec: dict[str, Any], named: Callable[[str], str],
+                         out: dict[str, Any]) -> None:
+    """A CodeDeploy application (compute platform ECS) and a blue/green deployment group for the service:
+    the scenario's two target groups, its listener for production, a second listener for test traffic."""
+    elbv2, codedeploy = clients("elbv2"), clients("codedeploy")
+    first, second = spec["target_groups"]
+    route: dict[str, Any] = {"targetGroups": [{"name": named(first)}, {"name": named(second)}],
+                             "prodTrafficRoute": {"listenerArns": [out["listener_arn"]]}}
+    if spec.get("test_listener_port"):
+        out["test_listener_arn"] = elbv2.create_listener(
+            LoadBalancerArn=out["load_balancer_arn"], Protocol="HTTP", Port=int(spec["test_listener_port"]),
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": out["target_groups"][first]}],
+        )["Listeners"][0]["ListenerArn"]
+        route["testTrafficRoute"] = {"listenerArns": [out["test_listener_arn"]]}
+    out["application"] = named(spec["application"])
+    codedeploy.create_application(applicationName=out["application"], computePlatform="ECS")
+    out["deployment_group"] = named(spec["deployment_group"])
+    ready = spec.get("ready_wait_minutes")
+    codedeploy.create_deployment_group(
+        applicationName=out["application"], deploymentGroupName=out["deployment_group"], serviceRoleArn=SERVICE_ROLE,
+        deploymentConfigName=spec.get("config", "CodeDeployDefault.ECSAllAtOnce"),
+        ecsServices=[{"serviceName": out["service"], "clusterName": out["cluster"]}],
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        autoRollbackConfiguration={"enabled": True, "events": list(spec.get("auto_rollback") or
+                                                                   ["DEPLOYMENT_FAILURE"])},
+        blueGreenDeploymentConfiguration={
+            "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": int(ready)}
+            if ready is not None else {"actionOnTimeout": "CONTINUE_DEPLOYMENT"},
+            "terminateBlueInstancesOnDeploymentSuccess": {
+                "action": "TERMINATE", "terminationWaitTimeInMinutes": int(spec.get("termination_wait_minutes", 5))}},
+        loadBalancerInfo={"targetGroupPairInfoList": [route]})

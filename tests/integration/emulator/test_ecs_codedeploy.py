@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from deploy_actions.emulator import Emulator
-from deploy_actions.emulator.seed import SERVICE_ROLE, load_scenario, seed
+from deploy_actions.emulator.seed import load_scenario, seed
 from tests.integration.emulator.conftest import wait_for
 
 APPSPEC = """version: 0.0
@@ -22,7 +22,7 @@ Resources:
       Properties:
         TaskDefinition: "{task_definition}"
         LoadBalancerInfo:
-          ContainerName: web
+          ContainerName: app-api
           ContainerPort: 8080
 Hooks:
   - AfterAllowTestTraffic: "arn:aws:lambda:us-east-1:123456789012:function:smoke"
@@ -38,42 +38,15 @@ def _get(url: str) -> str:
 
 
 class CodeDeployEcs:
+    """The `ecs-codedeploy` scenario (seed 002's CodeDeploy path), seeded over HTTP."""
+
     def __init__(self, emulator: Emulator, prefix: str) -> None:
-        scenario = load_scenario("ecs-blue-green")
-        scenario["ecs"].pop("service")
-        scenario["load_balancer"].pop("rules")  # CodeDeploy moves the listeners' default actions
-        self.out = out = seed(emulator.client, scenario, prefix=prefix)
-        self.ecs, self.elbv2 = emulator.client("ecs"), emulator.client("elbv2")
-        self.codedeploy = emulator.client("codedeploy")
-        blue = out["target_groups"]["shop-blue"]
-        test_listener = self.elbv2.create_listener(
-            LoadBalancerArn=out["load_balancer_arn"], Protocol="HTTP", Port=8080,
-            DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}])["Listeners"][0]["ListenerArn"]
-        subnets = [s["SubnetId"] for s in emulator.client("ec2").describe_subnets()["Subnets"][:2]]
-        self.cluster, self.service, self.family = out["cluster"], f"{prefix}web", out["task_family"]
-        self.ecs.create_service(
-            cluster=self.cluster, serviceName=self.service, taskDefinition=out["task_definition_arn"],
-            desiredCount=2, launchType="FARGATE", deploymentController={"type": "CODE_DEPLOY"},
-            networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
-            loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 8080}])
-        self.application, self.group = f"{prefix}shop", f"{prefix}shop-ecs"
-        self.codedeploy.create_application(applicationName=self.application, computePlatform="ECS")
-        self.codedeploy.create_deployment_group(
-            applicationName=self.application, deploymentGroupName=self.group, serviceRoleArn=SERVICE_ROLE,
-            deploymentConfigName="CodeDeployDefault.ECSCanary10Percent5Minutes",
-            ecsServices=[{"serviceName": self.service, "clusterName": self.cluster}],
-            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-            autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
-            blueGreenDeploymentConfiguration={
-                "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 60},
-                "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE",
-                                                              "terminationWaitTimeInMinutes": 5}},
-            loadBalancerInfo={"targetGroupPairInfoList": [{
-                "targetGroups": [{"name": f"{prefix}shop-blue"}, {"name": f"{prefix}shop-green"}],
-                "prodTrafficRoute": {"listenerArns": [out["listener_arn"]]},
-                "testTrafficRoute": {"listenerArns": [test_listener]}}]})
+        self.out = out = seed(emulator.client, load_scenario("ecs-codedeploy"), prefix=prefix)
+        self.ecs, self.codedeploy = emulator.client("ecs"), emulator.client("codedeploy")
+        self.cluster, self.service, self.family = out["cluster"], out["service"], out["task_family"]
+        self.application, self.group = out["application"], out["deployment_group"]
         self.production = emulator.listener_url(out["listener_arn"]) + "/"
-        self.test = emulator.listener_url(test_listener) + "/"
+        self.test = emulator.listener_url(out["test_listener_arn"]) + "/"
         wait_for(lambda: _get(self.production) == f"{self.family}:1", timeout=60)
 
     def deploy(self) -> str:
