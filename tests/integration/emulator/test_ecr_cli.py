@@ -1,9 +1,12 @@
 """`deploy-actions emulator fault scan-findings|alarm --for-seconds` and `emulator lifecycle` as a user runs
-them against a detached emulator; `emulator stop` ends its registry too."""
+them against a detached emulator; `emulator stop` ends its registry too, and so does a SIGKILL."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from tests.integration.emulator.conftest import wait_for
 from tests.integration.emulator.ecr_registry import RegistryClient, need_registry_binary
@@ -86,3 +90,22 @@ def test_scan_findings_lifecycle_and_a_scripted_alarm_from_the_cli(tmp_path: Pat
         stopped = emulator_cli(state, "stop")
     assert stopped.returncode == 0, stopped.stderr
     assert _registry_processes(state) == []
+
+
+def test_a_killed_emulator_takes_its_registry_along(tmp_path: Path) -> None:
+    need_registry_binary()
+    if not shutil.which("setpriv"):
+        pytest.skip("without util-linux's setpriv a SIGKILLed emulator leaves its registry (docs/emulator.md)")
+    state = tmp_path / "state"
+    started = subprocess.run([sys.executable, "-m", "deploy_actions", "emulator", "start", "--state-dir", str(state),
+                              "--detach", "--port", "0"], capture_output=True, text=True, timeout=90, check=False)
+    assert started.returncode == 0, started.stderr
+    record = json.loads((state / "emulator.json").read_text())
+    try:
+        ecr = boto3.client("ecr", endpoint_url=record["endpoint"], region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        ecr.get_authorization_token()  # starts the registry
+        assert _registry_processes(state)
+    finally:
+        os.kill(int(record["pid"]), signal.SIGKILL)
+    wait_for(lambda: _registry_processes(state) == [], timeout=20)

@@ -93,6 +93,7 @@ class Registry:
         self._lock = threading.Lock()
         self._pushing = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._keeper_done = threading.Event()
         self._proxy: ThreadingHTTPServer | None = None
         self._backend_port = 0
         self.address = ""  # 127.0.0.1:<front port> once started
@@ -126,10 +127,7 @@ class Registry:
             "storage": {"filesystem": {"rootdirectory": str(self.root / "data")}, "delete": {"enabled": True}},
             "http": {"addr": f"127.0.0.1:{self._backend_port}", "secret": base64.b64encode(os.urandom(24)).decode()},
         }))
-        log = (self.root / "registry.log").open("ab")
-        self._process = subprocess.Popen([binary, "serve", str(config)], stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log)
-        log.close()
+        self._process = self._spawn([binary, "serve", str(config)])
         deadline = time.monotonic() + 20
         while not self._backend_ready():
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -152,6 +150,37 @@ class Registry:
         except OSError:
             return False
 
+    def _spawn(self, command: list[str]) -> subprocess.Popen[bytes]:
+        """Start the registry so that it dies with the emulator, however the emulator ends.
+
+        With util-linux's `setpriv --pdeathsig`, the kernel sends the registry SIGTERM when the thread
+        that started it ends; that thread is a keeper living until `close`, so a SIGKILLed emulator
+        (a CI job cancelled, a test run killed) takes its registry along. Without setpriv, `close` alone
+        stops it.
+        """
+        setpriv = shutil.which("setpriv")
+        if setpriv:
+            command = [setpriv, "--pdeathsig", "TERM", *command]
+        started: list[subprocess.Popen[bytes] | BaseException] = []
+        ready = threading.Event()
+        self._keeper_done = threading.Event()
+
+        def keep(done: threading.Event) -> None:
+            try:
+                with (self.root / "registry.log").open("ab") as log:
+                    started.append(subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log))
+            except OSError as error:
+                started.append(error)
+            ready.set()
+            done.wait()
+
+        threading.Thread(target=keep, args=(self._keeper_done,), name="ecr-registry-keeper", daemon=True).start()
+        ready.wait()
+        if isinstance(started[0], BaseException):
+            self._keeper_done.set()
+            raise RegistryUnavailable(f"{command[-3]} did not start: {started[0]}")
+        return started[0]
+
     def _stop_process(self) -> None:
         if self._process is not None:
             self._process.terminate()
@@ -161,6 +190,7 @@ class Registry:
                 self._process.kill()
                 self._process.wait()
             self._process = None
+        self._keeper_done.set()
 
     def close(self) -> None:
         with self._lock:
