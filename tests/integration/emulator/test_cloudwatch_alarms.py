@@ -73,6 +73,18 @@ def test_an_alarm_starts_insufficient_data_and_goes_to_alarm_from_put_metric_dat
     assert [i["HistorySummary"] for i in created["AlarmHistoryItems"]] == [f'Alarm "{name}" created']
 
 
+@pytest.mark.parametrize(("treat", "expected"), [("notBreaching", "OK"), ("breaching", "ALARM")])
+def test_without_any_data_missing_datapoints_count_as_treat_missing_data_says(
+        cloudwatch: Any, unique: str, treat: str, expected: str) -> None:
+    name = f"no-data-{treat}-{unique}"
+    _alarm(cloudwatch, name, TreatMissingData=treat)
+    wait_for(lambda: _transitions(cloudwatch, name))
+    assert _transitions(cloudwatch, name) == [f"INSUFFICIENT_DATA to {expected}"]
+    reason = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateReason"]
+    assert reason == ("Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was "
+                      f"treated as [{'NonBreaching' if expected == 'OK' else 'Breaching'}].")
+
+
 def _periods_ago(period: float, *ago: int) -> list[datetime]:
     """Moments inside the periods that ended `ago` periods before the current one (emulated period)."""
     real = period / CLOCK_FACTOR

@@ -9,8 +9,8 @@ ones put it in ALARM, else OK; TreatMissingData decides what a period without da
 (`missing`: nothing at all is INSUFFICIENT_DATA). A state change is recorded in the alarm's history
 as AWS words it.
 
-An alarm is evaluated once its metric has a datum newer than the last SetAlarmState (or scripted
-state): until then it keeps the state it was given, so a test or scenario can drive an alarm with
+After SetAlarmState (or a scripted state) an alarm is evaluated again once its metric has a newer
+datum: until then it keeps the state it was given, so a test or scenario can drive an alarm with
 SetAlarmState alone. A scripted state (`emulator fault alarm --at T [--for-seconds D]`) holds the
 alarm for D emulated seconds, then gives it back its previous state (and the evaluator its say).
 """
@@ -228,13 +228,13 @@ class Alarms:
     def _evaluate(self, alarm: Alarm, record: AlarmRecord, now: float) -> None:
         key = metric_key(alarm.namespace, alarm.metric_name, ((str(d.name), str(d.value)) for d in alarm.dimensions))
         arrived = self._arrived.get(key)
-        if arrived is None or arrived <= record.given_at:
-            return  # no datum since the state was given (or ever): it stands
+        if record.given_at and (arrived is None or arrived <= record.given_at):
+            return  # no datum since the state was given: it stands
         period = self.clock.real(float(alarm.period or 60))
         boundary = math.floor((now - EVALUATION_DELAY) / period)
         if record.evaluated_through is None or record.period != period:
             # From the period the alarm was created in, or (after a state was given) the one new data came in.
-            start = arrived if record.given_at else record.created_at
+            start = arrived if record.given_at and arrived is not None else record.created_at
             record.evaluated_through, record.period = math.floor(start / period), period
         for end in range(max(record.evaluated_through + 1, boundary - MAX_CATCH_UP), boundary + 1):
             self._evaluate_at(alarm, key, end, period)
