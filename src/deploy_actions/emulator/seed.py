@@ -4,7 +4,8 @@ A scenario (YAML) names an S3 bucket, SSM parameters, an ALB with a listener and
 launch template and an Auto Scaling group, CloudWatch alarms, and a CodeDeploy application with a
 deployment group. `seed` returns what a pipeline needs to know (names, ARNs, the listener's URL).
 An `ecs` section adds a cluster, a task definition and a service (rolling, native blue/green) behind
-the load balancer. Built-in scenarios: `ec2-rolling`, `asg-blue-green`, `ecs-fargate-rolling`,
+the load balancer. Built-in scenarios: `ec2-rolling`, `asg-blue-green`, `ec2-blue-green-listener` (two
+fleets, a deployment group each: `auto_scaling_groups` and `deployment_groups` lists), `ecs-fargate-rolling`,
 `ecs-blue-green` and `ecs-dev-rolling` (files in `scenarios/`).
 """
 
@@ -57,8 +58,7 @@ def seed(clients: Clients, scenario: dict[str, Any], prefix: str = "") -> dict[s
     balancer = scenario.get("load_balancer")
     if balancer:
         _seed_load_balancer(clients, balancer, named, subnets, out)
-    group = scenario.get("auto_scaling_group")
-    if group:
+    for group in _one_or_many(scenario, "auto_scaling_group", "auto_scaling_groups"):
         _seed_auto_scaling_group(clients, group, named, subnets, out)
     for alarm in scenario.get("alarms") or []:
         clients("cloudwatch").put_metric_alarm(
@@ -71,6 +71,11 @@ def seed(clients: Clients, scenario: dict[str, Any], prefix: str = "") -> dict[s
     if scenario.get("ecs"):
         _seed_ecs(clients, scenario["ecs"], named, subnets, out)
     return out
+
+
+def _one_or_many(spec: dict[str, Any], one: str, many: str) -> list[dict[str, Any]]:
+    """`one: {...}` and/or `many: [{...}, ...]` (e.g. a blue and a green fleet, each with its deployment group)."""
+    return ([spec[one]] if spec.get(one) else []) + list(spec.get(many) or [])
 
 
 def _default_subnets(clients: Clients) -> list[str]:
@@ -128,6 +133,7 @@ def _seed_auto_scaling_group(clients: Clients, spec: dict[str, Any], named: Call
         VPCZoneIdentifier=",".join(subnets),
         TargetGroupARNs=[out["target_groups"][name] for name in spec.get("target_groups") or []])
     out["auto_scaling_group"] = named(spec["name"])
+    out.setdefault("auto_scaling_groups", {})[spec["name"]] = named(spec["name"])
 
 
 def _seed_application(clients: Clients, spec: dict[str, Any], named: Callable[[str], str],
@@ -135,12 +141,21 @@ def _seed_application(clients: Clients, spec: dict[str, Any], named: Callable[[s
     codedeploy = clients("codedeploy")
     codedeploy.create_application(applicationName=named(spec["name"]), computePlatform="Server")
     out["application"] = named(spec["name"])
-    group = spec["deployment_group"]
+    for group in _one_or_many(spec, "deployment_group", "deployment_groups"):
+        _seed_deployment_group(codedeploy, group, named, out)
+
+
+def _seed_deployment_group(codedeploy: Any, group: dict[str, Any], named: Callable[[str], str],
+                           out: dict[str, Any]) -> None:
+    """One deployment group: of the scenario's only Auto Scaling group, or of the one it names."""
+    fleet = group.get("auto_scaling_group")
+    fleets = [out["auto_scaling_groups"][fleet]] if fleet else \
+        [out["auto_scaling_group"]] if out.get("auto_scaling_group") else []
     blue_green = group.get("style", "IN_PLACE") == "BLUE_GREEN"
     request: dict[str, Any] = {
         "applicationName": out["application"], "deploymentGroupName": named(group["name"]),
         "deploymentConfigName": group.get("config", "CodeDeployDefault.OneAtATime"), "serviceRoleArn": SERVICE_ROLE,
-        "autoScalingGroups": [out["auto_scaling_group"]] if out.get("auto_scaling_group") else [],
+        "autoScalingGroups": fleets,
         "deploymentStyle": {"deploymentType": "BLUE_GREEN" if blue_green else "IN_PLACE",
                             "deploymentOption": "WITH_TRAFFIC_CONTROL" if group.get("target_groups")
                             else "WITHOUT_TRAFFIC_CONTROL"},
@@ -165,6 +180,7 @@ def _seed_application(clients: Clients, spec: dict[str, Any], named: Callable[[s
         }
     codedeploy.create_deployment_group(**request)
     out["deployment_group"] = named(group["name"])
+    out.setdefault("deployment_groups", {})[group["name"]] = named(group["name"])
 
 
 def _seed_ecs(clients: Clients, spec: dict[str, Any], named: Callable[[str], str], subnets: list[str],

@@ -1,0 +1,268 @@
+"""The seed examples outside GitHub, run end to end against the emulator.
+
+Example 4 (seed 003): `workflows-examples/gitlab/seed-003-blue-green-listener.yml` and its canary variant under
+gitlab-ci-local, against the `ec2-blue-green-listener` scenario (two fleets behind one ALB listener, a CodeDeploy
+deployment group each). Blue serves version 1; the pipeline packages this commit, finds green idle, deploys it
+there, checks it, and the manual switch moves the listener: the new version answers through the load balancer.
+A bounded load loop through the listener records every answer meanwhile: none fails, the version changes once
+(the canary: the share of new answers follows the weights). The jobs authenticate only by OIDC: an id_tokens
+token exchanged for the role (AssumeRoleWithWebIdentity), no access keys in their environment.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy_actions.emulator import Emulator
+from deploy_actions.emulator.core.faults import Faults
+from deploy_actions.emulator.seed import load_scenario, seed
+from tests.conftest import AwsEndpoint
+from tests.e2e.conftest import (
+    EXAMPLE_APP,
+    EXAMPLES,
+    USER_REMOTE,
+    BuiltWheel,
+    GitlabInstall,
+    Run,
+    answer,
+    commit_all,
+    git,
+    host_env,
+    run,
+)
+from tests.e2e.test_gitlab_ci_local import serve_component
+from tests.support.revisions import upload_revision, zip_revision
+
+pytestmark = pytest.mark.e2e
+
+ROLE = "arn:aws:iam::123456789012:role/gitlab-deploy"
+# What GitLab puts in the id_tokens variable: a JWT (the emulator's STS does not check its signature).
+ID_TOKEN = ("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2dpdGxhYi5leGFtcGxlLmNvbSIsInN1YiI6InBy"
+            "b2plY3RfcGF0aDphY21lL2FwaTpyZWZfdHlwZTpicmFuY2g6cmVmOm1haW4iLCJhdWQiOiJzdHMuYW1hem9uYXdzLmNvbSJ9.c2ln")
+COMPONENTS = ("package-revision", "switch-listener", "codedeploy-deploy", "verify-and-notify")
+
+
+# -- the scenario: blue live at version 1, green idle with nothing deployed ----------------------------------
+
+
+class Fleets:
+    """`ec2-blue-green-listener` seeded under a unique prefix; blue runs the example app at version 1."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.out = seed(emulator.client, load_scenario("ec2-blue-green-listener"),
+                        prefix=f"e2e{uuid.uuid4().hex[:8]}-")
+        self.url = emulator.listener_url(self.out["listener_arn"])
+        self.elbv2 = emulator.client("elbv2")
+
+    def group(self, side: str) -> str:
+        return str(self.out["target_groups"][f"app-{side}"])
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """The CI/CD variables the seed-003 examples read."""
+        groups, out = self.out["deployment_groups"], self.out
+        return {"DEPLOY_ROLE_ARN": ROLE, "DEPLOY_BUCKET": out["bucket"], "CODEDEPLOY_APPLICATION": out["application"],
+                "BLUE_DEPLOYMENT_GROUP": groups["app-blue"], "GREEN_DEPLOYMENT_GROUP": groups["app-green"],
+                "LISTENER_ARN": out["listener_arn"], "BLUE_TARGET_GROUP": self.group("blue").split("/")[-2],
+                "GREEN_TARGET_GROUP": self.group("green").split("/")[-2], "ALARM_NAME": f"{self.prefix}app-5xx",
+                "SITE_URL": self.url}
+
+    @property
+    def prefix(self) -> str:
+        return str(self.out["application"]).removesuffix("app")
+
+    def deploy(self, side: str, version: str) -> None:
+        """What the fleet ran before this pipeline: the example app, deployed through the API."""
+        codedeploy = self.emulator.client("codedeploy")
+        revision = upload_revision(self.emulator.client("s3"), self.out["bucket"],
+                                   zip_revision(EXAMPLE_APP, {"www/version": f"version: {version}\n"}))
+        created = codedeploy.create_deployment(applicationName=self.out["application"], revision=revision,
+                                               deploymentGroupName=self.out["deployment_groups"][f"app-{side}"])
+        deadline = time.monotonic() + 60
+        while (status := codedeploy.get_deployment(deploymentId=created["deploymentId"])["deploymentInfo"][
+                "status"]) not in ("Succeeded", "Failed", "Stopped"):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.1)
+        assert status == "Succeeded"
+
+    def weights(self) -> dict[str, int]:
+        (listener,) = self.elbv2.describe_listeners(ListenerArns=[self.out["listener_arn"]])["Listeners"]
+        forward = listener["DefaultActions"][0]
+        groups = (forward.get("ForwardConfig") or {}).get("TargetGroups") or [
+            {"TargetGroupArn": forward["TargetGroupArn"], "Weight": 1}]
+        names = {self.group("blue"): "blue", self.group("green"): "green"}
+        return {names[g["TargetGroupArn"]]: int(g.get("Weight", 1)) for g in groups if int(g.get("Weight", 1))}
+
+
+@pytest.fixture
+def fleets(aws_emulator: Emulator) -> Fleets:
+    found = Fleets(aws_emulator)
+    found.deploy("blue", "1")
+    assert answer(found.url + "/version", timeout=30) == "version: 1"
+    return found
+
+
+@pytest.fixture
+def faults(aws_emulator: Emulator) -> Any:
+    yield aws_emulator.faults
+    aws_emulator.faults.clear()
+
+
+# -- the load loop through the listener ----------------------------------------------------------------------
+
+
+def get(url: str) -> str:
+    """The body; 'HTTP <code>' for an error status; 'failed: …' when nothing answered."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode().strip())
+    except urllib.error.HTTPError as error:
+        return f"HTTP {error.code}"
+    except OSError as error:
+        return f"failed: {error}"
+
+
+@dataclass
+class Load:
+    """One client requesting `url` in a loop until stopped or `limit` requests were made: every answer kept,
+    with the listener's weights read just before and after it (the canary's share is judged by them)."""
+
+    url: str
+    fleets: Fleets
+    limit: int = 5000
+    answers: list[tuple[str, dict[str, int], dict[str, int]]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and len(self.answers) < self.limit:
+            before = self.fleets.weights()
+            body = get(self.url)
+            self.answers.append((body, before, self.fleets.weights()))
+
+    def stop(self) -> list[str]:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        return [body for body, _, _ in self.answers]
+
+    def failed(self) -> list[str]:
+        return [body for body, _, _ in self.answers if not body.startswith("version: ")]
+
+    def shares(self, new: str) -> dict[int, tuple[int, int]]:
+        """Green's weight -> (answers of the new version, answers) while the weights held still around them."""
+        found: dict[int, list[int]] = {}
+        for body, before, after in self.answers:
+            if before == after:
+                counts = found.setdefault(before.get("green", 0), [0, 0])
+                counts[0] += body == new
+                counts[1] += 1
+        return {weight: (hits, total) for weight, (hits, total) in sorted(found.items())}
+
+
+def changes(bodies: list[str]) -> int:
+    return sum(1 for a, b in itertools.pairwise(bodies) if a != b)
+
+
+# -- the user's repository and the pipeline ----------------------------------------------------------------
+
+
+@pytest.fixture
+def repo(tmp_path: Path, tree_wheel: BuiltWheel) -> Path:
+    """A service repository: deploy/ is the example app (its version file written by the build job)."""
+    repo = tmp_path / "app"
+    shutil.copytree(EXAMPLE_APP, repo / "deploy")
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "remote", "add", "origin", USER_REMOTE)
+    for name in COMPONENTS:
+        serve_component(repo, "org/deploy-actions", "v1", name, tree_wheel)
+    return repo
+
+
+def gitlab(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, install: GitlabInstall, fleets: Fleets,
+           *args: str, **extra: str) -> Run:
+    """gitlab-ci-local with the CI/CD variables a team sets: the role and an OIDC token, never access keys."""
+    argv = [gitlab_ci_local, "--force-shell-executor", *args]
+    endpoint = {k: v for k, v in aws.env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    variables = {**endpoint, **install.variables, **fleets.variables, "AWS_ID_TOKEN": ID_TOKEN, **extra}
+    for name, value in variables.items():
+        argv += ["--variable", f"{name}={value}"]
+    return run(argv, cwd=repo, env=host_env(PATH=install.path), timeout=420)
+
+
+def use(repo: Path, example: str) -> str:
+    shutil.copy(EXAMPLES / "gitlab" / example, repo / ".gitlab-ci.yml")
+    return commit_all(repo)
+
+
+def passed(result: Run, *jobs: str) -> None:
+    for job in jobs:
+        assert f"PASS  {job}" in result.output, result.output
+
+
+def test_blue_green_listener_pipeline_switches_to_the_new_version_without_a_failed_request(
+        gitlab_ci_local: str, aws: AwsEndpoint, fleets: Fleets, repo: Path, gitlab_install: GitlabInstall) -> None:
+    sha = use(repo, "seed-003-blue-green-listener.yml")
+    load = Load(fleets.url + "/version", fleets)
+    # The pipeline up to its manual gate, then switch-traffic started by hand (gitlab-ci-local --manual).
+    result = gitlab(gitlab_ci_local, repo, aws, gitlab_install, fleets, "--manual", "switch-traffic")
+    bodies = load.stop()
+    print(f"gitlab-ci-local, seed-003 blue/green pipeline: {result.seconds:.1f}s; load: {len(bodies)} requests, "
+          f"{len(load.failed())} failed, {changes(bodies)} version change(s), {Counter(bodies)}")
+    assert result.code == 0, result.output
+    passed(result, "build-revision", "test", "detect-idle-side", "deploy-idle-side", "health-check",
+           "zero-downtime-check", "switch-traffic", "verify", "clean-up")
+    assert "emergency-rollback" not in result.output.split("PASS  clean-up", 1)[1]  # manual, not started
+    new = answer(fleets.url + "/version")
+    assert new.startswith("version: ") and sha.startswith(new.removeprefix("version: ")), new
+    assert fleets.weights() == {"green": 1} or fleets.weights() == {"green": 100}
+    assert load.failed() == [] and changes(bodies) == 1 and bodies[0] == "version: 1" and bodies[-1] == new
+    assert f"live: green ({fleets.group('green')})" in result.output  # clean-up, from detect's dotenv
+
+    # The emergency: the fleet that was live when the pipeline started takes all traffic back.
+    load = Load(fleets.url + "/version", fleets)
+    back = gitlab(gitlab_ci_local, repo, aws, gitlab_install, fleets, "--manual", "emergency-rollback",
+                  "emergency-rollback")
+    bodies = load.stop()
+    print(f"gitlab-ci-local, seed-003 emergency-rollback: {back.seconds:.1f}s; load: {len(bodies)} requests, "
+          f"{len(load.failed())} failed, {changes(bodies)} version change(s)")
+    assert back.code == 0, back.output
+    passed(back, "emergency-rollback")
+    assert answer(fleets.url + "/version") == "version: 1"
+    assert load.failed() == [] and changes(bodies) == 1
+
+
+def test_an_unhealthy_new_fleet_stops_the_pipeline_before_the_switch_and_the_old_version_keeps_answering(
+        gitlab_ci_local: str, aws: AwsEndpoint, fleets: Fleets, repo: Path, gitlab_install: GitlabInstall,
+        faults: Faults) -> None:
+    use(repo, "seed-003-blue-green-listener.yml")
+    faults.make_unhealthy(target_group=fleets.group("green"))  # the new release fails the ALB's health checks
+    # A pipeline variable outranks the job's own: the health check gives up after 2 tries 1 s apart, not 12 x 5 s.
+    result = gitlab(gitlab_ci_local, repo, aws, gitlab_install, fleets, "--manual", "switch-traffic",
+                    INPUT_ATTEMPTS="2", INPUT_INTERVAL="1s")
+    print(f"gitlab-ci-local, seed-003 with green unhealthy: {result.seconds:.1f}s")
+    assert result.code != 0, result.output
+    passed(result, "deploy-idle-side")
+    assert "FAIL  health-check" in result.output, result.output
+    # The job is red with the cause: which targets of the new fleet fail the load balancer's health checks.
+    assert (f"error: verify-and-notify: failed: 1 of 1 checks failed: target group {fleets.group('green')}: "
+            "0/2 targets healthy;") in result.output
+    assert "unhealthy (Target.FailedHealthChecks)" in result.output
+    assert "PASS  switch-traffic" not in result.output and "PASS  verify" not in result.output
+    assert fleets.weights() == {"blue": 1}
+    assert answer(fleets.url + "/version") == "version: 1"
