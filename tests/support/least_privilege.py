@@ -1,0 +1,182 @@
+"""Least privilege, checked: the IAM actions each action's calls needed (recorded at the emulator, see
+deploy_actions/emulator/core/calls.py) against what its policy in docs/iam/<action>.json allows.
+
+Two findings, per action: a call its policy does not allow (the policy is too small: the action would fail
+on AWS with AccessDenied), and an allowed IAM action no recorded run needed (the policy is too large, or a
+path is not exercised). A policy is also checked for shape: Version 2012-10-17, a Sid on every statement,
+explicit actions only (no wildcard), a Resource on every statement, and every ${Placeholder} described in
+docs/iam/README.md.
+
+Run against a whole test session's recording (every emulator of the session appends to one file):
+
+    DEPLOY_ACTIONS_EMULATOR_RECORD_CALLS=/tmp/calls.jsonl .venv/bin/pytest tests/integration tests/e2e
+    .venv/bin/python -m tests.support.least_privilege /tmp/calls.jsonl [--complete]
+
+Without --complete only calls missing from a policy are reported (any subset of the suite may run);
+with it, allowed actions no run made are reported too (the full suite ran).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+IAM_DOCS = ROOT / "docs" / "iam"
+ACTIONS = ("build-push-ecr", "package-revision", "codedeploy-deploy", "ecs-deploy", "switch-listener",
+           "verify-and-notify")
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
+EXPLICIT_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
+
+
+def policy_path(action: str) -> Path:
+    return IAM_DOCS / f"{action}.json"
+
+
+def load_policy(action: str) -> dict[str, Any]:
+    return dict(json.loads(policy_path(action).read_text()))
+
+
+def statements(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    found = policy.get("Statement", [])
+    return [dict(s) for s in (found if isinstance(found, list) else [found])]
+
+
+def as_list(value: Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def allowed_actions(policy: Mapping[str, Any]) -> set[str]:
+    return {name for statement in statements(policy) if statement.get("Effect") == "Allow"
+            for name in as_list(statement.get("Action", []))}
+
+
+def shape_problems(action: str, policy: Mapping[str, Any], described: set[str]) -> list[str]:
+    """What makes a policy document not one a reviewer should accept (empty when it is fine)."""
+    problems = []
+    if policy.get("Version") != "2012-10-17":
+        problems.append(f"{action}: Version must be 2012-10-17 (policy variables need it)")
+    sids = [s.get("Sid") for s in statements(policy)]
+    for index, statement in enumerate(statements(policy)):
+        sid = statement.get("Sid")
+        where = f"{action}: statement {sid or index}"
+        if not sid or not re.fullmatch(r"[A-Za-z0-9]+", str(sid)):
+            problems.append(f"{where}: needs a Sid of letters and digits")
+        if statement.get("Effect") != "Allow":
+            problems.append(f"{where}: Effect must be Allow")
+        if "NotAction" in statement or "NotResource" in statement:
+            problems.append(f"{where}: NotAction/NotResource widen a policy; name actions and resources")
+        for name in as_list(statement.get("Action", [])):
+            if not EXPLICIT_ACTION.match(name):
+                problems.append(f"{where}: {name!r} is not one explicit action (no wildcards)")
+        if not statement.get("Resource"):
+            problems.append(f"{where}: needs a Resource")
+        text = json.dumps(statement)
+        for name in sorted(set(PLACEHOLDER.findall(text)) - described):
+            problems.append(f"{where}: placeholder ${{{name}}} is not described in docs/iam/README.md")
+    if len(set(sids)) != len(sids):
+        problems.append(f"{action}: Sids must be unique")
+    return problems
+
+
+def described_placeholders() -> set[str]:
+    """The ${Name}s docs/iam/README.md's placeholder table describes (lines starting `| ${Name}`)."""
+    text = (IAM_DOCS / "README.md").read_text()
+    return set(re.findall(r"^\|\s*`\$\{([A-Za-z]+)\}`", text, flags=re.MULTILINE))
+
+
+@dataclass
+class Needs:
+    """The IAM actions one action's recorded calls needed, each with the operations that needed it."""
+
+    by_iam: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, iam: Iterable[str], operation: str) -> None:
+        for name in iam:
+            self.by_iam.setdefault(name, set()).add(operation)
+
+
+def needs_from_calls(calls: Iterable[Mapping[str, Any]], attribute_unnamed_to: str = "") -> dict[str, Needs]:
+    """Per action, from recorded calls (`Call.as_json()` dicts). Calls naming no action (registry requests
+    from docker or buildah) count for `attribute_unnamed_to` when given, and are dropped otherwise."""
+    found: dict[str, Needs] = {}
+    for call in calls:
+        action = str(call.get("action") or attribute_unnamed_to)
+        if action:
+            found.setdefault(action, Needs()).add(call.get("iam") or (), str(call.get("operation")))
+    return found
+
+
+@dataclass
+class Finding:
+    action: str
+    not_allowed: dict[str, set[str]]  # IAM action -> the operations that needed it
+    never_used: set[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.not_allowed and not self.never_used
+
+
+def compare(action: str, needs: Needs, policy: Mapping[str, Any], *, complete: bool) -> Finding:
+    allowed = allowed_actions(policy)
+    missing = {name: ops for name, ops in needs.by_iam.items() if name not in allowed}
+    unused = allowed - set(needs.by_iam) if complete else set()
+    return Finding(action, missing, unused)
+
+
+def report(findings: Iterable[Finding], shapes: Iterable[str] = ()) -> str:
+    """A diff the reader can act on: what to add to which policy, what to remove (or exercise)."""
+    lines = list(shapes)
+    for finding in findings:
+        for name, ops in sorted(finding.not_allowed.items()):
+            lines.append(f"{finding.action}: MISSING FROM POLICY {name} (needed by {', '.join(sorted(ops))}): "
+                         f"add it to docs/iam/{finding.action}.json")
+        for name in sorted(finding.never_used):
+            lines.append(f"{finding.action}: NEVER USED {name}: no recorded run needed it; remove it from "
+                         f"docs/iam/{finding.action}.json, or run the path that needs it")
+    return "\n".join(lines)
+
+
+def check(needs: Mapping[str, Needs], *, complete: bool, actions: Iterable[str] = ACTIONS) -> str:
+    """The whole check for `actions` ("" when every policy is well formed and matches its needs)."""
+    described = described_placeholders()
+    shapes: list[str] = []
+    findings = []
+    for action in actions:
+        policy = load_policy(action)
+        shapes += shape_problems(action, policy, described)
+        finding = compare(action, needs.get(action, Needs()), policy, complete=complete)
+        if not finding.ok:
+            findings.append(finding)
+    unknown = sorted(set(needs) - set(ACTIONS))
+    shapes += [f"{name}: calls recorded for an action with no policy in docs/iam/" for name in unknown]
+    return report(findings, shapes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.support.least_privilege",
+                                     description="Compare a recording of the emulator's calls with docs/iam/.")
+    parser.add_argument("recording", type=Path, help="the JSON-lines file DEPLOY_ACTIONS_EMULATOR_RECORD_CALLS named")
+    parser.add_argument("--complete", action="store_true",
+                        help="the whole suite ran: report allowed actions no run needed as well")
+    args = parser.parse_args(argv)
+    calls = [json.loads(line) for line in args.recording.read_text().splitlines() if line.strip()]
+    needs = needs_from_calls(calls)
+    problems = check(needs, complete=args.complete)
+    for action in ACTIONS:
+        used = needs.get(action, Needs()).by_iam
+        print(f"{action}: {len(used)} IAM actions needed by the recorded calls")
+    print(problems or "every recorded call is allowed by its action's policy"
+          + (", and every allowed action was needed" if args.complete else ""))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
