@@ -266,3 +266,29 @@ def test_an_unhealthy_new_fleet_stops_the_pipeline_before_the_switch_and_the_old
     assert "PASS  switch-traffic" not in result.output and "PASS  verify" not in result.output
     assert fleets.weights() == {"blue": 1}
     assert answer(fleets.url + "/version") == "version: 1"
+
+
+def test_canary_pipeline_moves_the_share_of_new_answers_with_the_weights(
+        gitlab_ci_local: str, aws: AwsEndpoint, fleets: Fleets, repo: Path, gitlab_install: GitlabInstall) -> None:
+    sha = use(repo, "seed-003-blue-green-canary.yml")
+    load = Load(fleets.url + "/version", fleets)
+    result = gitlab(gitlab_ci_local, repo, aws, gitlab_install, fleets, "--manual", "switch-traffic",
+                    BAKE_TIME="2s")
+    bodies = load.stop()
+    new = answer(fleets.url + "/version")
+    shares = load.shares(new)
+    print(f"gitlab-ci-local, seed-003 canary pipeline: {result.seconds:.1f}s; load: {len(bodies)} requests, "
+          f"{len(load.failed())} failed; green weight -> (new-version answers, answers): {shares}")
+    assert result.code == 0, result.output
+    passed(result, "deploy-idle-side", "health-check", "zero-downtime-check", "switch-traffic", "verify", "clean-up")
+    assert new.startswith("version: ") and sha.startswith(new.removeprefix("version: ")), new
+    assert fleets.weights() == {"green": 100}
+    assert load.failed() == [] and bodies[0] == "version: 1" and bodies[-1] == new
+    # Each share was held (a bake of 2 s) and the new version answered as often as its weight says: the
+    # emulated ALB picks by smooth weighted round robin, so a window of answers shows the weight to within one
+    # or two requests (those routed just as the weights changed).
+    assert set(shares) == {0, 10, 50, 100}, shares
+    assert shares[0][0] == 0 and shares[100][0] == shares[100][1]
+    for weight in (10, 50):
+        hits, total = shares[weight]
+        assert total >= 10 and abs(hits - total * weight / 100) <= 2, (weight, hits, total)
