@@ -201,14 +201,15 @@ def test_a_5xx_alarm_fires_from_real_traffic_through_the_load_balancer(
     assert statuses == [500] * 15
     # Not breaching before the traffic: INSUFFICIENT_DATA, maybe OK first, then ALARM.
     wait_for(lambda: [t for t in _transitions(cloudwatch, name) if t.endswith(" to ALARM")])
-    # Per target group too (moto's GetMetricStatistics matches dimension subsets, so ask for both).
-    requests = cloudwatch.get_metric_statistics(
-        Namespace="AWS/ApplicationELB", MetricName="RequestCount", Statistics=["Sum"], Period=60,
-        Dimensions=[{"Name": "LoadBalancer", "Value": dimension},
-                    {"Name": "TargetGroup", "Value": group.rsplit(":", 1)[1]}],
-        StartTime=datetime.fromtimestamp(time.time() - 3600, UTC),
-        EndTime=datetime.fromtimestamp(time.time() + 60, UTC))
-    assert sum(p["Sum"] for p in requests["Datapoints"]) == len(statuses)
+    # Each series counts every request once: dimensions match exactly, as CloudWatch matches them.
+    per_balancer = [{"Name": "LoadBalancer", "Value": dimension}]
+    per_group = [*per_balancer, {"Name": "TargetGroup", "Value": group.rsplit(":", 1)[1]}]
+    for dimensions in (per_balancer, per_group):
+        requests = cloudwatch.get_metric_statistics(
+            Namespace="AWS/ApplicationELB", MetricName="RequestCount", Statistics=["Sum"], Period=60,
+            Dimensions=dimensions, StartTime=datetime.fromtimestamp(time.time() - 3600, UTC),
+            EndTime=datetime.fromtimestamp(time.time() + 60, UTC))
+        assert sum(p["Sum"] for p in requests["Datapoints"]) == len(statuses)
 
 
 def test_a_healthy_host_count_alarm_fires_when_the_targets_fail_their_health_checks(

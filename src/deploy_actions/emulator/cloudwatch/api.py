@@ -7,8 +7,10 @@ running emulator (moto used directly) each answers as moto does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from moto.cloudwatch.models import Statistics, daterange
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult
 
@@ -94,6 +96,41 @@ def describe_alarms(self: Any) -> ActionResult:
     return ActionResult(answer)
 
 
+def get_metric_statistics(self: Any) -> ActionResult:
+    """moto's answer, but over the datums whose dimensions are exactly the ones asked for, as CloudWatch
+    matches them (moto takes every datum that has them among others: the load balancers publish each
+    metric per load balancer and per load balancer and target group, which moto would add up)."""
+    alarms = runtime.current(Alarms)
+    if alarms is None:
+        return _moto("get_metric_statistics")(self)  # type: ignore[no-any-return]
+    statistics = self._get_param("Statistics", []) or []
+    if not statistics:
+        raise AwsError("InvalidParameterCombination", "Must specify either Statistics or ExtendedStatistics")
+    start, end = self._get_param("StartTime"), self._get_param("EndTime")
+    start, end = start.replace(microsecond=0), end.replace(microsecond=0)
+    if start >= end:
+        raise AwsError("InvalidParameterValue", "The parameter StartTime must be less than the parameter EndTime.")
+    wanted = sorted((str(d["Name"]), str(d.get("Value"))) for d in self._get_param("Dimensions", []) or [])
+    unit = self._get_param("Unit")
+    period = timedelta(seconds=int(self._get_param("Period")))
+    data = sorted((md for md in list(self.cloudwatch_backend.metric_data)
+                   if md.namespace == self._get_param("Namespace") and md.name == self._get_param("MetricName")
+                   and start <= md.timestamp < end and (not unit or md.unit == unit)
+                   and sorted((str(d.name), str(d.value)) for d in md.dimensions) == wanted),
+                  key=lambda md: md.timestamp)
+    points: list[Statistics] = []
+    index = 0
+    for moment in (daterange(data[0].timestamp, data[-1].timestamp + period, period) if data else []):
+        point = Statistics(statistics, moment)
+        while index < len(data) and data[index].timestamp < moment + period:
+            point.metric_data.append(data[index])
+            point.unit = data[index].unit
+            index += 1
+        if point.metric_data:
+            points.append(point)
+    return ActionResult({"Label": self._get_param("MetricName"), "Datapoints": points})
+
+
 def describe_alarm_history(self: Any) -> ActionResult:
     alarms = runtime.current(Alarms)
     if alarms is None:
@@ -116,6 +153,7 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "delete_alarms": delete_alarms,
     "describe_alarms": describe_alarms,
     "describe_alarm_history": describe_alarm_history,
+    "get_metric_statistics": get_metric_statistics,
 }
 for _name in HANDLERS:
     if hasattr(CloudWatchResponse, _name):
