@@ -9,6 +9,9 @@ from typing import Literal
 from pydantic import Field
 
 from deploy_actions.actions import ActionSpec
+from deploy_actions.codedeploy.deploy import Deployer, DeployOptions
+from deploy_actions.codedeploy.deploy import Interrupted as CodeDeployInterrupted
+from deploy_actions.codedeploy.revision import appspec_revision
 from deploy_actions.core.context import RunContext
 from deploy_actions.core.errors import DeploymentFailed, InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, Flag, MultiLine
@@ -67,6 +70,12 @@ class Inputs(WaitingInputs, AwsInputs):
                                            "the first essential container.")
     dry_run: Flag = Field(False, description="Print the rendered definition and its diff against the live one; "
                           "register and change nothing.")
+    codedeploy_application: str | None = Field(None, description="A CODE_DEPLOY service (one): its CodeDeploy "
+                                               "application. The appspec is generated from the service's load "
+                                               "balancer and the new task definition, and the deployment followed "
+                                               "as codedeploy-deploy follows it.")
+    codedeploy_deployment_group: str | None = Field(None, description="A CODE_DEPLOY service: its CodeDeploy "
+                                                    "deployment group.")
 
     def problems(self) -> list[InputProblem]:
         found: list[InputProblem] = []
@@ -86,6 +95,17 @@ class Inputs(WaitingInputs, AwsInputs):
         if self.run_task and not self.services:
             found.append(InputProblem("run-task", self.run_task, "run-task takes its network configuration from the "
                                       "first service: name the services"))
+        if bool(self.codedeploy_application) != bool(self.codedeploy_deployment_group):
+            found.append(InputProblem("codedeploy-deployment-group", self.codedeploy_deployment_group, "give both "
+                                      "codedeploy-application and codedeploy-deployment-group, or neither"))
+        elif self.codedeploy_application:
+            if len(self.services) != 1:
+                found.append(InputProblem("services", "\n".join(self.services) or None, "a CodeDeploy deployment "
+                                          "group deploys one CODE_DEPLOY service: name exactly one"))
+            if self.mode != "deploy" or self.wait_until != "completed":
+                found.append(InputProblem("mode", self.mode, "with codedeploy-application, CodeDeploy drives the "
+                                          "deployment: mode deploy and wait-until completed only (use "
+                                          "codedeploy-deploy to stop or continue it)"))
         if self.desired_count is not None and not self.services:
             found.append(InputProblem("desired-count", str(self.desired_count), "only used with services"))
         return found
@@ -105,6 +125,7 @@ class Outputs(ActionOutputs):
                               "rollback-on-failure).")
     events: str = Field("", description="The last service events of the deployment, one per line (for a failure "
                         "message in a later step).")
+    codedeploy_deployment_id: str = Field("", description="CODE_DEPLOY services: the CodeDeploy deployment.")
 
 
 def run(inputs: Inputs, ctx: RunContext) -> Outputs:
@@ -120,13 +141,17 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
                    changes=changes, desired_count=inputs.desired_count, force=inputs.force_new_deployment,
                    wait=inputs.wait, wait_until=inputs.wait_until, rollback_on_failure=inputs.rollback_on_failure,
                    keep_revisions=inputs.keep_revisions, run_task=inputs.run_task,
-                   run_task_container=inputs.run_task_container, dry_run=inputs.dry_run)
+                   run_task_container=inputs.run_task_container, dry_run=inputs.dry_run,
+                   code_deploy=bool(inputs.codedeploy_application))
     result: Result = {"continue": deployer.continue_paused, "rollback": deployer.rollback,
                       "stop": deployer.stop}.get(inputs.mode, deployer.deploy)(opts)
+    if result.appspec:
+        _code_deploy(inputs, ctx, result)
     ctx.reporter.debug(f"AWS API calls: {clients.total_calls} {clients.calls}")
     outputs = Outputs(task_definition_arn=_one_or_map(result.arns), previous_task_definition_arn=_one_or_map(
         result.previous), service_deployment_arns=result.deployment_arns, status=result.status,
-        rolled_back=result.rolled_back, events="\n".join(result.events[-20:]))
+        rolled_back=result.rolled_back, events="\n".join(result.events[-20:]),
+        codedeploy_deployment_id=result.codedeploy_deployment_id)
     ctx.outputs.merge(outputs)
     if result.summary:
         ctx.reporter.summary(result.summary)
@@ -136,6 +161,37 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         raise DeploymentFailed(result.message)
     ctx.reporter.debug(f"took {time.monotonic() - ctx.started:.1f}s")
     return outputs
+
+
+_CODEDEPLOY_STATUS = {"Succeeded": "SUCCESSFUL", "Failed": "FAILED", "Stopped": "STOPPED", "Created": "STARTED",
+                      "TrafficRerouted": "TRAFFIC_REROUTED", "Ready": "READY"}
+
+
+def _code_deploy(inputs: Inputs, ctx: RunContext, result: Result) -> None:
+    """A CODE_DEPLOY service: CodeDeploy deploys the appspec, followed as codedeploy-deploy follows it."""
+    assert inputs.codedeploy_application and inputs.codedeploy_deployment_group
+    clients = ctx.aws(inputs)
+    ctx.reporter.info(f"AppSpec for {inputs.codedeploy_application}/{inputs.codedeploy_deployment_group}:\n"
+                      f"{result.appspec}")
+    def known(deployment_id: str) -> None:
+        result.codedeploy_deployment_id = deployment_id
+        ctx.outputs.set(codedeploy_deployment_id=deployment_id)
+
+    deployer = Deployer(clients.client("codedeploy"), clients.client("s3"), ctx.reporter, ctx.operation(inputs),
+                        on_deployment=known, cd_polling=clients.client("codedeploy", polling=True))
+    arn = next(iter(result.arns.values()))
+    try:
+        outcome = deployer.deploy(DeployOptions(
+            application=inputs.codedeploy_application, group=inputs.codedeploy_deployment_group,
+            revision=appspec_revision(result.appspec), description=f"ecs-deploy: {arn}", wait=inputs.wait))
+    except CodeDeployInterrupted as exc:
+        outcome = exc.outcome
+        result.interrupted = exc
+    result.status = _CODEDEPLOY_STATUS.get(outcome.status, outcome.status.upper())
+    result.rolled_back = outcome.rollback is not None
+    if outcome.rollback is not None and outcome.status == "Failed":
+        result.status = "ROLLED_BACK"
+    result.ok, result.message = outcome.ok, outcome.message or f"the CodeDeploy deployment ended {outcome.status}"
 
 
 def _one_or_map(arns: dict[str, str]) -> str:

@@ -16,6 +16,7 @@ from deploy_actions.core.operation import Operation
 from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import Cancelled, WaitTimeout
 from deploy_actions.ecs import render as rd
+from deploy_actions.ecs.appspec import ecs_appspec
 from deploy_actions.ecs.changes import Changes
 from deploy_actions.ecs.migrate import run_once
 from deploy_actions.ecs.plan import Plan, Target, make_plan
@@ -42,6 +43,7 @@ class Options:
     run_task: str | None = None
     run_task_container: str | None = None
     dry_run: bool = False
+    code_deploy: bool = False  # a CODE_DEPLOY service: render, register, run-task and its appspec; CodeDeploy deploys
 
 
 @dataclass
@@ -56,6 +58,8 @@ class Result:
     events: list[str] = field(default_factory=list)
     summary: str = ""
     interrupted: operation.Interrupted | None = None
+    appspec: str = ""  # CODE_DEPLOY: what CodeDeploy is to deploy
+    codedeploy_deployment_id: str = ""
 
 
 class EcsDeployer:
@@ -74,12 +78,16 @@ class EcsDeployer:
     def deploy(self, opts: Options) -> Result:
         with self.reporter.group("Render the task definition"):
             plan = make_plan(self.ecs, cluster=opts.cluster, services=opts.services, source=opts.source,
-                             changes=opts.changes, region=self.region, wait_until=opts.wait_until)
+                             changes=opts.changes, region=self.region, wait_until=opts.wait_until,
+                             code_deploy=opts.code_deploy)
             for notice in plan.notices:
                 self.reporter.info(f"Note: {notice}")
         previous = {t.name: t.live_arn for t in plan.targets}
         if opts.dry_run:
             self._dry_run(plan)
+            if opts.code_deploy:
+                self.reporter.info("The appspec CodeDeploy would get:\n" + ecs_appspec(
+                    plan.targets[0].service, "<the rendered definition, once registered>"))
             return Result("DRY_RUN", previous=previous)
         by_key = register(self.ecs, plan, self.reporter)
         arns = {t.name: t.arn for t in plan.targets} or {"": by_key[0]}
@@ -92,6 +100,9 @@ class EcsDeployer:
             if failure:
                 return Result("FAILED", ok=False, message=f"{failure}; the services were not updated", arns=arns,
                               previous=previous)
+        if opts.code_deploy:
+            target = plan.targets[0]
+            return Result("REGISTERED", arns=arns, previous=previous, appspec=ecs_appspec(target.service, target.arn))
         moving = [t for t in plan.targets if not t.unchanged or opts.force or opts.desired_count is not None]
         for target in plan.targets:
             if target not in moving:

@@ -71,7 +71,7 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 
 
 def make_plan(ecs: Any, *, cluster: str, services: list[str], source: rd.Source, changes: Changes, region: str,
-              wait_until: str = "completed", controller_ok: tuple[str, ...] = ("ECS",)) -> Plan:
+              wait_until: str = "completed", code_deploy: bool = False) -> Plan:
     """Read, render and decide; raises InputError (exit 2) for anything the user has to fix."""
     notices: list[str] = []
     if source.stripped:
@@ -79,7 +79,7 @@ def make_plan(ecs: Any, *, cluster: str, services: list[str], source: rd.Source,
     registered: dict[str, Any] | None = None
     if source.kind == "registered":
         registered = ecs_api.describe_task_definition(ecs, source.text)
-    targets = _targets(ecs, cluster, services, wait_until, controller_ok) if services else []
+    targets = _targets(ecs, cluster, services, wait_until, code_deploy) if services else []
     for name in unheld(targets, wait_until):
         notices.append(f"{name}: no PAUSE hook holds its deployment after {wait_until.upper()}, so it goes on to "
                        "production while later steps run")
@@ -134,8 +134,7 @@ def _base(source: rd.Source, registered: dict[str, Any] | None, target: Target) 
     return target.live, target.live_arn
 
 
-def _targets(ecs: Any, cluster: str, names: list[str], wait_until: str,
-             controller_ok: tuple[str, ...]) -> list[Target]:
+def _targets(ecs: Any, cluster: str, names: list[str], wait_until: str, code_deploy: bool) -> list[Target]:
     found, missing = ecs_api.describe_services(ecs, cluster, names)
     if missing:
         known = ecs_api.service_names(ecs, cluster)
@@ -150,11 +149,11 @@ def _targets(ecs: Any, cluster: str, names: list[str], wait_until: str,
         if arn not in live:
             live[arn] = ecs_api.describe_task_definition(ecs, arn, input_name="services")
         target = Target(name, service, live[arn]["taskDefinitionArn"], live[arn])
-        if target.controller not in controller_ok:
-            why = ("ECS does not deploy it: an EXTERNAL controller's task sets are managed by another tool"
-                   if target.controller == "EXTERNAL" else
-                   "blue/green through CodeDeploy is deployed with codedeploy-deploy (an appspec naming the new "
-                   "task definition)")
+        if target.controller != ("CODE_DEPLOY" if code_deploy else "ECS"):
+            why = {"EXTERNAL": "ECS does not deploy it: an EXTERNAL controller's task sets are managed by another tool",
+                   "CODE_DEPLOY": "CodeDeploy deploys it: give codedeploy-application and codedeploy-deployment-group",
+                   "ECS": "ECS deploys it: codedeploy-application and codedeploy-deployment-group are for CODE_DEPLOY "
+                   "services; remove them"}.get(target.controller, "not one ecs-deploy knows")
             problems.append(InputProblem("services", name, f"its deployment controller is {target.controller}: {why}"))
         elif wait_until not in WAIT_UNTIL and target.strategy == "ROLLING":
             problems.append(InputProblem("wait-until", wait_until, f"service {name} deploys ROLLING, which has no "
