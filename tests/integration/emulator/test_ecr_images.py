@@ -143,3 +143,12 @@ def test_the_registry_refuses_what_ecr_refuses(ecr: Any, registry_client: Regist
         ecr.delete_repository(repositoryName=name)
     assert not_empty.value.response["Error"]["Code"] == "RepositoryNotEmptyException"
     ecr.delete_repository(repositoryName=name, force=True)
+
+
+def test_a_repository_name_may_have_a_component_called_blobs_or_manifests(
+        ecr: Any, registry_client: RegistryClient) -> None:
+    name = f"team-{uuid.uuid4().hex[:6]}/blobs/manifests"
+    ecr.create_repository(repositoryName=name)
+    pushed = registry_client.push_image(name, "v1", "odd-name")
+    assert pushed.status == 201, pushed.errors
+    assert [d["imageDigest"] for d in _details(ecr, name)] == [pushed.digest]

@@ -37,7 +37,8 @@ INSTALL_HINT = ("the emulator's ECR registry needs Debian's docker-registry (apt
                 f"distribution's `registry` binary on PATH, or {REGISTRY_ENV}=/path/to/it")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade"}
-_NAMED = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>manifests|blobs|tags)/(?P<rest>.*)$")
+# The name is greedy: a repository may have a path component called blobs, manifests or tags.
+_NAMED = re.compile(r"^/v2/(?P<name>.+)/(?P<kind>manifests|blobs|tags)/(?P<rest>[^/]*|uploads/[^/]*)$")
 MAX_MANIFEST = 4 * 1024 * 1024  # ECR's limit on a manifest
 CHUNK = 64 * 1024
 
