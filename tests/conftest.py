@@ -15,7 +15,8 @@ import pytest
 
 from deploy_actions.cli import main
 
-pytest_plugins = ["deploy_actions.emulator.pytest_plugin"]  # the aws_emulator fixture
+# the aws_emulator fixture; the recorded calls checked against docs/iam/ (when a recording file is named)
+pytest_plugins = ["deploy_actions.emulator.pytest_plugin", "tests.support.least_privilege"]
 
 AWS_TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

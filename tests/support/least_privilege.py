@@ -14,12 +14,16 @@ Run against a whole test session's recording (every emulator of the session appe
 
 Without --complete only calls missing from a policy are reported (any subset of the suite may run);
 with it, allowed actions no run made are reported too (the full suite ran).
+
+As a pytest plugin (tests/conftest.py loads it): when DEPLOY_ACTIONS_EMULATOR_RECORD_CALLS names a file,
+the session's calls are checked at its end, and a call a policy does not allow fails the session.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -160,6 +164,28 @@ def check(needs: Mapping[str, Needs], *, complete: bool, actions: Iterable[str] 
     return report(findings, shapes)
 
 
+RECORD_CALLS_ENV = "DEPLOY_ACTIONS_EMULATOR_RECORD_CALLS"
+
+
+def read_recording(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """The session's recording (a file named by DEPLOY_ACTIONS_EMULATOR_RECORD_CALLS) against docs/iam/."""
+    setting = os.environ.get(RECORD_CALLS_ENV, "")
+    if setting in ("", "0", "1") or not Path(setting).is_file():
+        return
+    problems = check(needs_from_calls(read_recording(Path(setting))), complete=False)
+    terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.ensure_newline()
+        terminal.write_sep("=", "least privilege: the recorded calls against docs/iam/")
+        terminal.write_line(problems or f"every call recorded in {setting} is allowed by its action's policy")
+    if problems:
+        session.exitstatus = 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.support.least_privilege",
                                      description="Compare a recording of the emulator's calls with docs/iam/.")
@@ -167,8 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--complete", action="store_true",
                         help="the whole suite ran: report allowed actions no run needed as well")
     args = parser.parse_args(argv)
-    calls = [json.loads(line) for line in args.recording.read_text().splitlines() if line.strip()]
-    needs = needs_from_calls(calls)
+    needs = needs_from_calls(read_recording(args.recording))
     problems = check(needs, complete=args.complete)
     for action in ACTIONS:
         used = needs.get(action, Needs()).by_iam
