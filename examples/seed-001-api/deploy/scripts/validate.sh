@@ -4,9 +4,12 @@ set -u
 . "$(dirname "$0")/common.sh"
 url="http://$HOST:$PORT/actuator/health"
 [ "$HOST" = "0.0.0.0" ] && url="http://127.0.0.1:$PORT/actuator/health"
+# Up to 60 tries while nothing listens yet (the app starting); 5 answers that are not UP end it sooner.
 attempt=0
-while [ "$attempt" -lt 30 ]; do
-  if curl -fsS --max-time 2 "$url" | grep -q '"status" *: *"UP"'; then
+answered=0
+while [ "$attempt" -lt 60 ] && [ "$answered" -lt 5 ]; do
+  body="$(curl -sS --max-time 2 "$url" 2>/dev/null)" && answered=$((answered + 1))
+  if printf '%s' "$body" | grep -q '"status" *: *"UP"'; then
     echo "healthy: $url"
     exit 0
   fi

@@ -1,0 +1,267 @@
+"""The seed pipelines' GitHub examples under act, end to end against the emulator.
+
+Example 2 (seed 001, `seed-001-ec2-rolling.yml`): a user's repository holding examples/seed-001-api is pushed
+to main; the workflow builds and tests it, pushes the image to the emulator's ECR (scan gate), packages
+deploy/ with deployment-info.env, deploys it one instance at a time to the `ec2-rolling` scenario's two
+instances (container hooks: ECR login and pull, SSM parameters → env file, docker run, health check), then
+checks health, targets, alarms and the hooks' log and tells a Slack stand-in. The workflow runs unchanged:
+act gets the endpoint, the variables of the `production` environment and an OIDC token service, since act
+has none of its own (the actions read ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN as on GitHub and call
+AssumeRoleWithWebIdentity at the emulator; no access key reaches the run).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy_actions.emulator import Emulator
+from deploy_actions.emulator.codedeploy.instance import HOOK_LOG_GROUP_TAG
+from tests.conftest import AwsEndpoint
+from tests.e2e.conftest import EXAMPLES, ROOT, USER_REMOTE, Fleet, Run, commit_all, git
+from tests.e2e.test_act import Act, step_outputs
+from tests.integration.emulator.ecr_registry import need_registry_binary
+from tests.integration.test_build_push_ecr import container_storage, tool
+from tests.support.webhook_receiver import WebhookReceiver
+
+pytestmark = pytest.mark.e2e
+
+SERVICE = ROOT / "examples" / "seed-001-api"
+WORKFLOW = "seed-001-ec2-rolling.yml"
+DEPLOY = "org/deploy-actions/codedeploy-deploy@v1"
+VERIFY = "org/deploy-actions/verify-and-notify@v1"
+ROLE = "arn:aws:iam::123456789012:role/deploy-api"
+
+
+class OidcTokens:
+    """GitHub's ID-token service as a job sees it: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=… with the
+    request token as bearer answers {"value": <JWT>}. Records the audiences asked for."""
+
+    def __init__(self) -> None:
+        self.request_token = f"req-{uuid.uuid4().hex}"
+        self.audiences: list[str] = []
+        tokens = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if self.headers.get("Authorization") != f"Bearer {tokens.request_token}":
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                tokens.audiences.append(self.path.rsplit("audience=", 1)[-1])
+                body = json.dumps({"value": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvYXBpIn0.c2ln"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def env(self) -> dict[str, str]:
+        port = self.server.server_address[1]
+        return {"ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{port}/token?api-version=2.0",
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.request_token}
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass
+class Load:
+    """A bounded load loop through the load balancer: every response recorded, in order."""
+
+    url: str
+    limit: int = 20_000
+    answers: list[str] = field(default_factory=list)  # the body, or "FAILED <reason>"
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> Load:
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        assert self._thread is not None
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set() and len(self.answers) < self.limit:
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    self.answers.append(json.loads(response.read())["version"])
+            except (OSError, ValueError, KeyError) as exc:
+                self.answers.append(f"FAILED {exc}")
+            time.sleep(0.005)
+
+    @property
+    def failed(self) -> list[str]:
+        return [answer for answer in self.answers if answer.startswith("FAILED")]
+
+    @property
+    def changes(self) -> int:
+        return sum(1 for before, after in zip(self.answers, self.answers[1:], strict=False) if before != after)
+
+
+@dataclass
+class Api:
+    """The user's service repository, the fleet it deploys to and what a run needs."""
+
+    repo: Path
+    fleet: Fleet
+    act: Act
+    variables: dict[str, str]
+    env: dict[str, str]
+    secrets: dict[str, str]
+    slack: WebhookReceiver
+
+    def push(self) -> Run:
+        return self.act.push(self.repo, WORKFLOW, secrets=self.secrets, env=self.env, variables=self.variables)
+
+    def serves(self) -> str:
+        """The commit the load balancer's answer names (`/actuator/info`), '' when nothing answers."""
+        body = self.fleet.serves("/actuator/info", timeout=10)
+        return str(json.loads(body)["version"]) if body else ""
+
+
+def instance_ids(emulator: Emulator, group: str) -> list[str]:
+    described = emulator.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
+    return [i["InstanceId"] for i in described["AutoScalingGroups"][0]["Instances"]]
+
+
+@pytest.fixture(scope="module")
+def api(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint, aws_emulator: Emulator,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """Example 2's world, seeded once for the module, with a first release already deployed by the workflow."""
+    docker = tool("docker")
+    need_registry_binary()
+    base = tmp_path_factory.mktemp("seed-001")
+    repo = base / "api"
+    shutil.copytree(SERVICE, repo)
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "github" / WORKFLOW, repo / ".github" / "workflows" / WORKFLOW)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "remote", "add", "origin", USER_REMOTE)
+
+    fleet = Fleet(aws_emulator, instances=2)
+    prefix = fleet.out["application"].removesuffix("web")
+    log_group = f"/{prefix}api/deployments"
+    codedeploy = aws_emulator.client("codedeploy")
+    group_arn = (f"arn:aws:codedeploy:us-east-1:{aws_emulator.account}:deploymentgroup:"
+                 f"{fleet.out['application']}/{fleet.out['deployment_group']}")
+    aws_emulator.client("ecr").create_repository(repositoryName=f"{prefix}api",  # the team's IaC makes it
+                                                 imageScanningConfiguration={"scanOnPush": True})
+    codedeploy.tag_resource(ResourceArn=group_arn, Tags=[{"Key": HOOK_LOG_GROUP_TAG, "Value": log_group}])
+    slack = WebhookReceiver()
+    oidc = OidcTokens()
+    variables = {
+        "AWS_REGION": "us-east-1", "AWS_ROLE_ARN": ROLE, "ECR_REPOSITORY": f"{prefix}api",
+        **fleet.variables, "TARGET_GROUP": f"{prefix}web-tg", "ALARMS": f"{prefix}web-5xx", "LOG_GROUP": log_group,
+        "SSM_PATH": f"/{prefix.strip('-')}/app", "SERVICE_URL": aws_emulator.listener_url(fleet.out["listener_arn"]),
+    }
+    world = Api(repo, fleet, Act(act, action_checkout, action_cache, aws), variables,
+                {**oidc.env, **container_storage(base / "containers")}, {"SLACK_WEBHOOK": slack.url("slack")}, slack)
+    try:
+        first = commit_all(repo, "First release")
+        result = world.push()
+        print(f"act, seed-001 first release (build, push, package, deploy 2 instances, verify): {result.seconds:.1f}s")
+        assert result.code == 0, result.output
+        assert world.serves() == first
+        yield world
+    finally:
+        slack.close()
+        oidc.close()
+        for instance in instance_ids(aws_emulator, fleet.out["auto_scaling_group"]):
+            subprocess.run([docker, "rm", "-f", f"api-{instance}"], capture_output=True, timeout=60, check=False)
+
+
+def test_seed_001_rolls_a_release_out_one_instance_at_a_time_with_no_failed_request(
+        api: Api, aws_emulator: Emulator) -> None:
+    before = api.serves()
+    (api.repo / "src" / "www" / "index.html").write_text("<h1>api, second release</h1>\n")
+    release = commit_all(api.repo, "Second release")
+    url = api.variables["SERVICE_URL"] + "/actuator/info"
+    with Load(url) as load:
+        result = api.push()
+    print(f"act, seed-001 rolling release: {result.seconds:.1f}s; load: {len(load.answers)} requests, "
+          f"{len(load.failed)} failed, {load.changes} version changes")
+    assert result.code == 0, result.output
+    assert "🏁  Job succeeded" in result.output
+
+    # What a user sees: the new commit answers through the load balancer, and nothing failed on the way.
+    assert api.serves() == release
+    assert load.failed == [], load.failed[:5]
+    assert set(load.answers) == {before, release}
+    assert load.answers[0] == before and load.answers[-1] == release
+
+    # OneAtATime through both instances; the image by digest, tagged latest and the commit.
+    outputs = step_outputs(result.output, DEPLOY)
+    assert outputs["status"] == "Succeeded" and outputs["rollback-deployment-id"] == ""
+    instances = json.loads(outputs["instances"])
+    assert [i["status"] for i in instances] == ["Succeeded", "Succeeded"]
+    info = api.fleet.info(outputs["deployment-id"])
+    assert info["deploymentConfigName"] == "CodeDeployDefault.OneAtATime"
+    images = aws_emulator.client("ecr").describe_images(repositoryName=api.variables["ECR_REPOSITORY"])
+    tags = {tag for image in images["imageDetails"] for tag in image.get("imageTags", [])}
+    assert {"latest", release} <= tags
+
+    # SSM's parameter reached the container through the env file; the checks passed and Slack heard of it.
+    assert api.fleet.serves("/env") == "production"
+    verify = step_outputs(result.output, VERIFY)
+    assert verify["healthy"] == "true", result.output
+    assert {c["kind"] for c in json.loads(verify["checks"])} >= {"url", "target-group", "alarm", "logs"}
+    messages = api.slack.to(api.secrets["SLACK_WEBHOOK"])
+    assert messages and release[:7] in json.dumps(messages[-1].json)
+
+
+def test_seed_001_a_release_failing_its_health_check_is_rolled_back_and_the_job_says_why(api: Api) -> None:
+    before = api.serves()
+    (api.repo / "src" / "www" / "actuator" / "health").unlink()  # the bad release: no health endpoint
+    commit_all(api.repo, "Bad release")
+    url = api.variables["SERVICE_URL"] + "/actuator/info"
+    with Load(url) as load:
+        result = api.push()
+    print(f"act, seed-001 bad release rolled back: {result.seconds:.1f}s; load: {len(load.answers)} requests, "
+          f"{len(load.failed)} failed")
+    git(api.repo, "revert", "--no-edit", "HEAD")  # leave a healthy repository to whatever runs next
+
+    assert result.code != 0, result.output
+    assert "🏁  Job failed" in result.output
+    assert f"❌  Failure - Main {DEPLOY}" in result.output
+    # The cause, in the job's log: the instance, the hook, its own words.
+    outputs = step_outputs(result.output, DEPLOY)
+    assert outputs["status"] == "Failed", result.output
+    failed = [i for i in json.loads(outputs["instances"]) if i["status"] == "Failed"]
+    assert [i["failed-hook"] for i in failed] == ["ValidateService"]
+    assert f"::error title=ValidateService failed on {failed[0]['id']}::" in result.output
+    assert "did not answer UP" in result.output
+    assert outputs["rollback-deployment-id"].startswith("d-")
+
+    # The old release answers again, and kept answering throughout.
+    assert api.serves() == before
+    assert load.failed == [], load.failed[:5]
+    assert set(load.answers) == {before}
+    # Slack heard of the failure, from the step that reports what the checks did not get to.
+    messages = api.slack.to(api.secrets["SLACK_WEBHOOK"])
+    assert outputs["deployment-id"] in json.dumps(messages[-1].json)
