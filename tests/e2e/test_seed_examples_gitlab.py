@@ -12,6 +12,7 @@ token exchanged for the role (AssumeRoleWithWebIdentity), no access keys in thei
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 import threading
 import time
@@ -40,9 +41,12 @@ from tests.e2e.conftest import (
     commit_all,
     git,
     host_env,
+    missing,
     run,
 )
 from tests.e2e.test_gitlab_ci_local import serve_component
+from tests.integration.emulator.ecr_registry import need_registry_binary
+from tests.support import buildspec_driver
 from tests.support.revisions import upload_revision, zip_revision
 
 pytestmark = pytest.mark.e2e
@@ -292,3 +296,91 @@ def test_canary_pipeline_moves_the_share_of_new_answers_with_the_weights(
     for weight in (10, 50):
         hits, total = shares[weight]
         assert total >= 10 and abs(hits - total * weight / 100) <= 2, (weight, hits, total)
+
+
+# -- Example 3 (seed 002): a CodeBuild buildspec, run by a driver that executes its phases as CodeBuild does ----
+
+
+@dataclass
+class Service:
+    """`ecs-fargate-rolling` seeded under a unique prefix (stand-in tasks answer `<family>:1`), its ECR repository
+    created as the team's Terraform does (ecr.tf)."""
+
+    emulator: Emulator
+    out: dict[str, Any]
+    repository: str
+
+    @property
+    def url(self) -> str:
+        return self.emulator.listener_url(self.out["listener_arn"])
+
+    def described(self) -> dict[str, Any]:
+        ecs = self.emulator.client("ecs")
+        return dict(ecs.describe_services(cluster=self.out["cluster"], services=[self.out["service"]])["services"][0])
+
+
+@pytest.fixture
+def ecs_service(aws_emulator: Emulator) -> Any:
+    need_registry_binary()
+    prefix = f"e2e{uuid.uuid4().hex[:8]}-"
+    out = seed(aws_emulator.client, load_scenario("ecs-fargate-rolling"), prefix=prefix)
+    repository = f"{prefix}voj-backend"
+    aws_emulator.client("ecr").create_repository(repositoryName=repository)
+    service = Service(aws_emulator, out, repository)
+    assert answer(service.url + "/version", timeout=60) == f"{out['task_family']}:1"
+    yield service
+    ecs = aws_emulator.client("ecs")
+    ecs.delete_service(cluster=out["cluster"], service=out["service"], force=True)
+    deadline = time.monotonic() + 60  # the real containers stop with the service
+    while ecs.list_tasks(cluster=out["cluster"])["taskArns"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def service_repo(tmp_path: Path, ecs_service: Service) -> Path:
+    """The team's service repository: a Dockerfile (FROM scratch with busybox: no Docker Hub here) serving www/ on
+    8000, the task definition it keeps in deploy/, and the example as buildspec.yml."""
+    repo = tmp_path / "voj-backend"
+    (repo / "www").mkdir(parents=True)
+    (repo / "www" / "health").write_text("ok\n")
+    (repo / "www" / "version").write_text("version: dev\n")
+    shutil.copy("/bin/busybox", repo / "busybox")
+    (repo / "Dockerfile").write_text("FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nEXPOSE 8000\n"
+                                     'ENTRYPOINT ["/bin/busybox", "httpd", "-f", "-p", "8000", "-h", "/www"]\n')
+    (repo / "deploy").mkdir()
+    (repo / "deploy" / "task-definition.json").write_text(json.dumps({
+        "family": ecs_service.out["task_family"], "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+        "cpu": "512", "memory": "1024", "containerDefinitions": [{
+            "name": "api", "image": "voj-backend:placeholder", "essential": True,
+            "portMappings": [{"containerPort": 8000, "protocol": "tcp"}]}]}, indent=2))
+    shutil.copy(EXAMPLES / "buildspec" / "seed-002-buildspec.yml", repo / "buildspec.yml")
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    return repo
+
+
+def test_buildspec_builds_pushes_to_ecr_and_rolls_the_ecs_service_to_the_new_version(
+        aws: AwsEndpoint, ecs_service: Service, service_repo: Path, tree_wheel: BuiltWheel,
+        gitlab_install: GitlabInstall, tmp_path: Path) -> None:
+    if not shutil.which("docker"):
+        missing("docker", "apt-get install docker.io; .ci/run installs it")
+    commit = commit_all(service_repo, "Ship the API")
+    out = ecs_service.out
+    # A build container's environment: its own PATH and HOME (python3, no deploy-actions), nothing of this host's
+    # (a CONTAINER_NAME here would win over the buildspec's), the project's variables, the role's credentials.
+    base = {name: value for name, value in host_env(PATH=gitlab_install.path).items()
+            if name in ("PATH", "HOME", "LANG", "DOCKER_HOST")}
+    project = {**base, **aws.env, **gitlab_install.variables,
+               "ECR_REPOSITORY": ecs_service.repository, "ECS_CLUSTER": out["cluster"], "ECS_SERVICE": out["service"],
+               "DEPLOY_ACTIONS_PACKAGE": tree_wheel.requirement, "TMPDIR": str(tmp_path),
+               "DOCKER_CONFIG": str(tmp_path / "docker-config")}
+    build = buildspec_driver.run(service_repo / "buildspec.yml", service_repo, project, commit=commit)
+    print(f"buildspec driver, seed-002 build + push + ECS rolling update: {build.seconds:.1f}s")
+    assert build.succeeded, build.log
+    assert build.phases == dict.fromkeys(buildspec_driver.PHASES, "SUCCEEDED")
+    release = f"sha-{commit[:7]}"
+    [image] = aws.client("ecr").describe_images(repositoryName=ecs_service.repository)["imageDetails"]
+    assert image["imageTags"] == [release]
+    assert build.exported["IMAGE_URI"].endswith(f"/{ecs_service.repository}@{image['imageDigest']}")
+    service = ecs_service.described()
+    assert service["taskDefinition"] == build.exported["TASK_DEFINITION_ARN"] and len(service["deployments"]) == 1
+    assert answer(ecs_service.url + "/version", timeout=30) == f"version: {release}"
