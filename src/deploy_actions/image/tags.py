@@ -23,6 +23,12 @@ PRIORITIES = {"schedule": 1000, "semver": 900, "pep440": 900, "match": 800, "edg
               "sha": 100}
 DEFAULT_RULES = ("type=schedule", "type=ref,event=branch", "type=ref,event=tag", "type=ref,event=pr", "type=sha")
 SHORT_SHA_LENGTH = 7
+_COMMON = ("enable", "priority", "prefix", "suffix")
+ATTRIBUTES = {"schedule": ("pattern",), "semver": ("pattern", "value", "match"),
+              "pep440": ("pattern", "value", "match"), "match": ("pattern", "group", "value"), "edge": ("branch",),
+              "ref": ("event",), "raw": ("value",), "sha": ("format",)}
+_PATTERN_NAMES = {"semver": ("raw", "version", "major", "minor", "patch", "prerelease", "build"),
+                  "pep440": ("raw", "version", "major", "minor", "patch")}
 _DEFAULT_BRANCH_EVENTS = re.compile(r"create|discussion|issues|schedule")  # GitHub runs these on the default branch
 
 
@@ -117,6 +123,10 @@ def parse_rule(line: str) -> Rule:
             kind = value
         else:
             attrs[key] = value
+    if unknown := sorted(set(attrs) - {*_COMMON, *ATTRIBUTES[kind]}):
+        # metadata-action ignores them; a misspelt enable or prefix would push a tag nobody asked for
+        raise RuleError(f"{line!r}: unknown attribute {unknown[0]!r} for type={kind}; known: "
+                        f"{', '.join((*ATTRIBUTES[kind], *_COMMON))}")
     if kind == "schedule":
         attrs.setdefault("pattern", "nightly")
     elif kind in ("semver", "pep440", "match"):
@@ -124,6 +134,11 @@ def parse_rule(line: str) -> Rule:
             raise RuleError(f"{line!r}: type={kind} needs a pattern, e.g. pattern={{{{version}}}}")
         attrs.setdefault("value", "")
         attrs.setdefault("match", "")
+        if kind in _PATTERN_NAMES:  # read now, not only in a run with a version: a typo fails every run alike
+            try:
+                render(attrs["pattern"], dict.fromkeys(_PATTERN_NAMES[kind], "0"))
+            except ExpressionError as exc:
+                raise RuleError(f"{line!r}: {exc}") from None
         if kind == "match":
             attrs.setdefault("group", "0")
             if not attrs["group"].isdigit():

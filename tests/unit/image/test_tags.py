@@ -275,6 +275,13 @@ def test_duplicates_appear_once() -> None:
     ("type=raw,value=x,priority=high", "whole number"),
     ("type=raw,value={{brnach}}", "unknown expression"),
     ("type=raw,value=x,enable=yes", "true or false"),
+    # A branch run: the semver rule makes nothing here, and its misspelt pattern is refused all the same.
+    ("type=semver,pattern={{verison}}", "unknown expression {{verison}}"),
+    ("type=pep440,pattern={{major}}.{{prerelease}}", "unknown expression {{prerelease}}"),
+    # metadata-action ignores an unknown attribute; a misspelt enable would push the tag it meant to stop.
+    ("type=raw,value=x,enabled=false", "unknown attribute 'enabled' for type=raw; known: value, enable"),
+    ("type=sha,prefx=commit-", "unknown attribute 'prefx'"),
+    ("type=ref,event=branch,pattern={{version}}", "unknown attribute 'pattern' for type=ref"),
 ])
 def test_bad_rules_are_refused(line: str, words: str) -> None:
     with pytest.raises(RuleError, match=words):
