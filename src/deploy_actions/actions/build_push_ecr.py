@@ -200,20 +200,20 @@ def _tags_and_labels(inputs: Inputs, ctx: RunContext) -> tuple[TagPlan, dict[str
     try:
         flavor = parse_flavor(inputs.flavor)
     except RuleError as exc:
-        raise InputError.single("flavor", None, str(exc)) from None
+        raise _rule_error("flavor", inputs.flavor, exc) from None
     try:
         plan = compute_tags(parse_rules(inputs.tags), flavor, git)
     except RuleError as exc:
-        raise InputError.single("tags", None, str(exc)) from None
+        raise _rule_error("tags", inputs.tags, exc) from None
     try:
         generated = metadata.standard_labels(ctx.facts, git, plan.version, metadata.created(ctx.environ, git))
         labels = compute_labels(generated, _label_lines(inputs.labels), git)
     except RuleError as exc:
-        raise InputError.single("labels", None, str(exc)) from None
+        raise _rule_error("labels", inputs.labels, exc) from None
     for warning in plan.warnings:
         ctx.reporter.warning(warning)
     if not plan.tags:
-        raise InputError.single("tags", "\n".join(inputs.tags) or None, f"the rules make no tag for this run "
+        raise InputError.single("tags", _lines(inputs.tags), f"the rules make no tag for this run "
                                 f"(ref {git.ref or 'unknown'}, event {git.event or 'none'}); add one that always "
                                 "applies, e.g. type=sha")
     return plan, labels
@@ -246,6 +246,19 @@ def _paths(inputs: Inputs) -> tuple[Path, Path]:
         raise InputError.single("dockerfile", inputs.dockerfile, f"no Dockerfile at {dockerfile}; add one or point "
                                 "dockerfile at it")
     return context.absolute(), dockerfile.absolute()
+
+
+def _lines(lines: list[str]) -> str | None:
+    """A multi-line input as the user wrote it, for an error message (None: not set, the default applies)."""
+    return "\n".join(lines) or None
+
+
+def _rule_error(name: str, lines: list[str], exc: RuleError) -> InputError:
+    """The input as written (not "(not set)") and the fix; a one-line input is not quoted twice."""
+    value, text = _lines(lines), str(exc)
+    for quoted in (repr(value) + ": ", f"flavor {value!r}: "):
+        text = text.removeprefix(quoted) if value and "\n" not in value else text
+    return InputError.single(name, value, text)
 
 
 def _label_lines(lines: list[str]) -> dict[str, str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from deploy_actions.actions.build_push_ecr import Inputs
@@ -29,3 +32,20 @@ def test_secrets_is_a_secret_input_and_platforms_are_checked() -> None:
         parse_inputs(Inputs, {"repository": "api", "platforms": "linux/amd64,arm64"})
     with pytest.raises(InputError, match="not both"):
         parse_inputs(Inputs, {"repository": "api", "keep-last": "5", "lifecycle-policy": "p.json"})
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--tags", "type=sematic,pattern={{version}}"],
+     "input 'tags' = 'type=sematic,pattern={{version}}': unknown type 'sematic'"),
+    (["--tags", "type=sha\ntype=raw,value=x,enabled=false"],
+     "input 'tags' = 'type=sha\\ntype=raw,value=x,enabled=false': 'type=raw,value=x,enabled=false': unknown attribute"),
+    (["--flavor", "latest=sometimes"], "input 'flavor' = 'latest=sometimes': latest must be auto, true or false"),
+    (["--labels", "foo"], "input 'labels' = 'foo': label 'foo': write KEY=VALUE"),
+])
+def test_a_rule_that_cannot_be_read_is_quoted_as_written_not_as_unset(
+        run_cli: Any, tmp_path: Path, args: list[str], expected: str) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    result = run_cli("build-push-ecr", "--repository", "api", "--context", str(tmp_path), *args,
+                     env={"GITHUB_SHA": "90dd6032fac8bda1b6c4436a2e65de27961ed071", "GITHUB_REF": "refs/heads/main"})
+    assert result.code == 2, result.log
+    assert expected in result.log and "(not set)" not in result.log
