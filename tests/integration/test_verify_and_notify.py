@@ -303,13 +303,21 @@ def test_429_is_retried_after_the_time_the_server_asks(run_cli: Any, receiver: W
     assert "discord: accepted (HTTP 200) after 4 attempts, waited 1s as asked" in result.log
 
 
+def test_without_retry_after_the_wait_is_our_backoff_not_the_servers(run_cli: Any, receiver: WebhookReceiver) -> None:
+    url = receiver.url("webhook")
+    receiver.then(Reply(503, b"busy"))  # no Retry-After: the first backoff, 1 s
+    result = run_cli("verify-and-notify", "--notify", f"webhook={url}")
+    assert result.code == 0, result.log
+    assert "  webhook: accepted (HTTP 200) after 2 attempts, waited 1s between attempts\n" in result.log
+
+
 def test_a_channel_that_keeps_failing_warns_or_fails_the_step_as_asked(run_cli: Any,
                                                                        receiver: WebhookReceiver) -> None:
     good, bad = receiver.url("slack"), receiver.url("teams")
     receiver.then(*[Reply(500, b"oops", {"Retry-After": "0"})] * 6, to=bad)
     warned = run_cli("verify-and-notify", "--notify", f"teams={bad}")
     assert warned.code == 0 and json.loads(warned.outputs["notified"]) == []
-    assert "notification not delivered: teams: HTTP 500: oops after 6 attempts" in warned.log
+    assert "notification not delivered: teams: HTTP 500: oops after 6 attempts, waited 0s as asked\n" in warned.log
     receiver.then(Reply(400, b"invalid payload"), to=bad)
     failed = run_cli("verify-and-notify", "--notify", f"teams={bad}\nslack={good}", "--fail-on-notify-error", "true")
     assert failed.code == 1

@@ -46,7 +46,8 @@ def deliver(channels: Sequence[Channel], templates: Mapping[str, str], message: 
         except TemplateProblem as exc:
             return Sent(channel, False, f"template {exc}")
         delivery = post_json(channel.url, payload, sleep=cancel.sleep, budget=budget)
-        waited = f", waited {sum(delivery.waits):.0f}s as asked" if delivery.waits else ""
+        waited = (f", waited {sum(delivery.waits):.0f}s" + (" as asked" if delivery.asked else " between attempts")
+                  if delivery.waits else "")
         return Sent(channel, delivery.ok, f"{delivery.message} after {delivery.attempts} "
                     f"attempt{'s' if delivery.attempts != 1 else ''}{waited}")
 

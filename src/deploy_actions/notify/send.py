@@ -29,6 +29,7 @@ class Delivery:
     status: int | None  # the last HTTP status, None when nothing answered
     message: str  # for the log: what happened, never the URL
     waits: list[float] = field(default_factory=list)
+    asked: bool = False  # every wait was the time the server asked for (Retry-After), none our own backoff
 
 
 def retry_after(headers: Any, body: bytes, now: float | None = None) -> float | None:
@@ -62,29 +63,32 @@ def post_json(url: str, payload: dict[str, Any], *, sleep: Callable[[float], boo
     body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
     started = clock()
     waits: list[float] = []
+    asked_every_time = True
     backoff = FIRST_BACKOFF
     attempt = 0
     while True:
         attempt += 1
         status, answer, headers, reason = _post(url, body, min(request_timeout, max(1.0, budget)))
         if status is not None and 200 <= status < 300:
-            return Delivery(True, attempt, status, f"accepted (HTTP {status})", waits)
+            return Delivery(True, attempt, status, f"accepted (HTTP {status})", waits, asked_every_time)
         retryable = status is None or status == 429 or status >= 500
         what = f"HTTP {status}{_snippet(answer)}" if status is not None else f"no answer ({reason})"
         if not retryable:
-            return Delivery(False, attempt, status, f"refused: {what}", waits)
+            return Delivery(False, attempt, status, f"refused: {what}", waits, asked_every_time)
         asked = retry_after(headers, answer) if status is not None else None
         wait = asked if asked is not None else backoff
         backoff = min(backoff * 2, 16.0)
         left = budget - (clock() - started)
-        if attempt >= MAX_ATTEMPTS:
-            return Delivery(False, attempt, status, f"{what} after {attempt} attempts", waits)
+        if attempt >= MAX_ATTEMPTS:  # the caller says how many attempts were made
+            return Delivery(False, attempt, status, what, waits, asked_every_time)
         if wait > left:
             return Delivery(False, attempt, status, f"{what}; the next attempt (in {wait:.0f}s) would pass the "
-                            f"{budget:.0f}s allowed for sending", waits)
+                            f"{budget:.0f}s allowed for sending", waits, asked_every_time)
         waits.append(wait)
+        asked_every_time = asked_every_time and asked is not None
         if sleep(wait):
-            return Delivery(False, attempt, status, f"{what}; cancelled before the next attempt", waits)
+            return Delivery(False, attempt, status, f"{what}; cancelled before the next attempt", waits,
+                            asked_every_time)
 
 
 def _snippet(answer: bytes) -> str:
