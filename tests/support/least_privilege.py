@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploy_actions.emulator.core.calls import REGISTRY_OPERATIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 IAM_DOCS = ROOT / "docs" / "iam"
 ACTIONS = ("build-push-ecr", "package-revision", "codedeploy-deploy", "ecs-deploy", "switch-listener",
@@ -106,12 +108,18 @@ class Needs:
             self.by_iam.setdefault(name, set()).add(operation)
 
 
-def needs_from_calls(calls: Iterable[Mapping[str, Any]], attribute_unnamed_to: str = "") -> dict[str, Needs]:
-    """Per action, from recorded calls (`Call.as_json()` dicts). Calls naming no action (registry requests
-    from docker or buildah) count for `attribute_unnamed_to` when given, and are dropped otherwise."""
+def needs_from_calls(calls: Iterable[Mapping[str, Any]]) -> dict[str, Needs]:
+    """Per action, from recorded calls (`Call.as_json()` dicts, in the order they were made). A registry request
+    (docker's, buildah's: their user agent names no action) counts for the action whose GetAuthorizationToken
+    came last before it, whose token it pushes with; other calls naming no action (a test's own) count for none."""
     found: dict[str, Needs] = {}
+    token_owner = ""
     for call in calls:
-        action = str(call.get("action") or attribute_unnamed_to)
+        action = str(call.get("action") or "")
+        if call.get("service") == "ecr" and call.get("operation") == "GetAuthorizationToken":
+            token_owner = action
+        elif not action and call.get("service") == "ecr" and call.get("operation") in REGISTRY_OPERATIONS:
+            action = token_owner
         if action:
             found.setdefault(action, Needs()).add(call.get("iam") or (), str(call.get("operation")))
     return found

@@ -8,6 +8,7 @@ from tests.support.least_privilege import (
     check,
     compare,
     described_placeholders,
+    needs_from_calls,
     policy_path,
     report,
     shape_problems,
@@ -47,3 +48,18 @@ def test_the_report_says_what_to_add_and_what_to_remove() -> None:
         "build-push-ecr: NEVER USED ecr:BatchGetImage: no recorded run needed it; remove it from "
         "docs/iam/build-push-ecr.json, or run the path that needs it"]
     assert report([compare("build-push-ecr", needs, policy, complete=False)]).count("NEVER USED") == 0
+
+
+def test_a_registry_request_counts_for_the_action_whose_token_came_last() -> None:
+    def call(operation: str, action: str = "", iam: tuple[str, ...] = ()) -> dict[str, object]:
+        return {"service": "ecr", "operation": operation, "action": action, "iam": list(iam)}
+
+    needs = needs_from_calls([
+        call("GetAuthorizationToken", "build-push-ecr", ("ecr:GetAuthorizationToken",)),
+        call("CheckBlob", iam=("ecr:BatchCheckLayerAvailability",)),  # buildah, with the action's token
+        call("GetAuthorizationToken", iam=("ecr:GetAuthorizationToken",)),  # a test logs in by itself
+        call("PutManifest", iam=("ecr:PutImage",)),  # ... and pushes: no action's need
+        call("DescribeImages", iam=("ecr:DescribeImages",)),  # a test's API call: no action's either
+    ])
+    assert set(needs) == {"build-push-ecr"}
+    assert sorted(needs["build-push-ecr"].by_iam) == ["ecr:BatchCheckLayerAvailability", "ecr:GetAuthorizationToken"]

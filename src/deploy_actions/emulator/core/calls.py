@@ -18,7 +18,8 @@ it. The emulator's own calls (its engines' clients) are never recorded. Each cal
 
 Registry requests (docker/buildah pushing to the emulator's ECR registry) are recorded too, as the ECR
 actions ECR authorizes them with (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ...); their
-user agent is the builder's, so `action` is "" and a recording attributes them by when they happened.
+user agent is the builder's, so their `action` is "": a recording gives them to the action whose
+GetAuthorizationToken came last before them (the token they push with).
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("sts", "AssumeRoleWithWebIdentity"): (),  # authorized by the role's trust policy, not by a policy here
     ("sts", "GetCallerIdentity"): (),  # needs no permission
 }
+# The operations registry_actions names (requests to the ECR registry, not to ECR's API).
+REGISTRY_OPERATIONS = frozenset({"RegistryPing", "ListTags", "PutManifest", "DeleteManifest", "GetManifest",
+                                 "InitiateUpload", "UploadChunk", "CompleteUpload", "UploadStatus", "CheckBlob",
+                                 "GetBlob"})
 _RPC_V2_PATH = re.compile(r"^/service/(?P<target>[^/]+)/operation/(?P<operation>[A-Za-z0-9]+)$")
 _REGISTRY_PATH = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>manifests|blobs|tags)/(?P<rest>.*)$")
 _ACTION = re.compile(r"(?:^|\s)action/([a-z0-9-]+)")
