@@ -315,3 +315,40 @@ def test_wait_until_stable_ends_before_the_alarm_bake_with_the_deployment_still_
     deployment = ecs.client.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
     assert deployment["status"] == "IN_PROGRESS"  # its 6 h alarm bake goes on without the step
     ecs.client.stop_service_deployment(serviceDeploymentArn=arn, stopType="ABORT")
+
+
+def test_on_timeout_stop_aborts_the_service_deployment_and_the_step_fails(ecs: Ecs) -> None:
+    import io
+    import time
+
+    from deploy_actions.actions.ecs_deploy import Inputs, Outputs, run
+    from deploy_actions.core.context import RunContext
+    from deploy_actions.core.inputs import parse_inputs
+    from deploy_actions.core.operation import Interrupted
+    from deploy_actions.core.outputs import OutputSink
+    from deploy_actions.core.platform import Reporter
+
+    live = started(ecs, "api")
+    slow = ecs.register("repo/app:2", start_seconds="60000")  # ~100 s to start at the test clock
+    inputs = parse_inputs(Inputs, {"cluster": ecs.cluster, "services": "api", "task-definition": slow,
+                                   "timeout": "1m", "on-timeout": "stop"})
+    log = io.StringIO()
+    # The run started 57 s ago: its 1m deadline passes within seconds of following, as a long rollout's would.
+    ctx = RunContext(Reporter(log, ecs.aws.env), ecs.aws.env, outputs=OutputSink(Outputs, {}),
+                     started=time.monotonic() - 57)
+
+    with pytest.raises(Interrupted) as caught:
+        run(inputs, ctx)
+
+    assert caught.value.exit_code == 1
+    assert "timed out" in str(caught.value) and "stopping the deployment of api" in log.getvalue()
+    assert "and rolling back" not in log.getvalue()
+    assert ctx.outputs.values["status"] == "INTERRUPTED"
+    arn = json.loads(ctx.outputs.values["service-deployment-arns"])["api"]
+
+    def stopped() -> bool:
+        found = ecs.client.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+        return bool(found["status"] == "STOPPED")
+
+    assert wait(stopped)  # ABORT: stopped where it was, not rolled back
+    assert ecs.described("api")["deployments"][-1]["taskDefinition"] == live  # the old tasks still serve
