@@ -1,5 +1,5 @@
-"""The emulator's pure rules: which images an ECR lifecycle policy expires, CloudWatch statistics, and
-what ECR answers without a registry binary."""
+"""The emulator's pure rules: which images an ECR lifecycle policy expires, CloudWatch statistics and
+composite alarm rules, and what ECR answers without a registry binary."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from deploy_actions.emulator.cloudwatch import composite
 from deploy_actions.emulator.cloudwatch.alarms import Point, statistic
 from deploy_actions.emulator.ecr import lifecycle
 from deploy_actions.emulator.ecr.images import Image
@@ -79,3 +80,29 @@ def test_without_a_registry_binary_ecr_says_what_to_install(monkeypatch: pytest.
     monkeypatch.setenv(REGISTRY_ENV, str(tmp_path / "no-such-registry"))
     with pytest.raises(RegistryUnavailable, match="apt-get install docker-registry"):
         Registry(tmp_path, front=None).ensure_started()  # type: ignore[arg-type]
+
+
+STATES = {"cpu": "ALARM", "deploying": "OK", "latency": "INSUFFICIENT_DATA", "errors": "ALARM"}
+
+
+@pytest.mark.parametrize(("rule", "holds"), [
+    ('ALARM("cpu")', True),
+    ('ALARM(cpu) AND NOT ALARM("deploying")', True),
+    ('ALARM(cpu) AND ALARM(deploying)', False),
+    ('OK(deploying) AND (INSUFFICIENT_DATA(latency) OR FALSE)', True),
+    ('NOT (ALARM(cpu) OR ALARM(errors))', False),
+    ('ALARM("arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu")', True),
+    ("AT_LEAST(2, ALARM, (cpu, errors, deploying))", True),
+    ("AT_LEAST(50%, NOT OK, (cpu, deploying, latency, errors))", True),
+    ("AT_LEAST(3, ALARM, (cpu, errors, deploying))", False),
+    ("TRUE", True),
+])
+def test_composite_rules(rule: str, holds: bool) -> None:
+    evaluate, _ = composite.parse(rule)
+    assert evaluate(STATES.get) is holds
+
+
+@pytest.mark.parametrize("rule", ['ALARM("cpu"', "ALARM(cpu) AND", "MAYBE(cpu)", "ALARM(cpu) ALARM(errors)", ""])
+def test_invalid_composite_rules_are_refused(rule: str) -> None:
+    with pytest.raises(composite.RuleError):
+        composite.parse(rule)

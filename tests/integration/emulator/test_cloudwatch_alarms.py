@@ -1,4 +1,5 @@
-"""CloudWatch alarms that evaluate what is put to them, over HTTP: states, M of N, history, scripts, ALB 5xx.
+"""CloudWatch alarms that evaluate what is put to them, over HTTP: states, M of N, history, scripts, ALB 5xx,
+composite rules.
 
 Periods are emulated time (a 60 s period lasts 0.1 s at the tests' clock factor), so each test waits
 on the alarm's state or history, never on a duration.
@@ -18,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.integration.emulator.conftest import CLOCK_FACTOR, wait_for
 from tests.integration.emulator.test_target_health import ip_target_group
@@ -36,7 +38,8 @@ def _alarm(cloudwatch: Any, name: str, **settings: Any) -> None:
 
 
 def _state(cloudwatch: Any, name: str) -> str:
-    return str(cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"])
+    found = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    return str([*found["MetricAlarms"], *found["CompositeAlarms"]][0]["StateValue"])
 
 
 def _transitions(cloudwatch: Any, name: str) -> list[str]:
@@ -225,3 +228,23 @@ def test_a_healthy_host_count_alarm_fires_when_the_targets_fail_their_health_che
     emulator.faults.make_unhealthy(target_group=group)
     wait_for(lambda: _state(cloudwatch, name) == "ALARM")
     assert _transitions(cloudwatch, name) == ["INSUFFICIENT_DATA to OK", "OK to ALARM"]
+
+
+def test_a_composite_alarm_follows_its_rule_over_its_children(cloudwatch: Any, unique: str) -> None:
+    cpu, errors, both = f"cpu-{unique}", f"errors-{unique}", f"either-{unique}"
+    for child in (cpu, errors):
+        _alarm(cloudwatch, child)
+        cloudwatch.set_alarm_state(AlarmName=child, StateValue="OK", StateReason="quiet")
+    rule = f'ALARM("{cpu}") OR ALARM({errors})'
+    cloudwatch.put_composite_alarm(AlarmName=both, AlarmRule=rule)
+    wait_for(lambda: _state(cloudwatch, both) == "OK")
+    cloudwatch.set_alarm_state(AlarmName=errors, StateValue="ALARM", StateReason="errors")
+    wait_for(lambda: _transitions(cloudwatch, both)[-1:] == ["OK to ALARM"])
+    [found] = cloudwatch.describe_alarms(AlarmNames=[both], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]
+    assert found["AlarmRule"] == rule and found["StateValue"] == "ALARM"
+    assert found["StateReason"].startswith(f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{errors} transitioned "
+                                           "to ALARM at ")
+    assert cloudwatch.describe_alarms(AlarmNames=[both])["CompositeAlarms"] == []  # metric alarms only by default
+    with pytest.raises(ClientError) as unknown:
+        cloudwatch.put_composite_alarm(AlarmName=f"bad-{unique}", AlarmRule="ALARM(no-such-alarm)")
+    assert unknown.value.response["Error"]["Code"] == "ValidationError"

@@ -30,6 +30,7 @@ from typing import Any
 
 from moto.cloudwatch.models import Alarm, MetricAggregatedDatum, MetricDatum, cloudwatch_backends
 
+from deploy_actions.emulator.cloudwatch import composite
 from deploy_actions.emulator.core.clock import Clock
 
 MetricKey = tuple[str, str, tuple[tuple[str, str], ...]]
@@ -108,6 +109,7 @@ class Alarms:
         self._arrived: dict[MetricKey, float] = {}  # when each metric last received a datum (wall clock)
         self._records: dict[str, AlarmRecord] = {}
         self._history: list[dict[str, Any]] = []  # every alarm's, newest last
+        self._rules: dict[str, tuple[composite.Rule, list[str]]] = {}  # composite rules, parsed
         self.lock = threading.RLock()
 
     def _backend(self) -> Any:
@@ -212,8 +214,8 @@ class Alarms:
     def tick(self) -> None:
         now, mono = time.time(), time.monotonic()
         for name, alarm in list(self._backend().alarms.items()):
-            if alarm.rule is not None or alarm.metric_data_queries or not alarm.metric_name:
-                continue  # composite and metric-math alarms are not evaluated
+            if alarm.rule is None and (alarm.metric_data_queries or not alarm.metric_name):
+                continue  # metric-math alarms are not evaluated
             with self.lock:
                 record = self._records.setdefault(name, AlarmRecord())
                 if record.held_until is not None:
@@ -223,7 +225,30 @@ class Alarms:
                     record.held_until, record.restore = None, None
                     self._set(alarm, state, f"{reason} (the scripted state ended)", None)
                     record.given_at, record.evaluated_through = time.time(), None
-                self._evaluate(alarm, record, now)
+                if alarm.rule is not None:
+                    self._evaluate_composite(alarm, record)
+                else:
+                    self._evaluate(alarm, record, now)
+
+    def _evaluate_composite(self, alarm: Alarm, record: AlarmRecord) -> None:
+        """ALARM while the rule holds, else OK; after a given state, once a child's state changes."""
+        text = str(alarm.rule)
+        try:
+            rule, names = self._rules.get(text) or self._rules.setdefault(text, composite.parse(text))
+        except composite.RuleError:
+            return
+        alarms = self._backend().alarms
+        children = [alarms[n] for n in names if n in alarms]
+        changed = max(children, key=lambda child: _epoch(child.state_updated_timestamp), default=None)
+        if record.given_at and (changed is None or _epoch(changed.state_updated_timestamp) <= record.given_at):
+            return
+        state = "ALARM" if rule(lambda n: alarms[n].state_value if n in alarms else None) else "OK"
+        if state != alarm.state_value:
+            when = changed.state_updated_timestamp if changed is not None else datetime.now(UTC)
+            reason = (f"{changed.alarm_arn} transitioned to {changed.state_value} at "
+                      f"{when:%A %d %B, %Y %H:%M:%S} UTC" if changed is not None
+                      else f"The alarm rule evaluated to {'TRUE' if state == 'ALARM' else 'FALSE'}")
+            self._set(alarm, state, reason, None)
 
     def _evaluate(self, alarm: Alarm, record: AlarmRecord, now: float) -> None:
         key = metric_key(alarm.namespace, alarm.metric_name, ((str(d.name), str(d.value)) for d in alarm.dimensions))

@@ -14,6 +14,7 @@ from moto.cloudwatch.models import Statistics, daterange
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult
 
+from deploy_actions.emulator.cloudwatch import composite
 from deploy_actions.emulator.cloudwatch.alarms import Alarms
 from deploy_actions.emulator.core import runtime
 from deploy_actions.emulator.core.errors import AwsError
@@ -35,6 +36,33 @@ def put_metric_alarm(self: Any) -> ActionResult:
     if alarms is not None:
         alarms.created(name, previous)
     return result
+
+
+def put_composite_alarm(self: Any) -> ActionResult:
+    """moto has no PutCompositeAlarm: stored as moto stores alarms, with its rule, and evaluated."""
+    name, rule = str(self._get_param("AlarmName")), str(self._get_param("AlarmRule") or "")
+    try:
+        _, names = composite.parse(rule)
+    except composite.RuleError as error:
+        raise AwsError("ValidationError", f"The AlarmRule is not valid: {error}") from error
+    backend = self.cloudwatch_backend
+    unknown = [n for n in names if n not in backend.alarms]
+    if unknown:
+        raise AwsError("ValidationError", f"Could not save the composite alarm as alarms {unknown} in the alarm "
+                                          "rule do not exist")
+    previous = backend.alarms.get(name)
+    backend.put_metric_alarm(
+        name=name, namespace=None, metric_name=None, comparison_operator=None, evaluation_periods=None,
+        period=None, threshold=None, statistic=None, description=self._get_param("AlarmDescription"),
+        dimensions=[], alarm_actions=self._get_param("AlarmActions", []) or [],
+        ok_actions=self._get_param("OKActions", []), insufficient_data_actions=self._get_param(
+            "InsufficientDataActions", []), actions_enabled=self._get_param("ActionsEnabled"),
+        rule=rule, tags=self._get_param("Tags", []))
+    backend.alarms[name].alarm_rule = rule  # the attribute DescribeAlarms' AlarmRule is read from
+    alarms = runtime.current(Alarms)
+    if alarms is not None:
+        alarms.created(name, previous)
+    return ActionResult({})
 
 
 def put_metric_data(self: Any) -> ActionResult:
@@ -148,6 +176,7 @@ def describe_alarm_history(self: Any) -> ActionResult:
 
 HANDLERS: dict[str, Callable[..., Any]] = {
     "put_metric_alarm": put_metric_alarm,
+    "put_composite_alarm": put_composite_alarm,
     "put_metric_data": put_metric_data,
     "set_alarm_state": set_alarm_state,
     "delete_alarms": delete_alarms,
