@@ -51,9 +51,11 @@ class Reporter:
     # -- secrets -------------------------------------------------------------------------------
     def mask(self, secret: str) -> None:
         """Register a secret: it is redacted from everything this reporter writes from now on. Each of its lines
-        too, and each KEY=VALUE line's value (a `notify` line's webhook URL can then be printed nowhere alone)."""
+        too, and each KEY=VALUE line's value of 8 characters or more (a `notify` line's webhook URL is then printed
+        nowhere alone; a short value such as `true` stays readable in the rest of the log)."""
         lines = secret.splitlines()
-        for part in [secret, *lines, *(line.partition("=")[2] for line in lines if "=" in line)]:
+        values = [value for line in lines if len(value := line.partition("=")[2].strip()) >= 8]
+        for part in [secret, *lines, *values]:
             part = part.strip()
             if len(part) >= 4 and part not in self._secrets:
                 self._secrets.add(part)

@@ -68,3 +68,16 @@ def test_a_url_may_be_a_variable_read_from_the_environment() -> None:
     with pytest.raises(ChannelProblem) as caught:
         parse_channels(text, {"SLACK_WEBHOOK": "hooks.slack.com/s3cr3tT0k3n", "TEAMS_URL": "x"})
     assert "line 1 (slack): the URL must be" in str(caught.value) and "s3cr3t" not in str(caught.value)
+
+
+def test_a_secret_notify_value_masks_each_url_alone_but_not_a_short_value() -> None:
+    import io
+
+    from deploy_actions.core.platform import GitHubReporter
+
+    out = io.StringIO()
+    reporter = GitHubReporter(out, {})
+    reporter.mask(f"slack={SECRET}\nFLAG=true")  # what the CLI does with a secret input, before it is checked
+    reporter.info(f"posting to {SECRET}, FLAG is true")
+    assert f"::add-mask::{SECRET}" in out.getvalue().splitlines()
+    assert out.getvalue().splitlines()[-1] == "posting to ***, FLAG is true"
