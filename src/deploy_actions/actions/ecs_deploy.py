@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Literal
 
@@ -18,7 +17,7 @@ from deploy_actions.core.inputs import AwsInputs, Flag, MultiLine
 from deploy_actions.core.operation import WaitingInputs
 from deploy_actions.core.outputs import ActionOutputs
 from deploy_actions.ecs.changes import parse_changes
-from deploy_actions.ecs.deploy import EcsDeployer, Options, Result
+from deploy_actions.ecs.deploy import EcsDeployer, Options, Result, one_or_map
 from deploy_actions.ecs.plan import check_wait_until
 from deploy_actions.ecs.render import classify
 
@@ -148,7 +147,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     if result.appspec:
         _code_deploy(inputs, ctx, result)
     ctx.reporter.debug(f"AWS API calls: {clients.total_calls} {clients.calls}")
-    outputs = Outputs(task_definition_arn=_one_or_map(result.arns), previous_task_definition_arn=_one_or_map(
+    outputs = Outputs(task_definition_arn=one_or_map(result.arns), previous_task_definition_arn=one_or_map(
         result.previous), service_deployment_arns=result.deployment_arns, status=result.status,
         rolled_back=result.rolled_back, events="\n".join(result.events[-20:]),
         codedeploy_deployment_id=result.codedeploy_deployment_id)
@@ -192,13 +191,6 @@ def _code_deploy(inputs: Inputs, ctx: RunContext, result: Result) -> None:
     if outcome.rollback is not None and outcome.status == "Failed":
         result.status = "ROLLED_BACK"
     result.ok, result.message = outcome.ok, outcome.message or f"the CodeDeploy deployment ended {outcome.status}"
-
-
-def _one_or_map(arns: dict[str, str]) -> str:
-    distinct = set(arns.values())
-    if len(distinct) <= 1:
-        return next(iter(distinct), "")
-    return json.dumps(arns, separators=(",", ":"))
 
 
 SPEC = ActionSpec(

@@ -3,6 +3,7 @@ on one run's Operation (its deadline, cancellation and on-timeout / on-cancel)."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -91,7 +92,7 @@ class EcsDeployer:
             return Result("DRY_RUN", previous=previous)
         by_key = register(self.ecs, plan, self.reporter)
         arns = {t.name: t.arn for t in plan.targets} or {"": by_key[0]}
-        self.on_known(task_definition_arn=_one(arns), previous_task_definition_arn=_one(previous))
+        self.on_known(task_definition_arn=one_or_map(arns), previous_task_definition_arn=one_or_map(previous))
         if not plan.targets:
             return Result("REGISTERED", arns=arns)
         if opts.run_task:
@@ -318,9 +319,8 @@ class EcsDeployer:
         return result
 
 
-def _one(arns: dict[str, str]) -> str:
-    import json
-
+def one_or_map(arns: dict[str, str]) -> str:
+    """One ARN when every service got the same one, else a JSON map service -> ARN (the outputs' shape)."""
     distinct = set(arns.values())
     return next(iter(distinct), "") if len(distinct) <= 1 else json.dumps(arns, separators=(",", ":"))
 
