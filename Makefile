@@ -29,7 +29,7 @@ lint: $(READY)  ## ruff, mypy, front doors in sync, actionlint, zizmor, GitLab C
 	scripts/lint.sh
 
 unit: $(READY)  ## unit and integration tests (no act, gitlab-ci-local or docker)
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest -m "not e2e and not buildx"
 
 e2e: $(READY)  ## act, gitlab-ci-local, the console script and docker against the emulator
 	$(BIN)/pytest -m e2e tests/e2e
