@@ -143,7 +143,7 @@ def test_buildah_passes_a_build_secret_that_reaches_no_log_layer_output_or_summa
 def test_podman_builds_and_pushes(run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
     tool("podman")
     name = f"bpe/podman-{uuid.uuid4().hex[:8]}"
-    ecr.create_repository(repositoryName=name)
+    ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
     context = app(tmp_path / "app", uuid.uuid4().hex)
     env = {**aws.env, **container_storage(tmp_path / "containers"), "GITHUB_SHA": SHA,
            "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch"}
@@ -152,6 +152,8 @@ def test_podman_builds_and_pushes(run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_
     [detail] = ecr.describe_images(repositoryName=name)["imageDetails"]
     assert detail["imageDigest"] == result.outputs["digest"]
     assert sorted(detail["imageTags"]) == ["main", "sha-90dd603"]
+    # No scan gate, so no findings were waited for: empty, not {} (which reads as "scanned, nothing found").
+    assert result.outputs["scan-findings"] == ""
 
 
 def _refused(result: Any, name: str) -> None:
@@ -217,6 +219,24 @@ def test_an_immutable_tag_already_held_stops_before_building(
     _refused(result, "tags")
     assert "sha-90dd603" in result.log and "immutable" in result.log
     assert [d["imageTags"] for d in ecr.describe_images(repositoryName=name)["imageDetails"]] == [["sha-90dd603"]]
+
+
+def test_latest_already_held_by_an_immutable_repository_names_the_flavor_that_stops_it(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    """The second release into an immutable repository: latest=auto would move latest, which ECR refuses."""
+    tool("buildah")
+    name = f"bpe/immutable-latest-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE")
+    assert RegistryClient(ecr).push_image(name, "latest", "v1.2.3").status == 201
+    base = ["build-push-ecr", "--repository", name, "--context", str(app(tmp_path / "app", "x")),
+            "--builder", "buildah", "--tags", "type=semver,pattern={{version}}"]
+    env = {**aws.env, **container_storage(tmp_path / "c"), **tag_push("v1.2.4", tmp_path)}
+    result = run_cli(*base, env=env)
+    _refused(result, "tags")
+    assert "input 'tags' = 'latest'" in result.log and "flavor latest=false" in result.log, result.log
+    assert run_cli(*base, "--flavor", "latest=false", env=env).code == 0
+    tags = sorted(t for d in ecr.describe_images(repositoryName=name)["imageDetails"] for t in d["imageTags"])
+    assert tags == ["1.2.4", "latest"]
 
 
 @pytest.mark.parametrize(("severity", "scan_on_push", "code"), [("CRITICAL", True, 1), ("LOW", False, 0)])

@@ -56,7 +56,9 @@ SecretPairs = Annotated[dict[str, str], BeforeValidator(_secret_pairs)]
 class Inputs(AwsInputs):
     repository: str = Field(description="ECR repository name (e.g. team/api).")
     context: str = Field(".", description="Build context directory.")
-    dockerfile: str | None = Field(None, description="Dockerfile path. Default: Dockerfile in context.")
+    dockerfile: str | None = Field(None, description="Dockerfile path, relative to the working directory (the "
+                                   "repository's root), not to context, as docker build -f. Default: Dockerfile "
+                                   "in context.")
     tags: MultiLine = Field([], description="docker/metadata-action tag rules, one per line (type=sha, "
                             "type=ref,event=branch|tag|pr, type=semver,pattern={{version}}, type=pep440, type=raw,"
                             "value=..., type=schedule, type=edge, type=match; enable, priority, prefix, suffix). "
@@ -123,7 +125,8 @@ class Outputs(ActionOutputs):
                                   "should take.")
     labels: dict[str, str] = Field({}, description="Labels set on the image (JSON object).")
     version: str = Field("", description="The highest-priority tag (metadata-action's version).")
-    scan_findings: dict[str, int] = Field({}, description="Scan findings by severity (JSON), with scan-gate.")
+    scan_findings: dict[str, int] | None = Field(None, description="Scan findings by severity (JSON; {} when the "
+                                                 "scan found none), with scan-gate; empty without it.")
 
 
 def run(inputs: Inputs, ctx: RunContext) -> Outputs:
@@ -153,9 +156,10 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         report.mask(token.password)
         registry = registry or token.registry
         if taken := repository.taken_tags(ecr, found, plan.tags):
+            moving = " (flavor latest=false stops the latest tag)" if "latest" in taken else ""
             raise InputError.single("tags", ", ".join(taken), f"{inputs.repository} has immutable tags and already "
                                     "holds these; ECR would refuse the push. Use tags that change with each build "
-                                    "(type=sha) or a mutable repository")
+                                    f"(type=sha, type=semver,pattern={{{{version}}}}){moving} or a mutable repository")
     name = f"{registry}/{inputs.repository}" if registry else inputs.repository
     images = [f"{name}:{tag}" for tag in plan.tags]
     ctx.outputs.set(registry=registry, image=images[0], tags=images, labels=labels, version=plan.version)
@@ -186,7 +190,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
                                  timeout=parse_duration(inputs.scan_timeout), reporter=report, cancel=ctx.cancel)
         ctx.outputs.set(scan_findings=findings.counts)
     outputs = Outputs(registry=registry, image=images[0], tags=images, digest=digest, image_digest_uri=uri,
-                      labels=labels, version=plan.version, scan_findings=findings.counts if findings else {})
+                      labels=labels, version=plan.version, scan_findings=findings.counts if findings else None)
     report.summary(image_summary(outputs.model_dump(), choice.builder.name, detail, findings))
     if findings and (bad := findings.at_or_above(inputs.fail_on_severity)):
         counts = ", ".join(f"{n} {s}" for s, n in bad.items())
