@@ -187,7 +187,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     problems = check(needs_from_calls(read_recording(Path(setting))), complete=False)
     terminal = session.config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
-        terminal.ensure_newline()
+        terminal.write_line("")
         terminal.write_sep("=", "least privilege: the recorded calls against docs/iam/")
         terminal.write_line(problems or f"every call recorded in {setting} is allowed by its action's policy")
     if problems:
