@@ -74,3 +74,19 @@ def test_a_canary_is_followed_while_the_alb_splits_the_traffic(blue_green: Calla
     assert "traffic 20% production" in result.log  # the canary step, as the log shows it
     assert any(0 < share < 20 for share in shares), shares  # the ALB answered from both revisions
     assert wait_for(lambda: env.share() == 20, timeout=20)
+
+
+def test_mode_rollback_at_the_pause_hook_sends_test_traffic_back(blue_green: Callable[..., BlueGreen],
+                                                                 aws_emulator: Any, run_cli: Any) -> None:
+    env = blue_green()
+    held = run_cli(*args(env, "--containers", "web=shop-web:2", "--wait-until", "TEST_TRAFFIC_SHIFT"),
+                   env=aws_emulator.env())
+    assert held.code == 0, held.log
+    assert env.share(host=TEST_HOST) == 20  # the tests found the new revision wanting
+
+    result = run_cli(*args(env, "--mode", "rollback"), env=aws_emulator.env())
+
+    assert result.code == 0, result.log
+    assert result.outputs["status"] == "ROLLED_BACK" and result.outputs["rolled-back"] == "true"
+    assert "ROLLBACK_SUCCESSFUL" in result.log
+    assert wait_for(lambda: env.share(host=TEST_HOST) == 0, timeout=20) and env.share() == 0
