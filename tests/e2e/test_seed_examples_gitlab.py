@@ -358,22 +358,32 @@ def service_repo(tmp_path: Path, ecs_service: Service) -> Path:
     return repo
 
 
-def test_buildspec_builds_pushes_to_ecr_and_rolls_the_ecs_service_to_the_new_version(
-        aws: AwsEndpoint, ecs_service: Service, service_repo: Path, tree_wheel: BuiltWheel,
-        gitlab_install: GitlabInstall, tmp_path: Path) -> None:
+@pytest.fixture(scope="session")
+def build_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """TMPDIR of the builds: the install phase's venv is made once, later builds find it installed."""
+    return tmp_path_factory.mktemp("codebuild-tmp")
+
+
+@pytest.fixture
+def codebuild_project(aws: AwsEndpoint, ecs_service: Service, tree_wheel: BuiltWheel, gitlab_install: GitlabInstall,
+                      build_tmp: Path, tmp_path: Path) -> dict[str, str]:
+    """A build container's environment: its own PATH and HOME (python3, no deploy-actions), nothing else of this
+    host's (its CONTAINER_NAME would win over the buildspec's), the project's variables, the role's credentials
+    (CodeBuild's service role), pip pointed at a folder with this tree's wheel and its locked dependencies."""
     if not shutil.which("docker"):
         missing("docker", "apt-get install docker.io; .ci/run installs it")
-    commit = commit_all(service_repo, "Ship the API")
-    out = ecs_service.out
-    # A build container's environment: its own PATH and HOME (python3, no deploy-actions), nothing of this host's
-    # (a CONTAINER_NAME here would win over the buildspec's), the project's variables, the role's credentials.
     base = {name: value for name, value in host_env(PATH=gitlab_install.path).items()
             if name in ("PATH", "HOME", "LANG", "DOCKER_HOST")}
-    project = {**base, **aws.env, **gitlab_install.variables,
-               "ECR_REPOSITORY": ecs_service.repository, "ECS_CLUSTER": out["cluster"], "ECS_SERVICE": out["service"],
-               "DEPLOY_ACTIONS_PACKAGE": tree_wheel.requirement, "TMPDIR": str(tmp_path),
-               "DOCKER_CONFIG": str(tmp_path / "docker-config")}
-    build = buildspec_driver.run(service_repo / "buildspec.yml", service_repo, project, commit=commit)
+    out = ecs_service.out
+    return {**base, **aws.env, **gitlab_install.variables, "TMPDIR": str(build_tmp),
+            "ECR_REPOSITORY": ecs_service.repository, "ECS_CLUSTER": out["cluster"], "ECS_SERVICE": out["service"],
+            "DEPLOY_ACTIONS_PACKAGE": tree_wheel.requirement, "DOCKER_CONFIG": str(tmp_path / "docker-config")}
+
+
+def test_buildspec_builds_pushes_to_ecr_and_rolls_the_ecs_service_to_the_new_version(
+        aws: AwsEndpoint, ecs_service: Service, service_repo: Path, codebuild_project: dict[str, str]) -> None:
+    commit = commit_all(service_repo, "Ship the API")
+    build = buildspec_driver.run(service_repo / "buildspec.yml", service_repo, codebuild_project, commit=commit)
     print(f"buildspec driver, seed-002 build + push + ECS rolling update: {build.seconds:.1f}s")
     assert build.succeeded, build.log
     assert build.phases == dict.fromkeys(buildspec_driver.PHASES, "SUCCEEDED")
@@ -384,3 +394,57 @@ def test_buildspec_builds_pushes_to_ecr_and_rolls_the_ecs_service_to_the_new_ver
     service = ecs_service.described()
     assert service["taskDefinition"] == build.exported["TASK_DEFINITION_ARN"] and len(service["deployments"]) == 1
     assert answer(ecs_service.url + "/version", timeout=30) == f"version: {release}"
+
+
+def _buildspec(tmp_path: Path, phases: str) -> Path:
+    path = tmp_path / "buildspec.yml"
+    path.write_text("version: 0.2\nenv:\n  variables:\n    WHO: buildspec\n    KEPT: buildspec\n"
+                    "  exported-variables: [WHO, KEPT, SEEN]\nphases:\n" + phases)
+    return path
+
+
+@pytest.mark.parametrize(("on_failure", "ran_post_build"), [("", True), ("    on-failure: ABORT\n", False),
+                                                            ("    on-failure: CONTINUE\n", True)])
+def test_the_buildspec_driver_follows_codebuild_after_a_failed_build_phase(
+        tmp_path: Path, on_failure: str, ran_post_build: bool) -> None:
+    """A failed command ends its phase (finally still runs); without on-failure post_build still runs after a
+    failed build, ABORT ends the build there; CODEBUILD_BUILD_SUCCEEDING tells post_build; one shell session
+    throughout; the project's variables win over the buildspec's."""
+    spec = _buildspec(tmp_path, (
+        "  install:\n    commands:\n      - mkdir -p work && cd work\n      - export SEEN=install\n"
+        "  build:\n" + on_failure + "    commands:\n      - 'false'\n      - export SEEN=after-false\n"
+        "    finally:\n      - echo finally ran in $(basename $PWD)\n"
+        "  post_build:\n    commands:\n      - export SEEN=post_build-$CODEBUILD_BUILD_SUCCEEDING\n"))
+    build = buildspec_driver.run(spec, tmp_path, {"PATH": "/usr/bin:/bin", "WHO": "project"}, commit="c0ffee")
+    assert not build.succeeded
+    assert build.phases == {"install": "SUCCEEDED", "pre_build": "SUCCEEDED", "build": "FAILED",
+                            **({"post_build": "SUCCEEDED"} if ran_post_build else {})}
+    assert build.exported == {"WHO": "project", "KEPT": "buildspec",
+                              "SEEN": "post_build-0" if ran_post_build else "install"}
+    assert "finally ran in work" in build.log
+    assert "[Container] Command did not exit successfully false exit status 1" in build.log
+
+
+def test_the_buildspec_driver_ends_the_build_after_a_failed_install(tmp_path: Path) -> None:
+    spec = _buildspec(tmp_path, "  install:\n    commands:\n      - exit_code() { return 3; }; exit_code\n"
+                                "  build:\n    commands:\n      - export SEEN=build\n")
+    build = buildspec_driver.run(spec, tmp_path, {"PATH": "/usr/bin:/bin"}, commit="c0ffee")
+    assert not build.succeeded and build.phases == {"install": "FAILED"} and build.exported["SEEN"] == ""
+    assert "exit status 3" in build.log
+
+
+def test_buildspec_with_a_release_failing_its_health_checks_is_rolled_back_and_the_build_fails(
+        ecs_service: Service, service_repo: Path, codebuild_project: dict[str, str]) -> None:
+    (service_repo / "www" / "health").unlink()  # the release answers 404 to the target group's health check
+    commit = commit_all(service_repo, "Drop the health page")
+    build = buildspec_driver.run(service_repo / "buildspec.yml", service_repo, codebuild_project, commit=commit)
+    print(f"buildspec driver, seed-002 failing release rolled back: {build.seconds:.1f}s")
+    assert not build.succeeded, build.log
+    assert build.phases == {**dict.fromkeys(buildspec_driver.PHASES, "SUCCEEDED"), "post_build": "FAILED"}
+    # Red with the cause: ECS's circuit breaker rolled back, the stopped tasks failed the ELB health checks.
+    out = ecs_service.out
+    assert f"error: ecs-deploy: failed: {out['service']}: ROLLBACK_SUCCESSFUL: Service deployment rolled back" \
+        in build.log, build.log
+    assert "Task failed ELB health checks" in build.log and "Health checks failed with these codes: [404]" in build.log
+    assert answer(ecs_service.url + "/version", timeout=30) == f"{out['task_family']}:1"
+    assert ecs_service.described()["taskDefinition"] == out["task_definition_arn"]
