@@ -39,6 +39,8 @@ MAX_POINTS = 200_000  # per metric: older points are dropped first
 # host counts from the control loop every 0.2 s) is in: AWS too evaluates a little after a period ends.
 EVALUATION_DELAY = 0.3
 MAX_CATCH_UP = 1000  # periods evaluated at once after a slow tick (a loaded machine)
+# The state a period without any datum leads to, per TreatMissingData (`ignore`: the state stays).
+_WITHOUT_DATA = {"missing": "INSUFFICIENT_DATA", "notBreaching": "OK", "breaching": "ALARM"}
 COMPARISONS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "GreaterThanOrEqualToThreshold": (operator.ge, "greater than or equal to"),
     "GreaterThanThreshold": (operator.gt, "greater than"),
@@ -261,6 +263,9 @@ class Alarms:
             # From the period the alarm was created in, or (after a state was given) the one new data came in.
             start = arrived if record.given_at and arrived is not None else record.created_at
             record.evaluated_through, record.period = math.floor(start / period), period
+        if arrived is None and alarm.state_value == _WITHOUT_DATA.get(str(alarm.treat_missing_data or "missing")):
+            record.evaluated_through = max(record.evaluated_through, boundary)  # never any data: nothing to change
+            return
         for end in range(max(record.evaluated_through + 1, boundary - MAX_CATCH_UP), boundary + 1):
             self._evaluate_at(alarm, key, end, period)
         record.evaluated_through = max(record.evaluated_through, boundary)
