@@ -31,7 +31,7 @@ import pytest
 from deploy_actions.emulator import Emulator
 from deploy_actions.emulator.codedeploy.instance import HOOK_LOG_GROUP_TAG
 from tests.conftest import AwsEndpoint
-from tests.e2e.conftest import EXAMPLES, ROOT, USER_REMOTE, Fleet, Run, commit_all, git
+from tests.e2e.conftest import EXAMPLES, ROOT, USER_REMOTE, Fleet, Run, commit_all, git, host_env, run
 from tests.e2e.test_act import Act, step_outputs
 from tests.integration.emulator.ecr_registry import need_registry_binary
 from tests.integration.test_build_push_ecr import container_storage, tool
@@ -135,9 +135,26 @@ class Api:
     env: dict[str, str]
     secrets: dict[str, str]
     slack: WebhookReceiver
+    first: tuple[str, str] = ("", "")  # the first release: commit, S3 key of its revision
 
     def push(self) -> Run:
         return self.act.push(self.repo, WORKFLOW, secrets=self.secrets, env=self.env, variables=self.variables)
+
+    def dispatch(self, workflow: str, inputs: dict[str, str]) -> Run:
+        """`act workflow_dispatch` with the inputs a person would type in the Actions tab."""
+        (self.repo / ".github" / "workflows" / workflow).write_bytes((EXAMPLES / "github" / workflow).read_bytes())
+        secret_file = self.repo.parent / "dispatch.secrets"
+        secret_file.write_text("".join(f"{k}={v}\n" for k, v in self.secrets.items()))
+        argv = [self.act.binary, "workflow_dispatch", "-P", "ubuntu-latest=-self-hosted",
+                "-W", f".github/workflows/{workflow}",
+                "--local-repository", f"org/deploy-actions@v1={self.act.checkout}",
+                "--action-cache-path", str(self.repo.parent / "act-cache"), "--secret-file", str(secret_file),
+                "--var-file", "/dev/null", "--env-file", "/dev/null",
+                "--env", f"AWS_ENDPOINT_URL={self.act.aws.url}", "--env", f"DEPLOY_ACTIONS_CACHE={self.act.cache}"]
+        for option, values in (("--env", self.env), ("--var", self.variables), ("--input", inputs)):
+            for name, value in values.items():
+                argv += [option, f"{name}={value}"]
+        return run(argv, cwd=self.repo, env=host_env(), timeout=300)
 
     def serves(self) -> str:
         """The commit the load balancer's answer names (`/actuator/info`), '' when nothing answers."""
@@ -188,6 +205,7 @@ def api(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint, a
         print(f"act, seed-001 first release (build, push, package, deploy 2 instances, verify): {result.seconds:.1f}s")
         assert result.code == 0, result.output
         assert world.serves() == first
+        world.first = (first, step_outputs(result.output, "org/deploy-actions/package-revision@v1")["s3-key"])
         yield world
     finally:
         slack.close()
@@ -265,3 +283,18 @@ def test_seed_001_a_release_failing_its_health_check_is_rolled_back_and_the_job_
     # Slack heard of the failure, from the step that reports what the checks did not get to.
     messages = api.slack.to(api.secrets["SLACK_WEBHOOK"])
     assert outputs["deployment-id"] in json.dumps(messages[-1].json)
+
+
+def test_seed_001_manual_rollback_puts_the_chosen_revision_back(api: Api) -> None:
+    commit, key = api.first
+    assert api.serves() != commit  # a later release runs
+    target = f"s3://{api.variables['DEPLOY_BUCKET']}/{key}"
+    result = api.dispatch("seed-001-manual-rollback.yml", {"environment": "production", "target-revision": target})
+    print(f"act, seed-001 manual rollback: {result.seconds:.1f}s")
+    assert result.code == 0, result.output
+    outputs = step_outputs(result.output, DEPLOY)
+    assert outputs["status"] == "Succeeded"
+    info = api.fleet.info(outputs["deployment-id"])
+    assert info["revision"]["s3Location"]["key"] == key
+    assert api.serves() == commit
+    assert f"rollback deployment: {outputs['deployment-id']} status=Succeeded" in result.output
