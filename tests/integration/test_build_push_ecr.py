@@ -260,6 +260,24 @@ def test_the_scan_gate_fails_on_critical_findings_and_passes_on_low(
         assert "CVE-2026-0001 (CRITICAL)" in result.log
 
 
+def test_the_scan_gate_lists_the_worst_first_with_package_and_link(
+        run_cli: Any, aws: AwsEndpoint, aws_emulator: Any, ecr: Any, tmp_path: Path) -> None:
+    tool("buildah")
+    name = f"bpe/scan-worst-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
+    aws_emulator.ecr.set_findings(FindingsRule(name, "", [finding("CVE-2026-0002", "HIGH"),
+                                                          finding("CVE-2026-0001", "CRITICAL")], seconds=20))
+    result = run_cli("build-push-ecr", "--repository", name, "--context", str(app(tmp_path / "app", "x")),
+                     "--builder", "buildah", "--scan-gate", "true", "--fail-on-severity", "HIGH",
+                     env={**aws.env, **container_storage(tmp_path / "c"), "GITHUB_SHA": SHA})
+    assert result.code == 1, result.log + result.stdout
+    critical = "CVE-2026-0001 (CRITICAL) in emulated: https://nvd.nist.gov/vuln/detail/CVE-2026-0001"
+    high = "CVE-2026-0002 (HIGH) in emulated: https://nvd.nist.gov/vuln/detail/CVE-2026-0002"
+    assert critical in result.log and high in result.log, result.log
+    assert result.log.index(critical) < result.log.index(high)
+    assert "scan gate: 1 CRITICAL, 1 HIGH in " in result.log
+
+
 def test_sigterm_during_a_silent_build_stops_the_builder_and_leaves_no_credentials_or_secrets(
         aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
     tool("buildah")

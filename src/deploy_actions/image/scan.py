@@ -22,7 +22,7 @@ class ScanResult:
 
     def at_or_above(self, threshold: str) -> dict[str, int]:
         floor = SEVERITIES.index(threshold)
-        return {s: n for s, n in self.counts.items() if s in SEVERITIES and SEVERITIES.index(s) >= floor and n}
+        return {s: self.counts[s] for s in reversed(SEVERITIES[floor:]) if self.counts.get(s)}  # worst first
 
 
 class _ScanFollower:
@@ -64,14 +64,26 @@ def scan(ecr: Any, repository: str, digest: str, *, scan_on_push: bool, threshol
     findings = answer.get("imageScanFindings") or {}
     counts = {str(k): int(v) for k, v in (findings.get("findingSeverityCounts") or {}).items()}
     floor = SEVERITIES.index(threshold)
-    worst: list[str] = []
+    found: list[tuple[int, str]] = []  # (severity's rank, line), worst first below
     for finding in findings.get("findings") or []:
         severity = str(finding.get("severity", ""))
-        if severity in SEVERITIES and SEVERITIES.index(severity) >= floor and len(worst) < 10:
-            worst.append(f"{finding.get('name', '?')} ({severity})")
+        if severity in SEVERITIES and SEVERITIES.index(severity) >= floor:
+            attributes = {a.get("key"): a.get("value") for a in finding.get("attributes") or [] if isinstance(a, dict)}
+            package = " ".join(str(attributes[k]) for k in ("package_name", "package_version") if attributes.get(k))
+            found.append((SEVERITIES.index(severity), _line(finding.get("name", "?"), severity, package,
+                                                            finding.get("uri"))))
     for finding in findings.get("enhancedFindings") or []:
         severity = str(finding.get("severity", ""))
-        if severity in SEVERITIES and SEVERITIES.index(severity) >= floor and len(worst) < 10:
-            vulnerability = (finding.get("packageVulnerabilityDetails") or {}).get("vulnerabilityId", "?")
-            worst.append(f"{vulnerability} ({severity})")
+        if severity in SEVERITIES and SEVERITIES.index(severity) >= floor:
+            details = finding.get("packageVulnerabilityDetails") or {}
+            packages = details.get("vulnerablePackages") or [{}]
+            package = " ".join(str(packages[0][k]) for k in ("name", "version") if packages[0].get(k))
+            found.append((SEVERITIES.index(severity), _line(details.get("vulnerabilityId", "?"), severity, package,
+                                                            details.get("sourceUrl"))))
+    worst = [line for _, line in sorted(found, key=lambda pair: -pair[0])[:10]]
     return ScanResult(counts, worst)
+
+
+def _line(name: object, severity: str, package: str, uri: object) -> str:
+    """"CVE-2024-1234 (CRITICAL) in openssl 3.0.2: https://…": what to upgrade, and where to read why."""
+    return f"{name} ({severity})" + (f" in {package}" if package else "") + (f": {uri}" if uri else "")
