@@ -32,6 +32,9 @@ from deploy_actions.image.tags import (
 
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 _SECRET_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# ECR's CreateRepository constraint (2 to 256 characters)
+_REPOSITORY = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
+_REGISTRY_HOST = re.compile(r"^(?:[a-z]+://)?[^/]*(?::\d+|\.amazonaws\.com(?:\.cn)?|^localhost)/", re.IGNORECASE)
 
 
 def _secret_pairs(value: object) -> object:
@@ -101,6 +104,13 @@ class Inputs(AwsInputs):
 
     def problems(self) -> list[InputProblem]:
         found = []
+        if host := _REGISTRY_HOST.match(self.repository):
+            found.append(InputProblem("repository", self.repository, "give the repository's name, not its URI: "
+                                      f"{self.repository[host.end():]} (the registry is the credentials' ECR, "
+                                      "or the registry input)"))
+        elif not (_REPOSITORY.fullmatch(self.repository) and 2 <= len(self.repository) <= 256):
+            found.append(InputProblem("repository", self.repository, "ECR repository names are 2 to 256 lowercase "
+                                      "letters, digits and . _ - / between them (e.g. team/api)"))
         if self.lifecycle_policy and self.keep_last:
             found.append(InputProblem("keep-last", str(self.keep_last), "give lifecycle-policy or keep-last, not both"))
         for name in self.platform_list:

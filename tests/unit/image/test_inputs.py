@@ -49,3 +49,22 @@ def test_a_rule_that_cannot_be_read_is_quoted_as_written_not_as_unset(
                      env={"GITHUB_SHA": "90dd6032fac8bda1b6c4436a2e65de27961ed071", "GITHUB_REF": "refs/heads/main"})
     assert result.code == 2, result.log
     assert expected in result.log and "(not set)" not in result.log
+
+
+@pytest.mark.parametrize(("repository", "words"), [
+    ("Acme/Svc", "lowercase"),
+    ("acme//svc", "lowercase"),
+    ("a", "2 to 256"),
+    ("123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/svc", "not its URI: acme/svc"),
+    ("https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme/svc", "not its URI: acme/svc"),
+    ("127.0.0.1:4566/team/api", "not its URI: team/api"),
+])
+def test_a_repository_ecr_would_refuse_or_a_uri_is_an_input_error_before_any_aws_call(
+        repository: str, words: str) -> None:
+    with pytest.raises(InputError, match=f"input 'repository' = .*{words}"):
+        parse_inputs(Inputs, {"repository": repository})
+
+
+@pytest.mark.parametrize("repository", ["team/api", "my.app/svc_1", "a-b/c.d/e_f", "api"])
+def test_ecr_repository_names_pass(repository: str) -> None:
+    assert parse_inputs(Inputs, {"repository": repository}).repository == repository
