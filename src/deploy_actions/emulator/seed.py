@@ -231,10 +231,10 @@ def _seed_ecs(clients: Clients, spec: dict[str, Any], named: Callable[[str], str
                 load_balancer["advancedConfiguration"]["testListenerRule"] = out["rules"]["test"]
         request["loadBalancers"] = [load_balancer]
         request["healthCheckGracePeriodSeconds"] = int(service.get("health_check_grace_period", 0))
-    out["service"] = named(service["name"])
-    out["service_arn"] = ecs.create_service(**request)["service"]["serviceArn"]
     if service.get("controller"):
         request["deploymentController"] = {"type": service["controller"]}
+    out["service"] = named(service["name"])
+    out["service_arn"] = ecs.create_service(**request)["service"]["serviceArn"]
     if spec.get("codedeploy"):
         _seed_codedeploy_ecs(clients, spec["codedeploy"], named, out)
 
