@@ -271,6 +271,17 @@ def test_an_unhealthy_new_fleet_stops_the_pipeline_before_the_switch_and_the_old
     assert fleets.weights() == {"blue": 1}
     assert answer(fleets.url + "/version") == "version: 1"
 
+    # Someone presses play on the switch anyway: it refuses, red with the cause, and changes nothing.
+    forced = gitlab(gitlab_ci_local, repo, aws, gitlab_install, fleets, "--manual", "switch-traffic",
+                    "switch-traffic")
+    print(f"gitlab-ci-local, seed-003 switch-traffic forced onto the unhealthy fleet: {forced.seconds:.1f}s")
+    assert forced.code != 0 and "FAIL  switch-traffic" in forced.output, forced.output
+    green = fleets.variables["GREEN_TARGET_GROUP"]
+    assert f"{green} is not healthy enough for 100%: 0 of 2 targets healthy" in forced.output, forced.output
+    assert "nothing changed" in forced.output
+    assert fleets.weights() == {"blue": 1}
+    assert answer(fleets.url + "/version") == "version: 1"
+
 
 def test_canary_pipeline_moves_the_share_of_new_answers_with_the_weights(
         gitlab_ci_local: str, aws: AwsEndpoint, fleets: Fleets, repo: Path, gitlab_install: GitlabInstall) -> None:
