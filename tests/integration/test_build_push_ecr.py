@@ -156,6 +156,25 @@ def test_podman_builds_and_pushes(run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_
     assert result.outputs["scan-findings"] == ""
 
 
+def test_the_same_commit_rebuilt_by_buildah_elsewhere_is_the_same_image(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    """Two runners, two empty storages, one commit: one digest (buildah --timestamp at the commit's time), so a
+    rebuild pushes nothing new and a deployment pinned by digest stays valid."""
+    tool("buildah")
+    name = f"bpe/repro-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name)
+    context = app(tmp_path / "app", "same")
+    digests = []
+    for runner in ("one", "two"):
+        env = {**aws.env, **container_storage(tmp_path / runner), "GITHUB_SHA": SHA, "SOURCE_DATE_EPOCH": "1700000000"}
+        result = run_cli("build-push-ecr", "--repository", name, "--context", str(context), "--builder", "buildah",
+                         env=env)
+        assert result.code == 0, result.log + result.stdout
+        digests.append(result.outputs["digest"])
+    assert digests[0] == digests[1]
+    assert len(ecr.describe_images(repositoryName=name)["imageDetails"]) == 1
+
+
 def _refused(result: Any, name: str) -> None:
     assert result.code == 2, result.log + result.stdout
     assert f"input '{name}'" in result.log, result.log

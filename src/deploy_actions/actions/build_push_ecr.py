@@ -144,7 +144,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     for value in inputs.secrets.values():
         report.mask(value)
     context, dockerfile = _paths(inputs)
-    plan, labels = _tags_and_labels(inputs, ctx)
+    plan, labels, epoch = _tags_and_labels(inputs, ctx)
     needs = builders.Needs(inputs.platform_list, inputs.provenance, inputs.sbom, inputs.cache_to, bool(inputs.secrets))
     choice = builders.choose(inputs.builder, ctx.environ, needs)
     if isinstance(choice, str):
@@ -179,7 +179,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
             context=context, dockerfile=dockerfile, images=images, labels=labels, build_args=inputs.build_args,
             secret_files=secrets, platforms=inputs.platform_list, target=inputs.target, cache_from=inputs.cache_from,
             cache_to=inputs.cache_to, push=inputs.push, provenance=inputs.provenance, sbom=inputs.sbom,
-            registry=registry, workdir=workdir)
+            registry=registry, workdir=workdir, timestamp=epoch)
         login = None
         if ecr is not None and token is not None:  # also built only: a FROM of the same registry pulls with it
             login = Login(auth, registry, lambda: ecr_api.authorization(ecr), report)
@@ -208,8 +208,9 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     return outputs
 
 
-def _tags_and_labels(inputs: Inputs, ctx: RunContext) -> tuple[TagPlan, dict[str, str]]:
-    """metadata-action's tags and OCI labels for this run; exit 2 for a rule that cannot be read or none made."""
+def _tags_and_labels(inputs: Inputs, ctx: RunContext) -> tuple[TagPlan, dict[str, str], int | None]:
+    """metadata-action's tags and OCI labels for this run, and the commit's time for a reproducible build; exit 2
+    for a rule that cannot be read or none made."""
     git = metadata.git_ref(ctx.facts, ctx.environ)
     try:
         flavor = parse_flavor(inputs.flavor)
@@ -230,7 +231,7 @@ def _tags_and_labels(inputs: Inputs, ctx: RunContext) -> tuple[TagPlan, dict[str
         raise InputError.single("tags", _lines(inputs.tags), f"the rules make no tag for this run "
                                 f"(ref {git.ref or 'unknown'}, event {git.event or 'none'}); add one that always "
                                 "applies, e.g. type=sha")
-    return plan, labels
+    return plan, labels, metadata.source_epoch(ctx.environ, git)
 
 
 def _pushed_image(ecr: Any, name: str, digest: str, report: Reporter) -> dict[str, Any] | None:

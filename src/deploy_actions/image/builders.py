@@ -66,6 +66,7 @@ class BuildRequest:
     sbom: bool
     registry: str  # host[:port] of the images, '' for local-only names
     workdir: Path  # private scratch directory for digest/metadata files
+    timestamp: int | None = None  # the commit's time (or SOURCE_DATE_EPOCH): buildah and podman build reproducibly
 
     @property
     def digest_file(self) -> Path:
@@ -259,6 +260,8 @@ class Buildah(Builder):
             argv += ["--cache-from", repository_cache(spec)]
         for spec in request.cache_to:
             argv += ["--cache-to", repository_cache(spec)]
+        if request.timestamp is not None:  # else every build stamps its own time: the same commit, a new digest
+            argv += ["--timestamp", str(request.timestamp)]
         argv += [str(request.context)]
         steps = [Step("build", argv)]
         if several and not request.push:  # the list keeps the first tag's name: drop an earlier run's list of it

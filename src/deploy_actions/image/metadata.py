@@ -59,6 +59,14 @@ def created(environ: Mapping[str, str], git: GitRef) -> datetime:
     return git.commit_time or git.now
 
 
+def source_epoch(environ: Mapping[str, str], git: GitRef) -> int | None:
+    """SOURCE_DATE_EPOCH or the commit's time in seconds, for a reproducible build; None when neither is known."""
+    epoch = environ.get(Env.SOURCE_DATE_EPOCH, "")
+    if epoch.isdigit():
+        return int(epoch)
+    return int(git.commit_time.timestamp()) if git.commit_time else None
+
+
 def standard_labels(facts: RunFacts, git: GitRef, version: str, when: datetime) -> dict[str, str]:
     """metadata-action's OCI labels (title, url, source, version, created, revision); licenses and description
     come from the repository's settings there, so here only from the labels input."""
