@@ -4,8 +4,9 @@ deploy_actions/emulator/core/calls.py) against what its policy in docs/iam/<acti
 Two findings, per action: a call its policy does not allow (the policy is too small: the action would fail
 on AWS with AccessDenied), and an allowed IAM action no recorded run needed (the policy is too large, or a
 path is not exercised). A policy is also checked for shape: Version 2012-10-17, a Sid on every statement,
-explicit actions only (no wildcard), a Resource on every statement, and every ${Placeholder} described in
-docs/iam/README.md.
+explicit actions only (no wildcard), a Resource on every statement that names, for each action, an ARN of each
+resource type AWS checks it against ("*" alone for an action without resource-level permission), and every
+${Placeholder} described in docs/iam/README.md.
 
 Run against a whole test session's recording (every emulator of the session appends to one file):
 
@@ -22,6 +23,7 @@ the session's calls are checked at its end, and a call a policy does not allow f
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import re
@@ -38,6 +40,92 @@ IAM_DOCS = ROOT / "docs" / "iam"
 ACTIONS = ("build-push-ecr", "package-revision", "codedeploy-deploy", "ecs-deploy", "switch-listener",
            "verify-and-notify")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
+# The resource types AWS checks each action against, from the Service Authorization Reference (as parliament
+# 1.6.4's IAM definitions hold it). Each inner tuple is one resource the statement must name (any of its types;
+# Elastic Load Balancing lists an ALB's and an NLB's listener as alternatives); () means the action has no
+# resource-level permission and takes only "*". ecs:Stop/ContinueServiceDeployment are newer than that
+# snapshot: taken as checked against the service deployment (the statement names the service too).
+RESOURCE_TYPES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "cloudwatch:DescribeAlarms": (("cloudwatch:alarm",),),
+    "codedeploy:BatchGetDeploymentTargets": (),
+    "codedeploy:BatchGetDeployments": (("codedeploy:deploymentgroup",),),
+    "codedeploy:ContinueDeployment": (),
+    "codedeploy:CreateDeployment": (("codedeploy:deploymentgroup",),),
+    "codedeploy:GetApplication": (("codedeploy:application",),),
+    "codedeploy:GetDeployment": (("codedeploy:deploymentgroup",),),
+    "codedeploy:GetDeploymentConfig": (("codedeploy:deploymentconfig",),),
+    "codedeploy:GetDeploymentGroup": (("codedeploy:deploymentgroup",),),
+    "codedeploy:ListDeploymentTargets": (),
+    "codedeploy:ListDeployments": (("codedeploy:deploymentgroup",),),
+    "codedeploy:RegisterApplicationRevision": (("codedeploy:application",),),
+    "codedeploy:StopDeployment": (),
+    **{f"ecr:{name}": (("ecr:repository",),) for name in (
+        "BatchCheckLayerAvailability", "CompleteLayerUpload", "CreateRepository", "DescribeImageScanFindings",
+        "DescribeImages", "DescribeRepositories", "InitiateLayerUpload", "ListImages", "PutImage",
+        "PutLifecyclePolicy", "StartImageScan", "UploadLayerPart", "BatchGetImage", "GetDownloadUrlForLayer")},
+    "ecr:GetAuthorizationToken": (),
+    "ecs:ContinueServiceDeployment": (("ecs:service-deployment",),),
+    "ecs:DeregisterTaskDefinition": (),
+    "ecs:DescribeServiceDeployments": (("ecs:service",), ("ecs:service-deployment",)),
+    "ecs:DescribeServiceRevisions": (("ecs:service",), ("ecs:service-revision",)),
+    "ecs:DescribeServices": (("ecs:service",),),
+    "ecs:DescribeTaskDefinition": (),
+    "ecs:DescribeTasks": (("ecs:task",),),
+    "ecs:ListServiceDeployments": (("ecs:service",),),
+    "ecs:ListServices": (),
+    "ecs:ListTaskDefinitions": (),
+    "ecs:ListTasks": (("ecs:container-instance",),),
+    "ecs:RegisterTaskDefinition": (("ecs:task-definition",),),
+    "ecs:RunTask": (("ecs:task-definition",),),
+    "ecs:StopServiceDeployment": (("ecs:service-deployment",),),
+    "ecs:TagResource": (("ecs:task-definition", "ecs:service", "ecs:task", "ecs:cluster"),),
+    "ecs:UpdateService": (("ecs:service",),),
+    "elasticloadbalancing:DescribeListeners": (),
+    "elasticloadbalancing:DescribeRules": (),
+    "elasticloadbalancing:DescribeTargetGroups": (),
+    "elasticloadbalancing:DescribeTargetHealth": (),
+    "elasticloadbalancing:ModifyListener": (("elasticloadbalancing:listener/app",
+                                             "elasticloadbalancing:listener/net"),),
+    "elasticloadbalancing:ModifyRule": (("elasticloadbalancing:listener-rule/app",
+                                         "elasticloadbalancing:listener-rule/net"),),
+    "iam:PassRole": (("iam:role",),),
+    "logs:DescribeLogGroups": (),
+    "logs:FilterLogEvents": (("logs:log-group",),),
+    "logs:GetLogEvents": (("logs:log-stream",),),
+    "s3:AbortMultipartUpload": (("s3:object",),),
+    "s3:GetObject": (("s3:object",),),
+    "s3:GetObjectVersion": (("s3:object",),),
+    "s3:ListBucket": (("s3:bucket",),),
+    "s3:PutObject": (("s3:object",),),
+}
+# Each resource type's ARN, as the reference writes it.
+ARN_FORMATS = {
+    "cloudwatch:alarm": "arn:${Partition}:cloudwatch:${Region}:${Account}:alarm:${AlarmName}",
+    "codedeploy:application": "arn:${Partition}:codedeploy:${Region}:${Account}:application:${ApplicationName}",
+    "codedeploy:deploymentconfig": "arn:${Partition}:codedeploy:${Region}:${Account}:deploymentconfig:${Name}",
+    "codedeploy:deploymentgroup": "arn:${Partition}:codedeploy:${Region}:${Account}:deploymentgroup:${App}/${Group}",
+    "ecr:repository": "arn:${Partition}:ecr:${Region}:${Account}:repository/${RepositoryName}",
+    "ecs:cluster": "arn:${Partition}:ecs:${Region}:${Account}:cluster/${ClusterName}",
+    "ecs:container-instance": "arn:${Partition}:ecs:${Region}:${Account}:container-instance/${Cluster}/${Id}",
+    "ecs:service": "arn:${Partition}:ecs:${Region}:${Account}:service/${ClusterName}/${ServiceName}",
+    "ecs:service-deployment": "arn:${Partition}:ecs:${Region}:${Account}:service-deployment/${C}/${Service}/${Id}",
+    "ecs:service-revision": "arn:${Partition}:ecs:${Region}:${Account}:service-revision/${C}/${Service}/${Id}",
+    "ecs:task": "arn:${Partition}:ecs:${Region}:${Account}:task/${ClusterName}/${TaskId}",
+    "ecs:task-definition": "arn:${Partition}:ecs:${Region}:${Account}:task-definition/${Family}:${Revision}",
+    "elasticloadbalancing:listener/app":
+        "arn:${Partition}:elasticloadbalancing:${Region}:${Account}:listener/app/${Name}/${Id}/${ListenerId}",
+    "elasticloadbalancing:listener/net":
+        "arn:${Partition}:elasticloadbalancing:${Region}:${Account}:listener/net/${Name}/${Id}/${ListenerId}",
+    "elasticloadbalancing:listener-rule/app":
+        "arn:${Partition}:elasticloadbalancing:${Region}:${Account}:listener-rule/app/${Name}/${Id}/${Listener}/${Rule}",
+    "elasticloadbalancing:listener-rule/net":
+        "arn:${Partition}:elasticloadbalancing:${Region}:${Account}:listener-rule/net/${Name}/${Id}/${Listener}/${Rule}",
+    "iam:role": "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}",
+    "logs:log-group": "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}",
+    "logs:log-stream": "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${StreamName}",
+    "s3:bucket": "arn:${Partition}:s3:::${BucketName}",
+    "s3:object": "arn:${Partition}:s3:::${BucketName}/${ObjectName}",
+}
 EXPLICIT_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
 
 
@@ -81,6 +169,9 @@ def shape_problems(action: str, policy: Mapping[str, Any], described: set[str]) 
         for name in as_list(statement.get("Action", [])):
             if not EXPLICIT_ACTION.match(name):
                 problems.append(f"{where}: {name!r} is not one explicit action (no wildcards)")
+            else:
+                problems += [f"{where}: {problem}" for problem in resource_problems(name, as_list(
+                    statement.get("Resource", [])))]
         if not statement.get("Resource"):
             problems.append(f"{where}: needs a Resource")
         text = json.dumps(statement)
@@ -88,6 +179,30 @@ def shape_problems(action: str, policy: Mapping[str, Any], described: set[str]) 
             problems.append(f"{where}: placeholder ${{{name}}} is not described in docs/iam/README.md")
     if len(set(sids)) != len(sids):
         problems.append(f"{action}: Sids must be unique")
+    return problems
+
+
+def _sample(arn: str) -> str:
+    """An ARN with every ${Name} replaced the same way, so a policy's ARN (a glob) can be tried on a format's."""
+    return PLACEHOLDER.sub(lambda m: "aws" if m.group(1) == "Partition" else "x", arn)
+
+
+def resource_problems(action: str, resources: list[str]) -> list[str]:
+    """Whether the Resource names, for each resource type AWS checks `action` against, an ARN of that type;
+    and only "*" for an action AWS checks against no resource."""
+    if action not in RESOURCE_TYPES:
+        return [f"{action}: its resource types are unknown here; add them to RESOURCE_TYPES in "
+                "tests/support/least_privilege.py from the Service Authorization Reference"]
+    needed = RESOURCE_TYPES[action]
+    if not needed:
+        return [] if resources == ["*"] else [
+            f"{action} has no resource-level permission: it needs \"Resource\": \"*\" (a statement of its own)"]
+    problems = []
+    for alternatives in needed:
+        samples = [_sample(ARN_FORMATS[kind]) for kind in alternatives]
+        if not any(fnmatch.fnmatchcase(sample, _sample(arn)) for arn in resources for sample in samples):
+            problems.append(f"{action} is checked against {' or '.join(alternatives)}: name one "
+                            f"({ARN_FORMATS[alternatives[0]]})")
     return problems
 
 

@@ -63,3 +63,21 @@ def test_a_registry_request_counts_for_the_action_whose_token_came_last() -> Non
     ])
     assert set(needs) == {"build-push-ecr"}
     assert sorted(needs["build-push-ecr"].by_iam) == ["ecr:BatchCheckLayerAvailability", "ecr:GetAuthorizationToken"]
+
+
+def test_each_action_names_the_resources_aws_checks_it_against() -> None:
+    group = "arn:aws:codedeploy:${Region}:${Account}:deploymentgroup:${Application}/${DeploymentGroup}"
+    deployments = "arn:aws:ecs:${Region}:${Account}:service-deployment/${Cluster}/${Service}/*"
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Group", "Effect": "Allow", "Action": ["codedeploy:GetDeployment", "codedeploy:StopDeployment"],
+         "Resource": group},
+        {"Sid": "Ecs", "Effect": "Allow", "Action": ["ecs:DescribeServiceDeployments"], "Resource": deployments},
+        {"Sid": "New", "Effect": "Allow", "Action": ["ecs:ExecuteCommand"], "Resource": "*"}]}
+    problems = shape_problems("demo", policy, described_placeholders())
+    assert problems == [
+        "demo: statement Group: codedeploy:StopDeployment has no resource-level permission: it needs "
+        '"Resource": "*" (a statement of its own)',
+        "demo: statement Ecs: ecs:DescribeServiceDeployments is checked against ecs:service: name one "
+        "(arn:${Partition}:ecs:${Region}:${Account}:service/${ClusterName}/${ServiceName})",
+        "demo: statement New: ecs:ExecuteCommand: its resource types are unknown here; add them to "
+        "RESOURCE_TYPES in tests/support/least_privilege.py from the Service Authorization Reference"]
