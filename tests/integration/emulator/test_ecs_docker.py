@@ -116,3 +116,24 @@ def test_a_real_image_serves_through_the_alb_and_rolls(emulator: Emulator, docke
     finally:
         ecs.delete_service(cluster=out["cluster"], service=out["service"], force=True)
         wait_for(lambda: not (set(_containers()) - before), timeout=60)
+
+
+def test_an_image_that_cannot_be_pulled_says_why(emulator: Emulator, docker: dict[str, str], unique: str) -> None:
+    """The stopped reason is Docker's error, not its closing usage hint ("Run 'docker run --help' …")."""
+    ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
+    cluster = f"t{unique}-pull"
+    ecs.create_cluster(clusterName=cluster)
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"][:1]]
+    # a loopback registry where nothing listens: the pull fails at once, with or without a registry here
+    definition = ecs.register_task_definition(
+        family=f"t{unique}-pull", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+        memory="512", containerDefinitions=[{"name": "app", "image": "127.0.0.1:9/app:missing"}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    task_arn = ecs.run_task(cluster=cluster, taskDefinition=definition, launchType="FARGATE", networkConfiguration={
+        "awsvpcConfiguration": {"subnets": subnets}})["tasks"][0]["taskArn"]
+    task = wait_for(lambda: (t := ecs.describe_tasks(cluster=cluster, tasks=[task_arn])["tasks"][0])["lastStatus"]
+                    == "STOPPED" and t, timeout=120)
+
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert task["stoppedReason"].startswith("CannotPullContainerError: "), task["stoppedReason"]
+    assert "127.0.0.1:9" in task["stoppedReason"] and "docker run --help" not in task["stoppedReason"]

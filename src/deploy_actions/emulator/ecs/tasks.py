@@ -224,9 +224,16 @@ class DockerContainer:
             self.error = f"CannotStartContainerError: {error}"
             return
         if done.returncode != 0:
-            message = (done.stderr or done.stdout).strip().splitlines()
-            text = message[-1] if message else f"docker run exited {done.returncode}"
-            kind = "CannotPullContainerError" if "pull" in text.lower() or "manifest" in text.lower() \
+            # docker's last line is its usage hint ("Run 'docker run --help' for more information"): the
+            # cause is the "docker: Error response from daemon: …" line before it
+            message = [line.strip() for line in (done.stderr or done.stdout).strip().splitlines()
+                       if line.strip() and not line.startswith("Run 'docker")]
+            errors = [line.removeprefix("docker: ") for line in message if line.startswith("docker: ")]
+            text = (errors or message or [f"docker run exited {done.returncode}"])[-1]
+            output = done.stderr or done.stdout
+            # an image not found locally whose download never finished failed to pull, whatever the wording
+            pulling = "Unable to find image" in output and "Downloaded newer image" not in output
+            kind = "CannotPullContainerError" if pulling or "pull" in text.lower() or "manifest" in text.lower() \
                 else "CannotStartContainerError"
             self.error = f"{kind}: {text}"
 
