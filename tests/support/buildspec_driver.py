@@ -136,3 +136,30 @@ def run(buildspec_path: Path, source_dir: Path, project_env: Mapping[str, str], 
         else:
             log.append(line)
     return Build(done.returncode == 0, phases, exported, "\n".join(log), time.monotonic() - started, done.returncode)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tests.support.buildspec_driver [buildspec.yml] [--source DIR] [--commit SHA]`: run it here, with
+    this shell's environment as the project's variables (AWS_ENDPOINT_URL and credentials included)."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(prog="buildspec_driver", description=__doc__.splitlines()[0])
+    parser.add_argument("buildspec", nargs="?", default="buildspec.yml")
+    parser.add_argument("--source", default=".", help="the checked-out source (CODEBUILD_SRC_DIR)")
+    parser.add_argument("--commit", default="", help="CODEBUILD_RESOLVED_SOURCE_VERSION (default: git rev-parse HEAD)")
+    args = parser.parse_args(argv)
+    source = Path(args.source).resolve()
+    commit = args.commit or subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
+                                           check=True).stdout.strip()
+    build = run(Path(args.buildspec).resolve(), source, dict(os.environ), commit=commit, timeout=3600)
+    print(build.log)
+    for name, value in build.exported.items():
+        print(f"exported {name}={value}")
+    print(f"build {'SUCCEEDED' if build.succeeded else 'FAILED'} in {build.seconds:.1f}s: "
+          + ", ".join(f"{phase} {state}" for phase, state in build.phases.items()))
+    return 0 if build.succeeded else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
