@@ -175,6 +175,27 @@ def test_the_same_commit_rebuilt_by_buildah_elsewhere_is_the_same_image(
     assert len(ecr.describe_images(repositoryName=name)["imageDetails"]) == 1
 
 
+def test_creation_settings_for_a_repository_that_exists_are_said_to_change_nothing(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    tool("buildah")
+    name = f"bpe/exists-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name)
+    result = run_cli("build-push-ecr", "--repository", name, "--context", str(app(tmp_path / "app", "x")),
+                     "--builder", "buildah", "--keep-last", "5", "--tag-immutability", "true",
+                     env={**aws.env, **container_storage(tmp_path / "c"), "GITHUB_SHA": SHA})
+    assert result.code == 0, result.log + result.stdout
+    assert f"{name} exists, so tag-immutability, keep-last changed nothing" in result.log, result.log
+    [repo] = ecr.describe_repositories(repositoryNames=[name])["repositories"]
+    assert repo["imageTagMutability"] == "MUTABLE"  # as the warning says: the repository is as it was
+    with pytest.raises(ecr.exceptions.LifecyclePolicyNotFoundException):
+        ecr.get_lifecycle_policy(repositoryName=name)
+    # The examples' "create-repository: true, keep-last: 50" on every run: the later runs are not warned.
+    again = run_cli("build-push-ecr", "--repository", name, "--context", str(app(tmp_path / "app", "x")),
+                    "--builder", "buildah", "--create-repository", "true", "--keep-last", "50",
+                    env={**aws.env, **container_storage(tmp_path / "c"), "GITHUB_SHA": SHA})
+    assert again.code == 0 and "changed nothing" not in again.log, again.log
+
+
 def _refused(result: Any, name: str) -> None:
     assert result.code == 2, result.log + result.stdout
     assert f"input '{name}'" in result.log, result.log

@@ -129,7 +129,8 @@ class Inputs(AwsInputs):
 class Outputs(ActionOutputs):
     registry: str = Field("", description="Registry host the image was pushed to.")
     image: str = Field("", description="Image reference with the highest-priority tag.")
-    tags: list[str] = Field([], description="Every image reference pushed (JSON list).")
+    tags: list[str] = Field([], description="Every image reference the run tagged (JSON list): pushed, unless "
+                            "push is false.")
     digest: str = Field("", description="Manifest digest (sha256:...).")
     image_digest_uri: str = Field("", description="repository@digest: what ecs-deploy and package-revision's image "
                                   "should take.")
@@ -161,7 +162,7 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
         ecr = ctx.aws(inputs).client("ecr")
         found = repository.ensure_repository(ecr, inputs.repository, create=inputs.create_repository,
                                              scan_on_push=inputs.scan_on_push, immutable=inputs.tag_immutability,
-                                             policy=policy, reporter=report)
+                                             policy=policy, reporter=report, given=_creation_settings(inputs))
         token = ecr_api.authorization(ecr, str(found.get("registryId") or "") or None)
         report.mask(token.password)
         registry = registry or token.registry
@@ -261,6 +262,14 @@ def _paths(inputs: Inputs) -> tuple[Path, Path]:
         raise InputError.single("dockerfile", inputs.dockerfile, f"no Dockerfile at {dockerfile}; add one or point "
                                 "dockerfile at it")
     return context.absolute(), dockerfile.absolute()
+
+
+def _creation_settings(inputs: Inputs) -> tuple[str, ...]:
+    """The inputs set away from their defaults that only shape a repository this step creates."""
+    return tuple(name for name, given in (("scan-on-push", not inputs.scan_on_push),
+                                          ("tag-immutability", inputs.tag_immutability),
+                                          ("lifecycle-policy", bool(inputs.lifecycle_policy)),
+                                          ("keep-last", bool(inputs.keep_last))) if given)
 
 
 def _lines(lines: list[str]) -> str | None:

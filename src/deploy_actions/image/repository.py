@@ -37,9 +37,18 @@ def read_policy(path: str) -> str:
 
 
 def ensure_repository(ecr: Any, name: str, *, create: bool, scan_on_push: bool, immutable: bool,
-                      policy: str | None, reporter: Reporter) -> dict[str, Any]:
+                      policy: str | None, reporter: Reporter, given: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The repository, made when missing with `create`. `given` names the creation settings the user set; an
+    existing repository does not take them, which is said (not silently dropped) when it is sure to matter:
+    without `create` they can never apply, and a repository's tag mutability and scanning are in the answer."""
     found = ecr_api.describe_repository(ecr, name)
     if found is not None:
+        differs = {"tag-immutability": str(found.get("imageTagMutability", "MUTABLE")).startswith("MUTABLE"),
+                   "scan-on-push": bool((found.get("imageScanningConfiguration") or {}).get("scanOnPush"))}
+        if ignored := [setting for setting in given if differs.get(setting, not create)]:
+            reporter.warning(f"{name} exists, so {', '.join(ignored)} changed nothing: they apply to a repository "
+                             f"this step creates. Set them on {name} itself (aws ecr put-lifecycle-policy, "
+                             "put-image-tag-mutability, put-image-scanning-configuration) or drop them")
         return found
     if not create:
         raise InputError.single("repository", name, "no such ECR repository in this account and region; create "
