@@ -13,6 +13,7 @@ import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from deploy_actions.core.aws import make_clients
 from deploy_actions.core.inputs import AwsInputs
@@ -83,6 +84,20 @@ def test_every_protocol_is_read_and_implied_actions_are_added(emulator: Emulator
         ("codedeploy", "ListApplications", ("codedeploy:ListApplications",)),
         ("logs", "DescribeLogGroups", ("logs:DescribeLogGroups",)),
     ]
+
+
+def test_running_a_task_definition_with_roles_passes_them(emulator: Emulator, unique: str) -> None:
+    ecs = client(emulator, "ecs", f"test/{unique}")
+    ecs.register_task_definition(family=f"roles-{unique}", containerDefinitions=[
+        {"name": "app", "image": "busybox", "memory": 64}], executionRoleArn=f"arn:aws:iam::{emulator.account}:role/x")
+    ecs.register_task_definition(family=f"plain-{unique}", containerDefinitions=[
+        {"name": "app", "image": "busybox", "memory": 64}])
+    with emulator.calls.watching() as calls:
+        for family in (f"roles-{unique}", f"plain-{unique}"):
+            with pytest.raises(ClientError):  # no such cluster: the request is what counts
+                ecs.run_task(cluster=f"none-{unique}", taskDefinition=family)
+        recorded = mine(calls(), unique)
+    assert recorded == [("ecs", "RunTask", ("ecs:RunTask", "iam:PassRole")), ("ecs", "RunTask", ("ecs:RunTask",))]
 
 
 def test_the_action_is_read_from_the_user_agent_and_the_emulators_own_calls_are_left_out(

@@ -12,7 +12,7 @@ it. The emulator's own calls (its engines' clients) are never recorded. Each cal
 - `iam`: the IAM actions AWS authorizes for it. Mostly `<prefix>:<operation>`; the exceptions are listed in
   `EXCEPTIONS` (S3's HeadObject is s3:GetObject, HeadBucket is s3:ListBucket, a multipart upload's parts
   are s3:PutObject, ...) and the implied ones come from the request (a task definition carrying roles
-  needs iam:PassRole, one carrying tags ecs:TagResource);
+  needs iam:PassRole, so does running one; one carrying tags ecs:TagResource);
 - `action`: the deploy-actions action that made the call, read from the user agent
   (`deploy-actions/<version> action/<name>`), "" for anything else (a test's setup, the AWS CLI).
 
@@ -64,6 +64,7 @@ REGISTRY_OPERATIONS = frozenset({"RegistryPing", "ListTags", "PutManifest", "Del
 _RPC_V2_PATH = re.compile(r"^/service/(?P<target>[^/]+)/operation/(?P<operation>[A-Za-z0-9]+)$")
 _REGISTRY_PATH = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>manifests|blobs|tags)/(?P<rest>.*)$")
 _ACTION = re.compile(r"(?:^|\s)action/([a-z0-9-]+)")
+_REGION = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,11 @@ def s3_operation(environ: dict[str, Any]) -> str:
     return str({"GET": "GetObject", "HEAD": "HeadObject"}.get(method, method))
 
 
+def request_region(environ: dict[str, Any]) -> str:
+    found = _REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return found.group(1) if found else "us-east-1"
+
+
 def iam_actions(service: str, operation: str, environ: dict[str, Any], body: bytes) -> tuple[str, ...]:
     """The IAM actions AWS checks for one call: the operation's own, or its exception, plus the implied."""
     prefix = IAM_PREFIX.get(service, service)
@@ -148,10 +154,23 @@ def iam_actions(service: str, operation: str, environ: dict[str, Any], body: byt
     if prefix == "s3" and operation in ("GetObject", "HeadObject") and "versionId" in parse_qs(
             environ.get("QUERY_STRING", "")):
         own = ("s3:GetObjectVersion",)
-    return own + implied(prefix, operation, body)
+    return own + implied(prefix, operation, body, request_region(environ))
 
 
-def implied(prefix: str, operation: str, body: bytes) -> tuple[str, ...]:
+def definition_has_roles(reference: str, region: str) -> bool:
+    """Whether the emulator's task definition `reference` (family, family:revision or ARN) names a role."""
+    from moto.ecs.models import ecs_backends
+
+    from deploy_actions.emulator.core.defaults import DEFAULT_ACCOUNT
+
+    try:
+        found = ecs_backends[DEFAULT_ACCOUNT][region].describe_task_definition(reference)
+    except Exception:  # not there: RunTask will say so; no role is passed
+        return False
+    return bool(getattr(found, "task_role_arn", None) or getattr(found, "execution_role_arn", None))
+
+
+def implied(prefix: str, operation: str, body: bytes, region: str = "us-east-1") -> tuple[str, ...]:
     """Actions AWS authorizes besides the operation's own, read from the request (JSON protocols)."""
     if (prefix, operation) not in {("ecs", "RegisterTaskDefinition"), ("ecs", "RunTask"),
                                    ("ecr", "CreateRepository")}:
@@ -162,8 +181,9 @@ def implied(prefix: str, operation: str, body: bytes) -> tuple[str, ...]:
         return ()
     extra: list[str] = []
     roles = (request.get("overrides") or {}) if operation == "RunTask" else request
-    if prefix == "ecs" and (roles.get("taskRoleArn") or roles.get("executionRoleArn")):
-        extra.append("iam:PassRole")
+    if prefix == "ecs" and (roles.get("taskRoleArn") or roles.get("executionRoleArn") or (
+            operation == "RunTask" and definition_has_roles(str(request.get("taskDefinition") or ""), region))):
+        extra.append("iam:PassRole")  # RunTask passes the roles of the definition it runs too
     if request.get("tags"):
         extra.append(f"{prefix}:TagResource")
     return tuple(extra)
