@@ -30,8 +30,9 @@ import pytest
 
 from deploy_actions.emulator import Emulator
 from deploy_actions.emulator.codedeploy.instance import HOOK_LOG_GROUP_TAG
+from deploy_actions.emulator.seed import load_scenario, seed
 from tests.conftest import AwsEndpoint
-from tests.e2e.conftest import EXAMPLES, ROOT, USER_REMOTE, Fleet, Run, commit_all, git, host_env, run
+from tests.e2e.conftest import EXAMPLES, ROOT, USER_REMOTE, Fleet, Run, answer, commit_all, git, host_env, run
 from tests.e2e.test_act import Act, step_outputs
 from tests.integration.emulator.ecr_registry import need_registry_binary
 from tests.integration.test_build_push_ecr import container_storage, tool
@@ -92,6 +93,7 @@ class Load:
 
     url: str
     limit: int = 20_000
+    text: bool = False  # the body as the version, instead of its JSON "version"
     answers: list[str] = field(default_factory=list)  # the body, or "FAILED <reason>"
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -110,7 +112,8 @@ class Load:
         while not self._stop.is_set() and len(self.answers) < self.limit:
             try:
                 with urllib.request.urlopen(self.url, timeout=5) as response:
-                    self.answers.append(json.loads(response.read())["version"])
+                    body = response.read()
+                    self.answers.append(body.decode().strip() if self.text else json.loads(body)["version"])
             except (OSError, ValueError, KeyError) as exc:
                 self.answers.append(f"FAILED {exc}")
             time.sleep(0.005)
@@ -118,6 +121,14 @@ class Load:
     @property
     def failed(self) -> list[str]:
         return [answer for answer in self.answers if answer.startswith("FAILED")]
+
+    @property
+    def mixed(self) -> int:
+        """Requests from the first answer of the last version to the last answer of any other (0: one switch)."""
+        last = self.answers[-1]
+        first_new = self.answers.index(last)
+        last_old = max((i for i, a in enumerate(self.answers) if a != last), default=-1)
+        return max(0, last_old - first_new + 1)
 
     @property
     def changes(self) -> int:
@@ -232,6 +243,7 @@ def test_seed_001_rolls_a_release_out_one_instance_at_a_time_with_no_failed_requ
     assert load.failed == [], load.failed[:5]
     assert set(load.answers) == {before, release}
     assert load.answers[0] == before and load.answers[-1] == release
+    print(f"mixed window: {load.mixed} requests")  # one instance new, the other old, as a rolling update does
 
     # OneAtATime through both instances; the image by digest, tagged latest and the commit.
     outputs = step_outputs(result.output, DEPLOY)
@@ -298,3 +310,129 @@ def test_seed_001_manual_rollback_puts_the_chosen_revision_back(api: Api) -> Non
     assert info["revision"]["s3Location"]["key"] == key
     assert api.serves() == commit
     assert f"rollback deployment: {outputs['deployment-id']} status=Succeeded" in result.output
+
+
+# -- Example 1 (seed 000): blue/green on a copied Auto Scaling group, Docker Compose in the hooks, Discord ------
+
+SHOP = ROOT / "examples" / "seed-000-shop"
+BLUE_GREEN = "seed-000-asg-blue-green.yml"
+
+
+@dataclass
+class Shop:
+    repo: Path
+    emulator: Emulator
+    out: dict[str, Any]
+    act: Act
+    variables: dict[str, str]
+    env: dict[str, str]
+    secrets: dict[str, str]
+    discord: WebhookReceiver
+
+    def push(self) -> Run:
+        return self.act.push(self.repo, BLUE_GREEN, secrets=self.secrets, env=self.env, variables=self.variables)
+
+    def serves(self) -> str:
+        return answer(self.variables["SERVICE_URL"] + "/version", timeout=10)
+
+    def info(self, deployment_id: str) -> dict[str, Any]:
+        codedeploy = self.emulator.client("codedeploy")
+        return dict(codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"])
+
+
+@pytest.fixture(scope="module")
+def shop(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint, aws_emulator: Emulator,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    """Example 1's world, seeded once for the module; the first release already moved traffic to green."""
+    docker = tool("docker")
+    need_registry_binary()
+    if not (shutil.which("docker-compose") or subprocess.run([docker, "compose", "version"], capture_output=True,
+                                                             check=False).returncode == 0):
+        tool("docker-compose")
+    base = tmp_path_factory.mktemp("seed-000")
+    repo = base / "shop"
+    shutil.copytree(SHOP, repo)
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "github" / BLUE_GREEN, repo / ".github" / "workflows" / BLUE_GREEN)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "remote", "add", "origin", USER_REMOTE)
+
+    prefix = f"e2e{uuid.uuid4().hex[:8]}-"
+    out = seed(aws_emulator.client, load_scenario("asg-blue-green"), prefix=prefix)
+    aws_emulator.client("ecr").create_repository(repositoryName=f"{prefix}shop")
+    discord = WebhookReceiver()
+    oidc = OidcTokens()
+    variables = {"AWS_REGION": "us-east-1", "AWS_ROLE_ARN": ROLE, "ECR_REPOSITORY": f"{prefix}shop",
+                 "DEPLOY_BUCKET": out["bucket"], "CODEDEPLOY_APPLICATION": out["application"],
+                 "CODEDEPLOY_DEPLOYMENT_GROUP": out["deployment_group"],
+                 "SERVICE_URL": aws_emulator.listener_url(out["listener_arn"])}
+    world = Shop(repo, aws_emulator, out, Act(act, action_checkout, action_cache, aws), variables,
+                 {**oidc.env, **container_storage(base / "containers")}, {"DISCORD_WEBHOOK": discord.url("discord")},
+                 discord)
+    try:
+        first = commit_all(repo, "First release")
+        result = world.push()
+        print(f"act, seed-000 first release (test, build, push, package, blue/green): {result.seconds:.1f}s")
+        assert result.code == 0, result.output
+        assert world.serves() == first
+        yield world
+    finally:
+        discord.close()
+        oidc.close()
+        listed = subprocess.run([docker, "ps", "-aq", "--filter", "label=deploy-actions.example=seed-000-shop"],
+                                capture_output=True, text=True, timeout=60, check=False).stdout.split()
+        if listed:
+            subprocess.run([docker, "rm", "-f", *listed], capture_output=True, timeout=120, check=False)
+
+
+def test_seed_000_blue_green_switches_all_traffic_at_once_and_terminates_blue(shop: Shop) -> None:
+    before = shop.serves()
+    (shop.repo / "src" / "www" / "index.html").write_text("<h1>shop, second release</h1>\n")
+    release = commit_all(shop.repo, "Second release")
+    with Load(shop.variables["SERVICE_URL"] + "/version", text=True) as load:
+        result = shop.push()
+    print(f"act, seed-000 blue/green release: {result.seconds:.1f}s; load: {len(load.answers)} requests, "
+          f"{len(load.failed)} failed, {load.changes} version changes")
+    assert result.code == 0, result.output
+    assert shop.serves() == release
+    assert load.failed == [], load.failed[:5]
+    assert load.answers[0] == before and load.answers[-1] == release
+    # CodeDeploy's EC2 blue/green registers the green instances in the group's target group, then
+    # deregisters the blue ones: both answer for that moment (a listener switch would not), never neither.
+    assert set(load.answers) == {before, release}
+    print(f"mixed window: {load.mixed} requests")
+    outputs = step_outputs(result.output, DEPLOY)
+    assert outputs["status"] == "Succeeded"
+    info = shop.info(outputs["deployment-id"])
+    assert info["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
+    blue = {i["id"] for i in json.loads(outputs["instances"]) if i["fleet"] == "original"}
+    assert blue, outputs["instances"]
+    described = shop.emulator.client("ec2").describe_instances(InstanceIds=sorted(blue))
+    states = {i["State"]["Name"] for r in described["Reservations"] for i in r["Instances"]}
+    assert states <= {"shutting-down", "terminated"}, states  # the original fleet is gone after the wait
+    messages = shop.discord.to(shop.secrets["DISCORD_WEBHOOK"])
+    assert messages and release[:7] in json.dumps(messages[-1].json)
+
+
+def test_seed_000_a_green_fleet_failing_its_health_check_never_takes_traffic(shop: Shop) -> None:
+    before = shop.serves()
+    (shop.repo / "src" / "www" / "health").unlink()  # the bad release: no health endpoint
+    commit_all(shop.repo, "Bad release")
+    with Load(shop.variables["SERVICE_URL"] + "/version", text=True) as load:
+        result = shop.push()
+    print(f"act, seed-000 bad release: {result.seconds:.1f}s; load: {len(load.answers)} requests, "
+          f"{len(load.failed)} failed")
+    git(shop.repo, "revert", "--no-edit", "HEAD")
+
+    assert result.code != 0, result.output
+    assert f"❌  Failure - Main {DEPLOY}" in result.output
+    outputs = step_outputs(result.output, DEPLOY)
+    assert outputs["status"] == "Failed", result.output
+    failed = [i for i in json.loads(outputs["instances"]) if i["status"] == "Failed"]
+    assert failed and {i["failed-hook"] for i in failed} == {"ValidateService"}
+    assert "health check failed" in result.output
+    assert shop.serves() == before
+    assert load.failed == [], load.failed[:5]
+    assert set(load.answers) == {before}
+    messages = shop.discord.to(shop.secrets["DISCORD_WEBHOOK"])
+    assert outputs["deployment-id"] in json.dumps(messages[-1].json)
