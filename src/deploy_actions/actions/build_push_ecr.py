@@ -144,8 +144,17 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     report = ctx.reporter
     for value in inputs.secrets.values():
         report.mask(value)
-    context, dockerfile = _paths(inputs)
-    plan, labels, epoch = _tags_and_labels(inputs, ctx)
+    problems: list[InputProblem] = []  # every one at once: a CI run per mistake is slow to learn from
+    try:
+        context, dockerfile = _paths(inputs)
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        plan, labels, epoch = _tags_and_labels(inputs, ctx)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
     needs = builders.Needs(inputs.platform_list, inputs.provenance, inputs.sbom, inputs.cache_to, bool(inputs.secrets))
     choice = builders.choose(inputs.builder, ctx.environ, needs)
     if isinstance(choice, str):

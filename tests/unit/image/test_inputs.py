@@ -68,3 +68,12 @@ def test_a_repository_ecr_would_refuse_or_a_uri_is_an_input_error_before_any_aws
 @pytest.mark.parametrize("repository", ["team/api", "my.app/svc_1", "a-b/c.d/e_f", "api"])
 def test_ecr_repository_names_pass(repository: str) -> None:
     assert parse_inputs(Inputs, {"repository": repository}).repository == repository
+
+
+def test_a_missing_dockerfile_and_a_bad_tag_rule_are_both_said_in_one_run(run_cli: Any, tmp_path: Path) -> None:
+    result = run_cli("build-push-ecr", "--repository", "api", "--context", str(tmp_path), "--dockerfile",
+                     "docker/Dockerfile", "--tags", "type=semver,pattern={{major}}.{{minr}}",
+                     env={"GITHUB_SHA": "90dd6032fac8bda1b6c4436a2e65de27961ed071", "GITHUB_REF": "refs/heads/main"})
+    assert result.code == 2, result.log
+    assert "input 'dockerfile' = 'docker/Dockerfile': no Dockerfile" in result.log
+    assert "input 'tags' = 'type=semver,pattern={{major}}.{{minr}}': unknown expression {{minr}}" in result.log
