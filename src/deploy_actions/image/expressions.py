@@ -9,6 +9,7 @@ rule with a typo would otherwise push a tag nobody asked for.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -34,7 +35,9 @@ def render(template: str, names: Mapping[str, str | Helper]) -> str:
         name, rest = match.group(1), match.group(2) or ""
         if name not in names:
             known = ", ".join(sorted(names))
-            raise ExpressionError(f"unknown expression {{{{{name}}}}}; known: {known}")
+            close = difflib.get_close_matches(name, list(names), n=1)
+            hint = f" (did you mean {{{{{close[0]}}}}}?)" if close else ""
+            raise ExpressionError(f"unknown expression {{{{{name}}}}}{hint}; known: {known}")
         value = names[name]
         if isinstance(value, str):
             if rest.strip():

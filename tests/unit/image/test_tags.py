@@ -276,7 +276,8 @@ def test_duplicates_appear_once() -> None:
     ("type=raw,value={{brnach}}", "unknown expression"),
     ("type=raw,value=x,enable=yes", "true or false"),
     # A branch run: the semver rule makes nothing here, and its misspelt pattern is refused all the same.
-    ("type=semver,pattern={{verison}}", "unknown expression {{verison}}"),
+    ("type=semver,pattern={{verison}}", "unknown expression {{verison}} \\(did you mean {{version}}\\?\\)"),
+    ("type=raw,value={{brnach}}-x", "did you mean {{branch}}"),
     ("type=pep440,pattern={{major}}.{{prerelease}}", "unknown expression {{prerelease}}"),
     # metadata-action ignores an unknown attribute; a misspelt enable would push the tag it meant to stop.
     ("type=raw,value=x,enabled=false", "unknown attribute 'enabled' for type=raw; known: value, enable"),
