@@ -10,6 +10,7 @@ decided by that same first rule under `latest=auto` (a tag push, a non-pre-relea
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -119,14 +120,15 @@ def parse_rule(line: str) -> Rule:
         key, value = key.strip().lower(), value.strip()
         if key == "type":
             if value not in TYPES:
-                raise RuleError(f"{line!r}: unknown type {value!r}; one of: {', '.join(TYPES)}")
+                raise RuleError(f"{line!r}: unknown type {value!r}{_close(value, TYPES)}; one of: {', '.join(TYPES)}")
             kind = value
         else:
             attrs[key] = value
     if unknown := sorted(set(attrs) - {*_COMMON, *ATTRIBUTES[kind]}):
         # metadata-action ignores them; a misspelt enable or prefix would push a tag nobody asked for
-        raise RuleError(f"{line!r}: unknown attribute {unknown[0]!r} for type={kind}; known: "
-                        f"{', '.join((*ATTRIBUTES[kind], *_COMMON))}")
+        known = (*ATTRIBUTES[kind], *_COMMON)
+        raise RuleError(f"{line!r}: unknown attribute {unknown[0]!r}{_close(unknown[0], known)} for type={kind}; "
+                        f"known: {', '.join(known)}")
     if kind == "schedule":
         attrs.setdefault("pattern", "nightly")
     elif kind in ("semver", "pep440", "match"):
@@ -163,6 +165,11 @@ def parse_rule(line: str) -> Rule:
     if not re.fullmatch(r"-?\d+", attrs["priority"]):
         raise RuleError(f"{line!r}: priority must be a whole number (higher comes first)")
     return Rule(kind, attrs, line)
+
+
+def _close(word: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.7)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def parse_rules(lines: list[str]) -> list[Rule]:

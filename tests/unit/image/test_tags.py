@@ -280,7 +280,9 @@ def test_duplicates_appear_once() -> None:
     ("type=raw,value={{brnach}}-x", "did you mean {{branch}}"),
     ("type=pep440,pattern={{major}}.{{prerelease}}", "unknown expression {{prerelease}}"),
     # metadata-action ignores an unknown attribute; a misspelt enable would push the tag it meant to stop.
-    ("type=raw,value=x,enabled=false", "unknown attribute 'enabled' for type=raw; known: value, enable"),
+    ("type=raw,value=x,enabled=false", "unknown attribute 'enabled' \\(did you mean enable\\?\\) for type=raw; "
+                                       "known: value, enable"),
+    ("type=semvar,pattern={{version}}", "unknown type 'semvar' \\(did you mean semver\\?\\)"),
     ("type=sha,prefx=commit-", "unknown attribute 'prefx'"),
     ("type=ref,event=branch,pattern={{version}}", "unknown attribute 'pattern' for type=ref"),
 ])
