@@ -436,3 +436,114 @@ def test_seed_000_a_green_fleet_failing_its_health_check_never_takes_traffic(sho
     assert set(load.answers) == {before}
     messages = shop.discord.to(shop.secrets["DISCORD_WEBHOOK"])
     assert outputs["deployment-id"] in json.dumps(messages[-1].json)
+
+
+# -- Example 5 (seed 004): ECR by digest → ECS Fargate rolling update, previous task definition on failure ------
+
+BACKEND = ROOT / "examples" / "seed-004-backend"
+FARGATE = "seed-004-ecs-fargate.yml"
+ECS_DEPLOY = "org/deploy-actions/ecs-deploy@v1"
+
+
+@dataclass
+class Backend:
+    repo: Path
+    emulator: Emulator
+    out: dict[str, Any]
+    act: Act
+    variables: dict[str, str]
+    env: dict[str, str]
+
+    def push(self) -> Run:
+        return self.act.push(self.repo, FARGATE, secrets={}, env=self.env, variables=self.variables)
+
+    def serves(self) -> str:
+        return answer(self.emulator.listener_url(self.out["listener_arn"]) + "/version", timeout=20)
+
+    def service(self) -> dict[str, Any]:
+        ecs = self.emulator.client("ecs")
+        return dict(ecs.describe_services(cluster=self.out["cluster"], services=[self.out["service"]])["services"][0])
+
+
+@pytest.fixture(scope="module")
+def backend(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint, aws_emulator: Emulator,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """Example 5's world: the Fargate scenario seeded once, its service already rolled to a first release."""
+    tool("docker")
+    need_registry_binary()
+    base = tmp_path_factory.mktemp("seed-004")
+    repo = base / "backend"
+    shutil.copytree(BACKEND, repo)
+    shutil.copy("/bin/busybox", repo / "busybox")  # what the README asks for before a build
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "github" / FARGATE, repo / ".github" / "workflows" / FARGATE)
+    prefix = f"e2e{uuid.uuid4().hex[:8]}-"
+    out = seed(aws_emulator.client, load_scenario("ecs-fargate-rolling"), prefix=prefix)
+    definition = repo / "deploy" / "task-definition.json"  # the user's own family
+    definition.write_text(definition.read_text().replace('"backend-prod"', json.dumps(out["task_family"])))
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "remote", "add", "origin", USER_REMOTE)
+    aws_emulator.client("ecr").create_repository(repositoryName=f"{prefix}backend")
+    oidc = OidcTokens()
+    variables = {"AWS_REGION": "us-east-1", "AWS_ROLE_ARN": ROLE, "ECR_REPOSITORY": f"{prefix}backend",
+                 "ECS_CLUSTER": out["cluster"], "ECS_SERVICE": out["service"]}
+    world = Backend(repo, aws_emulator, out, Act(act, action_checkout, action_cache, aws), variables,
+                    {**oidc.env, **container_storage(base / "containers")})
+    try:
+        first = commit_all(repo, "First release")
+        result = world.push()
+        print(f"act, seed-004 first release (build, push, render, roll out): {result.seconds:.1f}s")
+        assert result.code == 0, result.output
+        assert world.serves() == first
+        yield world
+    finally:
+        oidc.close()
+
+
+def test_seed_004_rolls_the_pushed_digest_out_on_fargate_with_no_failed_request(backend: Backend) -> None:
+    before = backend.serves()
+    (backend.repo / "www" / "index.html").write_text("<h1>backend, second release</h1>\n")
+    release = commit_all(backend.repo, "Second release")
+    with Load(backend.emulator.listener_url(backend.out["listener_arn"]) + "/version", text=True) as load:
+        result = backend.push()
+    print(f"act, seed-004 rolling update: {result.seconds:.1f}s; load: {len(load.answers)} requests, "
+          f"{len(load.failed)} failed, {load.changes} version changes, mixed window {load.mixed} requests")
+    assert result.code == 0, result.output
+    assert backend.serves() == release
+    assert load.failed == [], load.failed[:5]
+    assert set(load.answers) == {before, release}
+
+    outputs = step_outputs(result.output, ECS_DEPLOY)
+    assert outputs["status"] == "SUCCESSFUL" and outputs["rolled-back"] == "false"
+    image = step_outputs(result.output, "org/deploy-actions/build-push-ecr@v1")
+    assert image["image-digest-uri"].endswith(image["digest"])
+    assert json.loads(image["tags"]) == [f"{image['registry']}/{backend.variables['ECR_REPOSITORY']}:sha-{release[:7]}"]
+    ecs = backend.emulator.client("ecs")
+    (container,) = ecs.describe_task_definition(taskDefinition=outputs["task-definition-arn"])[
+        "taskDefinition"]["containerDefinitions"]
+    assert container["image"] == image["image-digest-uri"]  # by digest, not by the tag
+    assert backend.service()["taskDefinition"] == outputs["task-definition-arn"]
+
+
+def test_seed_004_a_release_whose_tasks_fail_is_rolled_back_to_the_previous_task_definition(
+        backend: Backend) -> None:
+    before = backend.serves()
+    previous = backend.service()["taskDefinition"]
+    (backend.repo / "www" / "health").unlink()  # the bad release: the ALB's health check fails
+    commit_all(backend.repo, "Bad release")
+    with Load(backend.emulator.listener_url(backend.out["listener_arn"]) + "/version", text=True) as load:
+        result = backend.push()
+    print(f"act, seed-004 bad release rolled back: {result.seconds:.1f}s; load: {len(load.answers)} requests, "
+          f"{len(load.failed)} failed")
+    git(backend.repo, "revert", "--no-edit", "HEAD")
+
+    assert result.code != 0, result.output
+    assert f"❌  Failure - Main {ECS_DEPLOY}" in result.output
+    outputs = step_outputs(result.output, ECS_DEPLOY)
+    assert outputs["rolled-back"] == "true", result.output
+    assert outputs["status"] in {"ROLLED_BACK", "FAILED"}, outputs
+    assert "health" in outputs["events"].lower() or "health" in result.output.lower()
+    assert backend.service()["taskDefinition"] == previous
+    assert backend.serves() == before
+    assert load.failed == [], load.failed[:5]
+    assert set(load.answers) == {before}
