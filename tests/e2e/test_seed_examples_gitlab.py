@@ -46,6 +46,9 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.test_gitlab_ci_local import serve_component
 from tests.integration.emulator.ecr_registry import need_registry_binary
+from tests.integration.test_ecs_deploy_rollout import Ecs
+from tests.integration.test_ecs_deploy_rollout import ecs as ecs
+from tests.integration.test_ecs_deploy_rollout import wait as rollout_wait
 from tests.support import buildspec_driver
 from tests.support.revisions import upload_revision, zip_revision
 
@@ -459,3 +462,49 @@ def test_buildspec_with_a_release_failing_its_health_checks_is_rolled_back_and_t
     assert "Task failed ELB health checks" in build.log and "Health checks failed with these codes: [404]" in build.log
     assert answer(ecs_service.url + "/version", timeout=30) == f"{out['task_family']}:1"
     assert ecs_service.described()["taskDefinition"] == out["task_definition_arn"]
+
+
+# -- The GitLab matrix example: one job per service, in parallel ----------------------------------------------
+
+
+MATRIX_SERVICES = ("api", "worker")
+
+
+def test_matrix_pipeline_rolls_each_service_to_its_own_definition_in_a_job_of_its_own(
+        gitlab_ci_local: str, aws: AwsEndpoint, ecs: Ecs, tmp_path: Path, tree_wheel: BuiltWheel,
+        gitlab_install: GitlabInstall) -> None:
+    repo = tmp_path / "shop"
+    (repo / "deploy").mkdir(parents=True)
+    for name in MATRIX_SERVICES:  # each service its own family, running revision 1 (stand-in tasks)
+        family = f"{ecs.family}-{name}"
+        definition = {"family": family, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+                      "cpu": "256", "memory": "512", "containerDefinitions": [{
+                          "name": "app", "image": f"shop/{name}:1", "essential": True,
+                          "portMappings": [{"containerPort": 8080}]}]}
+        live = ecs.client.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
+        ecs.service(name, live)
+        (repo / "deploy" / f"{name}.json").write_text(json.dumps(definition, indent=2))
+    assert rollout_wait(lambda: all(ecs.settled(name) for name in MATRIX_SERVICES))
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "remote", "add", "origin", USER_REMOTE)
+    shutil.copy(EXAMPLES / "gitlab" / "matrix-ecs-services.yml", repo / ".gitlab-ci.yml")
+    commit = commit_all(repo)
+    serve_component(repo, "org/deploy-actions", "v1", "ecs-deploy", tree_wheel)
+    argv = [gitlab_ci_local, "--force-shell-executor"]
+    endpoint = {k: v for k, v in aws.env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    variables = {**endpoint, **gitlab_install.variables, "AWS_ID_TOKEN": ID_TOKEN, "DEPLOY_ROLE_ARN": ROLE,
+                 "ECS_CLUSTER": ecs.cluster, "IMAGE_REGISTRY": "registry.example.com/shop"}
+    for name, value in variables.items():
+        argv += ["--variable", f"{name}={value}"]
+
+    result = run(argv, cwd=repo, env=host_env(PATH=gitlab_install.path), timeout=300)
+    print(f"gitlab-ci-local, matrix of 2 ECS services: {result.seconds:.1f}s")
+    assert result.code == 0, result.output
+    for name in MATRIX_SERVICES:
+        assert f"PASS  roll-out: [{name}" in result.output, result.output
+        service = ecs.described(name)
+        assert service["taskDefinition"].endswith(f"/{ecs.family}-{name}:2") and len(service["deployments"]) == 1
+        (container,) = ecs.client.describe_task_definition(taskDefinition=service["taskDefinition"])[
+            "taskDefinition"]["containerDefinitions"]
+        assert container["image"] == f"registry.example.com/shop/{name}:{commit}"
+        assert container["environment"] == [{"name": "RELEASE", "value": commit}]
