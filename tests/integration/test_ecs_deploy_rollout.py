@@ -135,6 +135,22 @@ def test_a_broken_image_trips_the_circuit_breaker_and_the_rollback_is_a_failure_
     assert ecs.described("api")["taskDefinition"] == live
 
 
+def test_a_second_broken_release_lists_its_own_stopped_tasks_not_the_last_ones(
+        ecs: Ecs, deploy: Callable[..., Any]) -> None:
+    """ECS keeps stopped tasks for a while: a failure names the tasks that stopped during its step only."""
+    started(ecs, "api")
+    first = deploy("--services", "api", "--task-definition",
+                   ecs.register("repo/app:broken1", fail_to_start="CannotPullContainerError: first release"))
+    assert first.code == 1 and "first release" in first.log, first.log
+
+    second = deploy("--services", "api", "--task-definition",
+                    ecs.register("repo/app:broken2", fail_to_start="CannotPullContainerError: second release"))
+
+    assert second.code == 1, second.log
+    assert "second release" in second.log
+    assert "first release" not in second.log  # nor in the error, the summary or the outputs
+
+
 def test_rollback_on_failure_redeploys_the_previous_definition_when_ecs_did_not(
         ecs: Ecs, deploy: Callable[..., Any]) -> None:
     live = ecs.register()

@@ -158,6 +158,8 @@ class EcsDeployer:
         for deployment in service.get("deployments") or []:
             if deployment.get("status") == "PRIMARY" and deployment.get("taskDefinition") == target.arn:
                 rollout.deployment_id = str(deployment.get("id", ""))
+                created = deployment.get("createdAt")
+                rollout.updated = created if isinstance(created, datetime) else None
         self.reporter.info(f"{target.name}: {target.live_arn.rsplit('/', 1)[-1]} → {target.arn.rsplit('/', 1)[-1]} "
                            f"({target.strategy})")
         return rollout

@@ -37,6 +37,7 @@ class Rollout:
     deployment_id: str = ""  # the classic deployments[] id running target.arn
     arn: str = ""  # the service deployment, once found
     hint: str = ""  # the service's currentServiceDeployment in UpdateService's answer (checked before use)
+    updated: datetime | None = None  # the new deployment's createdAt in UpdateService's answer (AWS's clock)
     status: str = "PENDING"
     stage: str = ""
     done: bool = False
@@ -188,6 +189,9 @@ class Follower:
         for task in ecs_api.stopped_tasks(self.ecs, self.cluster, rollout.name):
             if task.get("taskArn") in rollout._task_ids or _scaled_in(task):
                 continue
+            stopped_at = task.get("stoppedAt")
+            if isinstance(stopped_at, datetime) and stopped_at < (rollout.updated or rollout.started):
+                continue  # an earlier rollout's (ECS keeps stopped tasks for an hour): not this one's cause
             rollout._task_ids.add(str(task.get("taskArn")))
             line = describe_stopped(task)
             rollout.stopped.append(line)
