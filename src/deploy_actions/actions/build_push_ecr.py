@@ -13,7 +13,7 @@ from deploy_actions.aws import ecr as ecr_api
 from deploy_actions.core.aws import AwsCallFailed
 from deploy_actions.core.context import RunContext
 from deploy_actions.core.durations import parse_duration
-from deploy_actions.core.errors import DeploymentFailed, InputError, InputProblem
+from deploy_actions.core.errors import ConfigurationError, DeploymentFailed, InputError, InputProblem
 from deploy_actions.core.inputs import AwsInputs, Duration, Flag, KeyValues, MultiLine, input_lines, secret_field
 from deploy_actions.core.outputs import ActionOutputs
 from deploy_actions.core.platform import Reporter
@@ -168,10 +168,15 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
     if inputs.push or not registry:
         policy = (repository.read_policy(inputs.lifecycle_policy) if inputs.lifecycle_policy else
                   repository.keep_last_policy(inputs.keep_last) if inputs.keep_last else None)
-        ecr = ctx.aws(inputs).client("ecr")
-        found = repository.ensure_repository(ecr, inputs.repository, create=inputs.create_repository,
-                                             scan_on_push=inputs.scan_on_push, immutable=inputs.tag_immutability,
-                                             policy=policy, reporter=report, given=_creation_settings(inputs))
+        try:
+            ecr = ctx.aws(inputs).client("ecr")
+            found = repository.ensure_repository(ecr, inputs.repository, create=inputs.create_repository,
+                                                 scan_on_push=inputs.scan_on_push, immutable=inputs.tag_immutability,
+                                                 policy=policy, reporter=report, given=_creation_settings(inputs))
+        except ConfigurationError as exc:
+            if inputs.push:
+                raise
+            raise _without_aws(exc) from None
         token = ecr_api.authorization(ecr, str(found.get("registryId") or "") or None)
         report.mask(token.password)
         registry = registry or token.registry
@@ -271,6 +276,16 @@ def _paths(inputs: Inputs) -> tuple[Path, Path]:
         raise InputError.single("dockerfile", inputs.dockerfile, f"no Dockerfile at {dockerfile}; add one or point "
                                 "dockerfile at it")
     return context.absolute(), dockerfile.absolute()
+
+
+def _without_aws(exc: ConfigurationError) -> ConfigurationError:
+    """A build-only run stopped by AWS (no region, no credentials, no repository): it needs none of it."""
+    hint = InputProblem("registry", None, "push is false: set registry (the registry's host, e.g. "
+                        "123456789012.dkr.ecr.us-east-1.amazonaws.com) and the step builds without any AWS call, "
+                        "as a fork's pull request must")
+    if isinstance(exc, InputError):
+        return InputError([*exc.problems, hint])
+    return ConfigurationError(f"{exc}\n{hint.render()}")
 
 
 def _creation_settings(inputs: Inputs) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +78,16 @@ def test_a_missing_dockerfile_and_a_bad_tag_rule_are_both_said_in_one_run(run_cl
     assert result.code == 2, result.log
     assert "input 'dockerfile' = 'docker/Dockerfile': no Dockerfile" in result.log
     assert "input 'tags' = 'type=semver,pattern={{major}}.{{minr}}': unknown expression {{minr}}" in result.log
+
+
+def test_a_build_only_run_stopped_for_want_of_aws_says_registry_needs_none(run_cli: Any, tmp_path: Path) -> None:
+    """A fork's pull request: push false, no region or credentials; the way out is registry, not AWS_REGION."""
+    if not shutil.which("buildah"):
+        pytest.skip("buildah is not installed (apt-get install buildah; .ci/run installs it)")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    result = run_cli("build-push-ecr", "--repository", "api", "--context", str(tmp_path), "--push", "false",
+                     "--builder", "buildah",
+                     env={"GITHUB_SHA": "90dd6032fac8bda1b6c4436a2e65de27961ed071", "GITHUB_REF": "refs/pull/7/merge"})
+    assert result.code == 2, result.log
+    assert "input 'region'" in result.log
+    assert "input 'registry' = (not set): push is false: set registry" in result.log
