@@ -273,6 +273,10 @@ def _describe(status: dict[str, Any]) -> str:
     lines = [f"endpoint      {status['endpoint']} ({status['region']}, clock x{status['clock_factor']:g})"]
     for name, address in status["load_balancers"].items():
         lines.append(f"load balancer {name}: http://{address}")
+        # each listener's own address and its ARN (what switch-listener and a test-url need)
+        for arn, listening in status.get("listeners", {}).items():
+            if arn.split(":listener/", 1)[-1].split("/")[1:2] == [name]:
+                lines.append(f"  listener    http://{listening} {arn}")
     for instance in status["instances"]:
         lines.append(f"instance      {instance['id']} at {instance['address']} ({instance['root']})")
     for service in status.get("ecs_services", []):

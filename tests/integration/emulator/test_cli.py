@@ -48,6 +48,9 @@ def test_start_seed_fault_status_env_stop(tmp_path: Path) -> None:
                                                       "times": 1}]
         status = emulator_cli(state, "status")
         assert "load balancer web: http://127.0.0.1:" in status.stdout
+        # each listener by its ARN with its own address: the ARN switch-listener takes, the URL a test-url needs
+        listener = json.loads(emulator_cli(state, "status", "--json").stdout)["listeners"][out["listener_arn"]]
+        assert f"\n  listener    http://{listener} {out['listener_arn']}\n" in status.stdout
         assert "ValidateService" in status.stdout
         bad = emulator_cli(state, "fault", "throttle", "--fraction", "2")
         assert bad.returncode == 1 and "between 0 and 1" in bad.stderr
