@@ -68,8 +68,9 @@ class Inputs(AwsInputs):
                             "Default: schedule, ref branch/tag/pr and sha.")
     flavor: MultiLine = Field([], description="metadata-action flavor lines: latest=auto|true|false, "
                               "prefix=...[,onlatest=true], suffix=...[,onlatest=true].")
-    labels: MultiLine = Field([], description="KEY=VALUE labels over the generated OCI ones (source, revision, "
-                              "created, version, title, url); values may use {{branch}}, {{sha}} ...")
+    labels: MultiLine = Field([], description="KEY=VALUE labels over the generated OCI ones, by their full keys "
+                              "(org.opencontainers.image.title=..., also source, revision, created, version, url); "
+                              "values may use {{branch}}, {{sha}} ...")
     build_args: KeyValues = Field({}, description="Build arguments, KEY=VALUE lines (not for secrets: they stay "
                                   "in the image's history).")
     secrets: SecretPairs = secret_field({}, description="Build secrets, ID=VALUE lines, mounted with RUN "
