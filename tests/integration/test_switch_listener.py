@@ -443,6 +443,7 @@ def test_a_test_listener_is_pointed_at_green_first(site: Site, run_cli: Any, cli
     url = site.emulator.listener_url(test) + "/health"
     result = run_cli(*site.args("--to", "green", "--test-listener-arn", test, "--test-url", url), env=cli_env)
     assert result.code == 0, result.log
+    assert f"Test listener HTTP:8080 now forwards to {site.green_name}\n" in result.log  # its port, as the console
     assert f"{url} answered HTTP 200 through the test listener" in result.log
     assert site.weights(site.actions(test)) == {"blue": 0, "green": 1}
     assert get(site.emulator.listener_url(test) + "/") == "green"

@@ -69,6 +69,7 @@ class Plan:
     destination: Role | None  # None: to: inactive
     steps: tuple[int, ...]  # the steps still to take
     test: tuple[str, Forward] | None = None  # the test listener and its forward action as read
+    test_label: str = ""  # how the log names the test listener: `HTTP:8080`, as the AWS console does
 
     @property
     def source(self) -> Role | None:
@@ -166,10 +167,10 @@ class Switcher:
         destination = _destination(opts.to, live, before)
         current = share(before["blue"], before["green"], destination) if destination else 0.0
         steps = tuple(remaining_steps(list(opts.steps), current)) if destination else ()
-        test = self._test_listener(opts, balancer) if opts.test_listener_arn else None
+        test, test_label = self._test_listener(opts, balancer) if opts.test_listener_arn else (None, "")
         if opts.alarms:
             cloudwatch.alarm_states(self.cw, list(opts.alarms))  # an unknown alarm: exit 2, before any change
-        return Plan(where, groups, forward, before, live, destination, steps, test)
+        return Plan(where, groups, forward, before, live, destination, steps, test, test_label)
 
     def _target_group(self, role: Role, ref: str, balancer: str) -> TargetGroup:
         input_name = f"{role}-target-group"
@@ -181,7 +182,7 @@ class Switcher:
                                     "balancer: use a target group of this one")
         return TargetGroup(role, str(found["TargetGroupArn"]), str(found.get("TargetGroupName") or _short(ref)))
 
-    def _test_listener(self, opts: SwitchOptions, balancer: str) -> tuple[str, Forward]:
+    def _test_listener(self, opts: SwitchOptions, balancer: str) -> tuple[tuple[str, Forward], str]:
         arn = str(opts.test_listener_arn)
         found = elbv2.listener(self.elb, arn, input_name="test-listener-arn")
         if arn == opts.listener_arn:
@@ -194,7 +195,8 @@ class Switcher:
         if forward is None:
             raise InputError.single("test-listener-arn", arn, "its default action is not a forward action; "
                                     "switch-listener points a forward action at the destination")
-        return arn, forward
+        label = f"{found.get('Protocol') or 'HTTP'}:{found['Port']}" if found.get("Port") else arn
+        return (arn, forward), label
 
     # -- run -----------------------------------------------------------------------------------------
     def run(self, plan: Plan, opts: SwitchOptions) -> Outcome:
@@ -302,7 +304,7 @@ class Switcher:
         weights = {destination.arn: 1, plan.groups[other(plan.destination)].arn: 0}
         self._modified.setdefault(arn, lambda: elbv2.set_listener_actions(self.elb, arn, forward.original()))
         elbv2.set_listener_actions(self.elb, arn, forward.with_weights(weights))
-        self.reporter.info(f"Test listener {_short(arn)} now forwards to {destination.name}")
+        self.reporter.info(f"Test listener {plan.test_label} now forwards to {destination.name}")
         if opts.test_url:
             policy = WaitPolicy(timeout=min(TEST_ANSWER_WAIT, self.op.deadline.remaining()), initial_interval=1.0,
                                 max_interval=5.0)
