@@ -31,12 +31,19 @@ def test_wait_until_test_traffic_shift_then_mode_continue(blue_green: Callable[.
     assert held.outputs["status"] == "PAST_TEST_TRAFFIC_SHIFT"
     assert "traffic 0% production, 100% test" in held.log and "awaiting action" in held.log
     assert env.share(host=TEST_HOST) == 20 and env.share() == 0  # tests can run against the test listener
+    # the log says what holds it, until when, and the next step
+    assert f"{env.name}: past TEST_TRAFFIC_SHIFT, held by PAUSE hook " in held.log
+    assert " UTC (then ROLLBACK)" in held.log
+    assert "run ecs-deploy with mode: continue" in held.log
 
     result = run_cli(*args(env, "--mode", "continue"), env=aws_emulator.env())
 
     assert result.code == 0, result.log
     assert result.outputs["status"] == "SUCCESSFUL"
     assert "continued past hook" in result.log
+    # a later step (a notification) learns what went live, as after a deploy
+    assert result.outputs["task-definition-arn"] == held.outputs["task-definition-arn"]
+    assert result.outputs["previous-task-definition-arn"] == held.outputs["previous-task-definition-arn"]
     assert env.share() == 20
     arn = env.describe()["currentServiceDeployment"]
     assert env.deployment(arn)["status"] == "SUCCESSFUL"

@@ -268,7 +268,25 @@ class EcsDeployer:
             for hook in hooks:
                 ecs_api.continue_service_deployment(self.ecs, rollout.arn, str(hook["hookId"]))
                 self.reporter.info(f"{rollout.name}: continued past hook {hook['hookId']}")
-        return self._follow_existing(opts, rollouts)
+        result = self._follow_existing(opts, rollouts)
+        # the outputs a deploy step gives: what each deployment brings and what it replaces
+        result.arns, result.previous = self._revisions(rollouts, described)
+        return result
+
+    def _revisions(self, rollouts: list[Rollout], described: dict[str, dict[str, Any]]
+                   ) -> tuple[dict[str, str], dict[str, str]]:
+        """Each service deployment's target task definition and the one of its first source revision."""
+        pairs = {r.name: ((described.get(r.arn, {}).get("targetServiceRevision") or {}).get("arn", ""),
+                          next(iter(s.get("arn", "") for s in described.get(r.arn, {}).get("sourceServiceRevisions")
+                                    or []), "")) for r in rollouts}
+        wanted = sorted({arn for pair in pairs.values() for arn in pair if arn})
+        revisions = ecs_api.describe_service_revisions(self.ecs, wanted) if wanted else {}
+
+        def definition(arn: str) -> str:
+            return str(revisions.get(arn, {}).get("taskDefinition") or "")
+        arns = {name: definition(target) for name, (target, _) in pairs.items() if definition(target)}
+        previous = {name: definition(source) for name, (_, source) in pairs.items() if definition(source)}
+        return arns, previous
 
     def rollback(self, opts: Options) -> Result:
         """Stop what is in progress with ROLLBACK; a service with nothing in progress gets the task definition

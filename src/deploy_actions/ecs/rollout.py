@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from deploy_actions.aws import ecs as ecs_api
@@ -210,6 +210,7 @@ class Follower:
             rollout.rolled_back = True  # seen through to its end: where the service stands matters
         elif self.wait_until not in ("completed", "stable") and _reached(stage, self.wait_until):
             self._end(rollout, True, "", paused=True)
+            self.reporter.info(_next_step(rollout.name, self.wait_until, deployment))
         elif self.wait_until == "stable" and _stable(rollout):
             self._end(rollout, True, "")
             rollout.status = "STABLE"  # its deployment goes on (bake time, alarms) without the step
@@ -321,6 +322,19 @@ def _guards(deployment: dict[str, Any]) -> str:
         if hook.get("status") == "AWAITING_ACTION":
             parts.append(f"hook {hook.get('hookId')} awaiting action")
     return (" — " + "; ".join(parts)) if parts else ""
+
+
+def _next_step(name: str, stage: str, deployment: dict[str, Any]) -> str:
+    """What holds a deployment the step left past a stage, until when, and how to go on or back."""
+    held = ""
+    for hook in deployment.get("lifecycleHookDetails") or []:
+        if hook.get("status") == "AWAITING_ACTION":
+            expires = hook.get("expiresAt")
+            until = f" until {expires.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if isinstance(expires, datetime) else ""
+            then = f" (then {hook['timeoutAction']})" if hook.get("timeoutAction") else ""
+            held = f", held by PAUSE hook {hook.get('hookId')}{until}{then}"
+    return (f"{name}: past {stage.upper()}{held}. Next: test it, then run ecs-deploy with mode: continue to let "
+            "the deployment go on, or mode: rollback to send the traffic back")
 
 
 def _why(deployment: dict[str, Any]) -> str:
