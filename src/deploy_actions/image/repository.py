@@ -46,9 +46,10 @@ def ensure_repository(ecr: Any, name: str, *, create: bool, scan_on_push: bool, 
         differs = {"tag-immutability": str(found.get("imageTagMutability", "MUTABLE")).startswith("MUTABLE"),
                    "scan-on-push": bool((found.get("imageScanningConfiguration") or {}).get("scanOnPush"))}
         if ignored := [setting for setting in given if differs.get(setting, not create)]:
-            reporter.warning(f"{name} exists, so {', '.join(ignored)} changed nothing: they apply to a repository "
-                             f"this step creates. Set them on {name} itself (aws ecr put-lifecycle-policy, "
-                             "put-image-tag-mutability, put-image-scanning-configuration) or drop them")
+            them = "them" if len(ignored) > 1 else "it"
+            reporter.warning(f"{name} exists, so {', '.join(ignored)} changed nothing: only a repository this step "
+                             f"creates takes {them}. Set {them} on {name} itself (aws ecr put-lifecycle-policy, "
+                             f"put-image-tag-mutability, put-image-scanning-configuration) or drop {them}")
         return found
     if not create:
         raise InputError.single("repository", name, "no such ECR repository in this account and region; create "
