@@ -243,6 +243,10 @@ def _tags_and_labels(inputs: Inputs, ctx: RunContext) -> tuple[TagPlan, dict[str
         raise _rule_error("labels", inputs.labels, exc) from None
     for warning in plan.warnings:
         ctx.reporter.warning(warning)
+    if not plan.tags and not git.sha and not git.ref:
+        raise InputError.single("tags", _lines(inputs.tags), "no commit, branch or tag to tag by: not a git checkout "
+                                "and no GitHub or GitLab run; build in a checkout, or give a tag that needs none, "
+                                "e.g. type=raw,value=dev")
     if not plan.tags:
         raise InputError.single("tags", _lines(inputs.tags), f"the rules make no tag for this run "
                                 f"(ref {git.ref or 'unknown'}, event {git.event or 'none'}); add one that always "

@@ -91,3 +91,14 @@ def test_a_build_only_run_stopped_for_want_of_aws_says_registry_needs_none(run_c
     assert result.code == 2, result.log
     assert "input 'region'" in result.log
     assert "input 'registry' = (not set): push is false: set registry" in result.log
+
+
+def test_outside_a_checkout_the_fix_offered_is_a_tag_that_needs_no_commit(
+        run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """type=sha, the usual advice, makes nothing without a commit either."""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("build-push-ecr", "--repository", "api", "--push", "false", "--registry", "127.0.0.1:5000",
+                     env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})
+    assert result.code == 2, result.log
+    assert "not a git checkout" in result.log and "type=raw,value=dev" in result.log, result.log
