@@ -55,7 +55,8 @@ def parser() -> argparse.ArgumentParser:
     status = verb("status", "endpoint, load balancer addresses, instances, faults")
     status.add_argument("--json", action="store_true")
     verb("env", "print `export AWS_ENDPOINT_URL=...` lines for the running emulator")
-    seed = verb("seed", "create a scenario's resources (ec2-rolling, asg-blue-green or a YAML file)")
+    seed = verb("seed", "create a scenario's resources: a built-in one (asg-blue-green, ec2-rolling, ...; "
+                "an unknown name lists them all) or a YAML file")
     seed.add_argument("scenario")
     seed.add_argument("--prefix", default="", help="prefix for every resource name")
     fault = verb("fault", "inject a fault into the running emulator")
