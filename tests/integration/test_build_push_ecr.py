@@ -196,6 +196,25 @@ def test_creation_settings_for_a_repository_that_exists_are_said_to_change_nothi
     assert again.code == 0 and "changed nothing" not in again.log, again.log
 
 
+def test_an_ecr_cache_repository_that_is_missing_stops_before_building_or_is_created(
+        run_cli: Any, aws: AwsEndpoint, ecr: Any, tmp_path: Path) -> None:
+    tool("buildah")
+    name = f"bpe/cached-{uuid.uuid4().hex[:8]}"
+    [repo] = [ecr.create_repository(repositoryName=name)["repository"]]
+    host = repo["repositoryUri"].partition("/")[0]
+    base = ["build-push-ecr", "--repository", name, "--context", str(app(tmp_path / "app", "x")), "--builder",
+            "buildah", "--cache-to", f"type=registry,ref={host}/{name}-cache"]
+    env = {**aws.env, **container_storage(tmp_path / "c"), "GITHUB_SHA": SHA}
+    result = run_cli(*base, env=env)
+    _refused(result, "cache-to")  # not after the whole build, pushing the cache
+    assert f"no ECR repository {name}-cache" in result.log and "create-repository" in result.log
+    made = run_cli(*base, "--create-repository", "true", env=env)
+    assert made.code == 0, made.log + made.stdout
+    [cache] = ecr.describe_repositories(repositoryNames=[f"{name}-cache"])["repositories"]
+    assert cache["imageTagMutability"] == "MUTABLE"
+    assert ecr.describe_images(repositoryName=f"{name}-cache")["imageDetails"]  # the cache was pushed there
+
+
 def _refused(result: Any, name: str) -> None:
     assert result.code == 2, result.log + result.stdout
     assert f"input '{name}'" in result.log, result.log

@@ -186,6 +186,8 @@ def run(inputs: Inputs, ctx: RunContext) -> Outputs:
             raise InputError.single("tags", ", ".join(taken), f"{inputs.repository} has immutable tags and already "
                                     "holds these; ECR would refuse the push. Use tags that change with each build "
                                     f"(type=sha, type=semver,pattern={{{{version}}}}){moving} or a mutable repository")
+        if registry == token.registry:
+            _cache_repositories(ecr, inputs, registry, report)
     name = f"{registry}/{inputs.repository}" if registry else inputs.repository
     images = [f"{name}:{tag}" for tag in plan.tags]
     ctx.outputs.set(registry=registry, image=images[0], tags=images, labels=labels, version=plan.version)
@@ -281,6 +283,26 @@ def _paths(inputs: Inputs) -> tuple[Path, Path]:
         raise InputError.single("dockerfile", inputs.dockerfile, f"no Dockerfile at {dockerfile}; add one or point "
                                 "dockerfile at it")
     return context.absolute(), dockerfile.absolute()
+
+
+def _cache_repositories(ecr: Any, inputs: Inputs, registry: str, report: Reporter) -> None:
+    """An ECR registry cache (cache-to) is pushed to a repository of its own: it exists (or is made, mutable, as
+    the cache's tags move), else the build would fail only at its end, pushing the cache."""
+    for spec in inputs.cache_to:
+        ref = builders.repository_cache(spec)
+        host, _, path = ref.partition("/")
+        name = path.split("@")[0]
+        if ":" in name.rpartition("/")[2]:
+            name = name.rpartition(":")[0]
+        if host != registry or not name or name == inputs.repository:
+            continue
+        try:
+            repository.ensure_repository(ecr, name, create=inputs.create_repository, scan_on_push=False,
+                                         immutable=False, policy=None, reporter=report)
+        except InputError:
+            raise InputError.single("cache-to", spec, f"no ECR repository {name} for the cache in this account and "
+                                    "region; create it (mutable: the cache's tags move), or set create-repository: "
+                                    "true") from None
 
 
 def _without_aws(exc: ConfigurationError) -> ConfigurationError:
