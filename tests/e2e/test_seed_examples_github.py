@@ -12,6 +12,7 @@ AssumeRoleWithWebIdentity at the emulator; no access key reaches the run).
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -310,6 +312,29 @@ def test_seed_001_manual_rollback_puts_the_chosen_revision_back(api: Api) -> Non
     assert info["revision"]["s3Location"]["key"] == key
     assert api.serves() == commit
     assert f"rollback deployment: {outputs['deployment-id']} status=Succeeded" in result.output
+
+
+def test_seed_001_develop_deploys_to_development_all_at_once_without_automatic_rollback(api: Api) -> None:
+    git(api.repo, "checkout", "--quiet", "-b", "develop")
+    try:
+        (api.repo / "src" / "www" / "index.html").write_text("<h1>api, develop</h1>\n")
+        commit = commit_all(api.repo, "Work in progress")
+        result = api.push()
+    finally:
+        git(api.repo, "checkout", "--quiet", "main")
+    print(f"act, seed-001 develop push: {result.seconds:.1f}s")
+    assert result.code == 0, result.output
+    outputs = step_outputs(result.output, DEPLOY)
+    info = api.fleet.info(outputs["deployment-id"])
+    assert info["deploymentConfigName"] == "CodeDeployDefault.AllAtOnce"
+    assert info["autoRollbackConfiguration"]["enabled"] is False
+    assert api.serves() == commit
+    assert api.fleet.serves("/env") == "production"  # the SSM parameter the seeded path holds
+    package = step_outputs(result.output, "org/deploy-actions/package-revision@v1")
+    body = api.fleet.emulator.client("s3").get_object(Bucket=package["s3-bucket"], Key=package["s3-key"])["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as bundle:
+        info_env = bundle.read("deployment-info.env").decode()
+    assert "APP_ENV='development'" in info_env and f"COMMIT_SHA='{commit}'" in info_env, info_env
 
 
 # -- Example 1 (seed 000): blue/green on a copied Auto Scaling group, Docker Compose in the hooks, Discord ------
