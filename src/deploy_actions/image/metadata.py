@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 
 from deploy_actions.core.environment import Env
 from deploy_actions.core.runfacts import RunFacts
@@ -70,9 +73,37 @@ def source_epoch(environ: Mapping[str, str], git: GitRef) -> int | None:
 def standard_labels(facts: RunFacts, git: GitRef, version: str, when: datetime) -> dict[str, str]:
     """metadata-action's OCI labels (title, url, source, version, created, revision); licenses and description
     come from the repository's settings there, so here only from the labels input."""
-    title = facts.repository.rpartition("/")[2]
+    title, url = facts.repository.rpartition("/")[2], facts.repository_url
+    if facts.platform == "local" and not url and facts.workspace:  # a laptop: the origin remote's web page
+        url = web_page(_origin(Path(facts.workspace)))
+        title = title or url.rpartition("/")[2]
     return {
-        "title": title, "url": facts.repository_url, "source": facts.repository_url, "version": version,
+        "title": title, "url": url, "source": url, "version": version,
         "created": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
         "revision": git.sha,
     }
+
+
+_URL_REMOTE = re.compile(r"^(https?|ssh|git)://(?:[^@/]*@)?([^/:@]+)(?::\d+)?/(.+?)(?:\.git)?/*$")
+_SCP_REMOTE = re.compile(r"^[^@/:]+@([^/:]+):(?!/)(.+?)(?:\.git)?/*$")
+
+
+def web_page(remote: str) -> str:
+    """The web page of a git remote: https://host/owner/repo from an https, ssh:// or git@host:owner/repo URL,
+    never its credentials; '' for a path or file:// remote."""
+    remote = remote.strip()
+    if found := _URL_REMOTE.match(remote):
+        scheme = found.group(1) if found.group(1).startswith("http") else "https"
+        return f"{scheme}://{found.group(2)}/{found.group(3)}"
+    if found := _SCP_REMOTE.match(remote):
+        return f"https://{found.group(1)}/{found.group(2)}"
+    return ""
+
+
+def _origin(workspace: Path) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(workspace), "remote", "get-url", "origin"], capture_output=True,
+                              text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""

@@ -108,3 +108,26 @@ def test_pull_request_target_is_tagged_as_its_pull_request(tmp_path: Path) -> No
     env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_EVENT_PATH": str(event),
            "GITHUB_REF": "refs/heads/master", "GITHUB_SHA": MERGE}
     assert _tags(env, tmp_path, ["type=ref,event=pr", "type=ref,event=branch"]) == ["pr-15"]
+
+
+def test_on_a_laptop_the_origin_remote_gives_source_url_and_title_never_its_credentials(tmp_path: Path) -> None:
+    import subprocess
+    from datetime import UTC, datetime
+
+    from deploy_actions.image.metadata import standard_labels
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+
+    def labels(remote: str | None) -> dict[str, str]:
+        subprocess.run(["git", "-C", str(tmp_path), "remote", "remove", "origin"], capture_output=True, check=False)
+        if remote:
+            subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", remote], check=True)
+        facts = run_facts({}, tmp_path)
+        return standard_labels(facts, git_ref(facts, {}), "main", datetime(2026, 1, 1, tzinfo=UTC))
+
+    page = labels("https://ci:ghp_s3cr3t@github.com/acme/svc.git")
+    assert (page["source"], page["url"], page["title"]) == ("https://github.com/acme/svc",) * 2 + ("svc",)
+    assert labels("git@gitlab.example.com:group/sub/proj.git")["source"] == "https://gitlab.example.com/group/sub/proj"
+    assert labels("ssh://git@gitlab.example.com:2222/group/proj.git")["url"] == "https://gitlab.example.com/group/proj"
+    assert labels("/srv/git/svc")["source"] == ""  # a path is no web page
+    assert labels(None)["source"] == ""
