@@ -14,6 +14,7 @@ import re
 import shutil
 import uuid
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from tests.e2e.conftest import (
     stored_revision,
     summary_table_rows,
 )
+from tests.support.oidc import ROLE, OidcTokens
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +50,11 @@ class Act:
     aws: AwsEndpoint
 
     def push(self, repo: Path, workflow: str, *, secrets: dict[str, str], env: dict[str, str] | None = None,
-             variables: dict[str, str] | None = None) -> Run:
+             variables: dict[str, str] | None = None, oidc: OidcTokens | None = None) -> Run:
+        """`oidc`: the job gets an ID-token service and the AWS_ROLE_ARN variable, as the examples expect."""
+        if oidc is not None:
+            env = {**oidc.env, **(env or {})}
+            variables = {"AWS_ROLE_ARN": ROLE, **(variables or {})}
         secret_file = repo.parent / "act.secrets"  # outside the repository, like a runner's secret store
         secret_file.write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
         argv = [self.binary, "push", "-P", "ubuntu-latest=-self-hosted", "-W", f".github/workflows/{workflow}",
@@ -66,6 +72,13 @@ class Act:
 @pytest.fixture
 def runner(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint) -> Act:
     return Act(act, action_checkout, action_cache, aws)
+
+
+@pytest.fixture
+def oidc() -> Iterator[OidcTokens]:
+    tokens = OidcTokens()
+    yield tokens
+    tokens.close()
 
 
 def add_workflows(repo: Path, *names: str) -> None:
@@ -108,15 +121,17 @@ def step_summary(log: str, action: str) -> str:
 
 
 def test_composite_then_root_action_package_upload_once_and_report_outputs(
-        runner: Act, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path) -> None:
+        runner: Act, oidc: OidcTokens, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path) -> None:
     add_workflows(user_repo, "package-revision.yml", "package-revision-root-action.yml")
     commit_all(user_repo)
-    secret = f"e2e-secret-{uuid.uuid4().hex}"
-    secrets = {"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": secret}
+    secret = oidc.token  # the job's ID token: masked, and in no archive
 
-    first = runner.push(user_repo, "package-revision.yml", secrets=secrets, variables={"DEPLOY_BUCKET": bucket})
+    first = runner.push(user_repo, "package-revision.yml", secrets={}, variables={"DEPLOY_BUCKET": bucket},
+                        oidc=oidc)
     print(f"act, composite action: {first.seconds:.1f}s")
     assert first.code == 0, first.output
+    assert oidc.audiences == ["sts.amazonaws.com"]  # it authenticated by OIDC, with no access keys anywhere
+    assert f"Assumed role {ROLE}" in first.output
     (report,) = revision_lines(first.output)
     assert report["bucket"] == bucket and report["uploaded"] == "true"
     assert re.fullmatch(rf"releases/api/{application}-[0-9a-f]{{16}}\.zip", report["key"])  # the files' digest
@@ -136,8 +151,8 @@ def test_composite_then_root_action_package_upload_once_and_report_outputs(
     assert "DEPLOYED_AT='2023-11-14T22:13:20Z'" in info and "COMMIT_MESSAGE='Deploy the API'" in info
 
     # The same commit through the root action: same bytes, same key, nothing uploaded.
-    again = runner.push(user_repo, "package-revision-root-action.yml", secrets=secrets,
-                        variables={"DEPLOY_BUCKET": bucket})
+    again = runner.push(user_repo, "package-revision-root-action.yml", secrets={},
+                        variables={"DEPLOY_BUCKET": bucket}, oidc=oidc)
     print(f"act, root action (warm): {again.seconds:.1f}s")
     assert again.code == 0, again.output
     (second,) = revision_lines(again.output)
@@ -179,14 +194,14 @@ def test_credentials_from_the_runner_environment_are_masked_in_later_steps(
 
 
 def test_a_broken_appspec_fails_the_step_with_an_annotation_on_its_line_and_uploads_nothing(
-        runner: Act, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path) -> None:
+        runner: Act, oidc: OidcTokens, aws: AwsEndpoint, bucket: str, application: str, user_repo: Path) -> None:
     add_workflows(user_repo, "package-revision.yml")
     appspec = user_repo / "deploy" / "appspec.yml"
     appspec.write_text(appspec.read_text().replace("  ValidateService:", "  ValidateServise:"))
     commit_all(user_repo)
     line = appspec.read_text().splitlines().index("  ValidateServise:") + 1
-    result = runner.push(user_repo, "package-revision.yml", variables={"DEPLOY_BUCKET": bucket},
-                         secrets={"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": "e2e"})
+    result = runner.push(user_repo, "package-revision.yml", variables={"DEPLOY_BUCKET": bucket}, secrets={},
+                         oidc=oidc)
     assert result.code != 0
     annotations = [entry for entry in result.output.splitlines() if "::error " in entry]
     assert any(f"file=deploy/appspec.yml,line={line}" in entry and "ValidateService" in entry
@@ -199,9 +214,6 @@ def test_a_broken_appspec_fails_the_step_with_an_annotation_on_its_line_and_uplo
 # -- codedeploy-deploy: package, deploy to the emulator's fleet, follow it, explain a failure --------------
 
 DEPLOY_ACTION = "org/deploy-actions/codedeploy-deploy@v1"
-SECRETS = {"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": "e2e-codedeploy"}
-
-
 def report_line(log: str) -> dict[str, str]:
     """The `deployment: … status=… rollback=…` line the example's report step prints."""
     found = re.search(r"deployment: (?P<id>d-[A-Z0-9]{9}) status=(?P<status>\w+) rollback=(?P<rollback>\S+)", log)
@@ -210,12 +222,12 @@ def report_line(log: str) -> dict[str, str]:
 
 
 def test_codedeploy_rolling_deployment_is_followed_reported_and_served(
-        runner: Act, fleet: Fleet, app_repo: Path) -> None:
+        runner: Act, oidc: OidcTokens, fleet: Fleet, app_repo: Path) -> None:
     add_workflows(app_repo, "codedeploy-deploy.yml")
     commit_all(app_repo)
     assert fleet.serves(timeout=0) != "version: 2"
 
-    result = runner.push(app_repo, "codedeploy-deploy.yml", secrets=SECRETS, variables=fleet.variables)
+    result = runner.push(app_repo, "codedeploy-deploy.yml", secrets={}, variables=fleet.variables, oidc=oidc)
     print(f"act, package + rolling deployment to 3 instances: {result.seconds:.1f}s")
     assert result.code == 0, result.output
     assert "🏁  Job succeeded" in result.output
@@ -247,14 +259,14 @@ def test_codedeploy_rolling_deployment_is_followed_reported_and_served(
 
 
 def test_codedeploy_failing_hook_on_instance_2_of_3_fails_the_job_and_the_rollback_is_followed(
-        runner: Act, fleet: Fleet, faults: Faults, app_repo: Path) -> None:
+        runner: Act, oidc: OidcTokens, fleet: Fleet, faults: Faults, app_repo: Path) -> None:
     good = fleet.deploy_version("1")
     assert fleet.serves() == "version: 1"
     faults.fail_hook("ValidateService", instance=2)
     add_workflows(app_repo, "codedeploy-deploy.yml")
     commit_all(app_repo)
 
-    result = runner.push(app_repo, "codedeploy-deploy.yml", secrets=SECRETS, variables=fleet.variables)
+    result = runner.push(app_repo, "codedeploy-deploy.yml", secrets={}, variables=fleet.variables, oidc=oidc)
     print(f"act, failing deployment and its rollback: {result.seconds:.1f}s")
     assert result.code != 0, result.output
     assert "🏁  Job failed" in result.output

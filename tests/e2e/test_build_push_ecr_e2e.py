@@ -17,10 +17,11 @@ import pytest
 from deploy_actions.emulator.ecr.service import FindingsRule, finding
 from tests.conftest import AwsEndpoint
 from tests.e2e.conftest import EXAMPLES, BuiltWheel, GitlabInstall, commit_all
-from tests.e2e.test_act import Act, add_workflows, runner, step_outputs, step_summary  # noqa: F401 (fixture)
+from tests.e2e.test_act import Act, add_workflows, oidc, runner, step_outputs, step_summary  # noqa: F401 (fixture)
 from tests.e2e.test_gitlab_ci_local import pipeline, serve_component
 from tests.integration.emulator.ecr_registry import need_registry_binary
 from tests.integration.test_build_push_ecr import app, container_storage, tool
+from tests.support.oidc import OidcTokens
 
 pytestmark = pytest.mark.e2e
 
@@ -32,16 +33,15 @@ def ecr(aws: AwsEndpoint) -> Any:
 
 
 def test_github_action_under_act_picks_a_builder_for_the_secret_and_pushes_to_ecr(
-        runner: Act, aws: AwsEndpoint, ecr: Any, user_repo: Path) -> None:  # noqa: F811
+        runner: Act, oidc: OidcTokens, aws: AwsEndpoint, ecr: Any, user_repo: Path) -> None:  # noqa: F811
     tool("docker")
     name = f"e2e/act-{uuid.uuid4().hex[:8]}"
     app(user_repo, uuid.uuid4().hex)
     add_workflows(user_repo, "build-push-ecr.yml")
     sha = commit_all(user_repo)
     npm = f"npm-{uuid.uuid4().hex}"
-    result = runner.push(user_repo, "build-push-ecr.yml", variables={"ECR_REPOSITORY": name}, secrets={
-        "AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": "testing", "NPM_TOKEN": npm},
-        env=container_storage(user_repo.parent / "containers"))
+    result = runner.push(user_repo, "build-push-ecr.yml", variables={"ECR_REPOSITORY": name},
+        secrets={"NPM_TOKEN": npm}, env=container_storage(user_repo.parent / "containers"), oidc=oidc)
     print(f"act, build-push-ecr: {result.seconds:.1f}s")
     assert result.code == 0, result.output
     outputs = step_outputs(result.output, "org/deploy-actions/build-push-ecr@v1")

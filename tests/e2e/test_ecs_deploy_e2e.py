@@ -18,14 +18,15 @@ from deploy_actions.actions import load_action
 from deploy_actions.frontdoors import render
 from tests.e2e.conftest import EXAMPLES, USER_REMOTE, BuiltWheel, GitlabInstall, commit_all, git, host_env, run
 from tests.e2e.test_act import Act, step_outputs
+from tests.e2e.test_act import oidc as oidc
 from tests.e2e.test_act import runner as runner
 from tests.integration.test_ecs_deploy_rollout import LABEL, Ecs, started
 from tests.integration.test_ecs_deploy_rollout import ecs as ecs
+from tests.support.oidc import OidcTokens
 
 pytestmark = pytest.mark.e2e
 
 ACTION = "org/deploy-actions/ecs-deploy@v1"
-SECRETS = {"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": "e2e-ecs-deploy"}
 SERVICES = ("api", "worker")
 
 
@@ -60,14 +61,15 @@ def rolled_out(ecs: Ecs, commit: str, arn: str) -> None:
     assert container["environment"] == [{"name": "RELEASE", "value": commit}]
 
 
-def test_act_rolls_out_two_services_from_the_repository_definition(runner: Act, ecs: Ecs, repo: Path) -> None:
+def test_act_rolls_out_two_services_from_the_repository_definition(
+        runner: Act, oidc: OidcTokens, ecs: Ecs, repo: Path) -> None:
     started(ecs, *SERVICES)
     target = repo / ".github" / "workflows"
     target.mkdir(parents=True)
     shutil.copy(EXAMPLES / "github" / "ecs-deploy.yml", target / "ecs-deploy.yml")
     commit = commit_all(repo)
 
-    result = runner.push(repo, "ecs-deploy.yml", secrets=SECRETS,
+    result = runner.push(repo, "ecs-deploy.yml", secrets={}, oidc=oidc,
                          variables={"ECS_CLUSTER": ecs.cluster, "IMAGE_REPOSITORY": "repo/web"})
     print(f"act, two services rolled: {result.seconds:.1f}s")
     assert result.code == 0, result.output
@@ -80,7 +82,8 @@ def test_act_rolls_out_two_services_from_the_repository_definition(runner: Act, 
     rolled_out(ecs, commit, arn)
 
 
-def test_act_fails_on_a_circuit_breaker_rollback_and_reports_the_events(runner: Act, ecs: Ecs, repo: Path) -> None:
+def test_act_fails_on_a_circuit_breaker_rollback_and_reports_the_events(
+        runner: Act, oidc: OidcTokens, ecs: Ecs, repo: Path) -> None:
     live = started(ecs, *SERVICES)
     (repo / "deploy" / "task-definition.json").write_text(definition(
         ecs, fail_to_start="CannotPullContainerError: pull access denied for repo/web"))
@@ -89,7 +92,7 @@ def test_act_fails_on_a_circuit_breaker_rollback_and_reports_the_events(runner: 
     shutil.copy(EXAMPLES / "github" / "ecs-deploy.yml", target / "ecs-deploy.yml")
     commit_all(repo)
 
-    result = runner.push(repo, "ecs-deploy.yml", secrets=SECRETS,
+    result = runner.push(repo, "ecs-deploy.yml", secrets={}, oidc=oidc,
                          variables={"ECS_CLUSTER": ecs.cluster, "IMAGE_REPOSITORY": "repo/web"})
     print(f"act, two services rolled back: {result.seconds:.1f}s")
     assert result.code != 0, result.output

@@ -18,14 +18,15 @@ from deploy_actions.actions import load_action
 from deploy_actions.frontdoors import render
 from tests.e2e.conftest import EXAMPLES, USER_REMOTE, BuiltWheel, GitlabInstall, commit_all, git, host_env, run
 from tests.e2e.test_act import Act, step_outputs, step_summary
+from tests.e2e.test_act import oidc as oidc
 from tests.e2e.test_act import runner as runner
 from tests.integration.test_switch_listener import Site
 from tests.integration.test_switch_listener import site as site
+from tests.support.oidc import OidcTokens
 
 pytestmark = pytest.mark.e2e
 
 ACTION = "org/deploy-actions/switch-listener@v1"
-SECRETS = {"AWS_ACCESS_KEY_ID": "AKIAE2ETESTING", "AWS_SECRET_ACCESS_KEY": "e2e-switch-listener"}
 
 
 @pytest.fixture
@@ -58,15 +59,15 @@ def report(log: str) -> str:
                 and "$PREVIOUS" not in line)
 
 
-def test_act_finds_the_idle_side_then_moves_traffic_to_it_as_a_canary(runner: Act, site: Site, alarm: str,
-                                                                      repo: Path) -> None:
+def test_act_finds_the_idle_side_then_moves_traffic_to_it_as_a_canary(
+        runner: Act, oidc: OidcTokens, site: Site, alarm: str, repo: Path) -> None:
     target = repo / ".github" / "workflows"
     target.mkdir(parents=True)
     shutil.copy(EXAMPLES / "github" / "switch-listener.yml", target / "switch-listener.yml")
     commit_all(repo)
     assert site.answers() == {"blue": 10}
 
-    result = runner.push(repo, "switch-listener.yml", secrets=SECRETS, variables=variables(site, alarm))
+    result = runner.push(repo, "switch-listener.yml", secrets={}, oidc=oidc, variables=variables(site, alarm))
     print(f"act, detect + 10/50/100 canary: {result.seconds:.1f}s")
     assert result.code == 0, result.output
     assert f"deploying to {site.green}" in result.output  # the idle side, from the first step's output
