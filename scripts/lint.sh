@@ -21,8 +21,9 @@ step "mypy (strict, src/)" "$bin/mypy"
 step "import layers (lint-imports)" "$bin/lint-imports" --no-cache
 step "front doors match the models" "$bin/python" -m deploy_actions.frontdoors --check
 step "actionlint (example workflows)" "$bin/actionlint" "${workflows[@]}"
-step "zizmor (actions and example workflows)" "$bin/zizmor" --offline --quiet --config zizmor.yml \
-  "${actions[@]}" "${workflows[@]}"
+# The auditor persona: also secrets outside a deployment environment and every other pedantic finding.
+step "zizmor --persona auditor (actions and example workflows)" "$bin/zizmor" --offline --quiet \
+  --persona auditor --config zizmor.yml "${actions[@]}" "${workflows[@]}"
 step "GitLab CI schema (components and example pipelines)" "$bin/python" scripts/check_gitlab_ci.py "${gitlab[@]}"
 
 if ((${#failed[@]})); then
