@@ -378,6 +378,8 @@ CHECK = ["--urls", "{service}/health"]  # a check that would request the service
     ([*CHECK, "--notify", "slack=hooks.slack.com/T/B/x"], "line 1 (slack): the URL must be an http(s) URL"),
     ([*CHECK, "--notify", "slack={hook}", "--template", "slack={broken}"], "input 'template' = 'slack="),
     ([*CHECK, "--notify", "slack={hook}", "--template", "teams={good}"], "notify has no teams channel"),
+    ([*CHECK, "--notify", "slack={hook}", "--template", "slack={misspelt}"], "fails to render: 'enviroment' is "
+     "undefined (did you mean environment?); fix the template"),
     ([*CHECK, "--notify", "slack={hook}", "--template", "slack=missing.j2"], "cannot read it: FileNotFoundError"),
     ([*CHECK, "--notify", "slack={hook}", "--status", "ok"], "input 'status' = 'ok': expected success, failure or "
      "cancelled"),
@@ -388,12 +390,13 @@ CHECK = ["--urls", "{service}/health"]  # a check that would request the service
 def test_bad_input_exits_2_before_any_request(run_cli: Any, aws: AwsEndpoint, service: Service,
                                               receiver: WebhookReceiver, tmp_path: Path, args: list[str],
                                               says: str) -> None:
-    broken, good = tmp_path / "broken.j2", tmp_path / "good.j2"
+    broken, good, misspelt = tmp_path / "broken.j2", tmp_path / "good.j2", tmp_path / "misspelt.j2"
     broken.write_text('{"text": "{{ status }"}')
     good.write_text('{"text": "{{ status }}"}')
+    misspelt.write_text('{"text": "{{ enviroment }}"}')
     hook = receiver.url("slack")
-    result = run_cli("verify-and-notify", *[a.format(service=service.url, hook=hook, broken=broken, good=good)
-                                            for a in args], env=aws.env)
+    result = run_cli("verify-and-notify", *[a.format(service=service.url, hook=hook, broken=broken, good=good,
+                                                     misspelt=misspelt) for a in args], env=aws.env)
     assert result.code == 2, result.log
     assert says in result.log
     if "broken" in says or "{broken}" in " ".join(args):

@@ -14,7 +14,9 @@ The rendered JSON then goes through the platform's limits (`limits.fit`), which 
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -121,7 +123,8 @@ def render(channel: str, source: str, context: Mapping[str, Any]) -> dict[str, A
         text = _Environment(channel).from_string(source).render(**context)
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
-        raise TemplateProblem(f"fails to render{f' (line {line})' if line else ''}: {exc.message}") from None
+        raise TemplateProblem(f"fails to render{f' (line {line})' if line else ''}: {exc.message}"
+                              f"{_suggestion(exc.message, context)}") from None
     try:
         payload = json.loads(text)
     except ValueError as exc:
@@ -129,3 +132,12 @@ def render(channel: str, source: str, context: Mapping[str, Any]) -> dict[str, A
     if not isinstance(payload, dict):
         raise TemplateProblem("must render a JSON object")
     return fit(channel, payload)
+
+
+def _suggestion(problem: str | None, context: Mapping[str, Any]) -> str:
+    """For `'enviroment' is undefined`: the variable meant (` (did you mean environment?)`), else the list."""
+    match = re.fullmatch(r"'(\w+)' is undefined", problem or "")
+    if not match:
+        return ""
+    close = difflib.get_close_matches(match.group(1), list(context), n=1)
+    return f" (did you mean {close[0]}?)" if close else f" (the variables: {', '.join(sorted(context))})"
