@@ -337,6 +337,48 @@ def test_seed_001_develop_deploys_to_development_all_at_once_without_automatic_r
     assert "APP_ENV='development'" in info_env and f"COMMIT_SHA='{commit}'" in info_env, info_env
 
 
+def test_seed_001_an_alarm_during_the_deployment_stops_it_and_rolls_it_back(api: Api, aws_emulator: Emulator) -> None:
+    before = api.serves()
+    (api.repo / "src" / "www" / "index.html").write_text("<h1>api, release that sets off an alarm</h1>\n")
+    commit_all(api.repo, "Release under an alarm")
+    alarm = api.variables["ALARMS"]
+    codedeploy = aws_emulator.client("codedeploy")
+    started = threading.Event()
+
+    def fire_once_deploying() -> None:  # the alarm goes off while CodeDeploy works, as a 5xx spike would
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not started.is_set():
+            if codedeploy.list_deployments(applicationName=api.variables["CODEDEPLOY_APPLICATION"],
+                                           deploymentGroupName=api.variables["CODEDEPLOY_DEPLOYMENT_GROUP"],
+                                           includeOnlyStatuses=["InProgress"])["deployments"]:
+                aws_emulator.faults.alarm_at(alarm, at=0, real_delay=0)
+                started.set()
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=fire_once_deploying, daemon=True)
+    watcher.start()
+    try:
+        with Load(api.variables["SERVICE_URL"] + "/actuator/info") as load:
+            result = api.push()
+    finally:
+        started.set()
+        watcher.join(timeout=10)
+        aws_emulator.faults.clear()
+        aws_emulator.client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="e2e over")
+        git(api.repo, "revert", "--no-edit", "HEAD")
+    print(f"act, seed-001 release stopped by an alarm: {result.seconds:.1f}s; load: {len(load.answers)} requests, "
+          f"{len(load.failed)} failed")
+
+    assert result.code != 0, result.output
+    assert f"❌  Failure - Main {DEPLOY}" in result.output
+    outputs = step_outputs(result.output, DEPLOY)
+    assert outputs["status"] == "Stopped", result.output
+    assert alarm in result.output and "ALARM_ACTIVE" in result.output
+    assert outputs["rollback-deployment-id"].startswith("d-")
+    assert api.serves() == before
+    assert load.failed == [], load.failed[:5]
+
+
 # -- Example 1 (seed 000): blue/green on a copied Auto Scaling group, Docker Compose in the hooks, Discord ------
 
 SHOP = ROOT / "examples" / "seed-000-shop"
