@@ -318,11 +318,12 @@ def test_a_channel_that_keeps_failing_warns_or_fails_the_step_as_asked(run_cli: 
     warned = run_cli("verify-and-notify", "--notify", f"teams={bad}")
     assert warned.code == 0 and json.loads(warned.outputs["notified"]) == []
     assert "notification not delivered: teams: HTTP 500: oops after 6 attempts, waited 0s as asked\n" in warned.log
-    receiver.then(Reply(400, b"invalid payload"), to=bad)
+    receiver.then(Reply(400, b"<html>\n  <body>\n    <p>invalid payload</p>\n  </body>\n</html>\n"), to=bad)
     failed = run_cli("verify-and-notify", "--notify", f"teams={bad}\nslack={good}", "--fail-on-notify-error", "true")
     assert failed.code == 1
     assert json.loads(failed.outputs["notified"]) == ["slack"]
-    assert "notification not delivered: teams: refused: HTTP 400: invalid payload after 1 attempt" in failed.log
+    assert ("notification not delivered: teams: refused: HTTP 400: <html> <body> <p>invalid payload</p> </body> "
+            "</html> after 1 attempt\n") in failed.log  # an error page's layout squeezed onto one line
     assert "not notified: teams (fail-on-notify-error: true)" in failed.log
     receiver.then(Reply(429, b"", {"Retry-After": "3600"}), to=good)
     gave_up = run_cli("verify-and-notify", "--notify", f"slack={good}")

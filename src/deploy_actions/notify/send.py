@@ -92,7 +92,7 @@ def post_json(url: str, payload: dict[str, Any], *, sleep: Callable[[float], boo
 
 
 def _snippet(answer: bytes) -> str:
-    text = answer.decode("utf-8", "replace").strip().replace("\n", " ")
+    text = " ".join(answer.decode("utf-8", "replace").split())  # an HTML error page on one readable line
     return f": {text[:200]}" if text else ""
 
 
