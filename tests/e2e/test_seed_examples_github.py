@@ -32,6 +32,7 @@ import pytest
 
 from deploy_actions.emulator import Emulator
 from deploy_actions.emulator.codedeploy.instance import HOOK_LOG_GROUP_TAG
+from deploy_actions.emulator.ecr.service import FindingsRule, finding
 from deploy_actions.emulator.seed import load_scenario, seed
 from tests.conftest import AwsEndpoint
 from tests.e2e.conftest import EXAMPLES, ROOT, USER_REMOTE, Fleet, Run, answer, commit_all, git, host_env, run
@@ -377,6 +378,31 @@ def test_seed_001_an_alarm_during_the_deployment_stops_it_and_rolls_it_back(api:
     assert outputs["rollback-deployment-id"].startswith("d-")
     assert api.serves() == before
     assert load.failed == [], load.failed[:5]
+
+
+def test_seed_001_a_high_finding_in_the_scan_stops_the_run_before_anything_deploys(
+        api: Api, aws_emulator: Emulator) -> None:
+    before = api.serves()
+    group = {"applicationName": api.variables["CODEDEPLOY_APPLICATION"],
+             "deploymentGroupName": api.variables["CODEDEPLOY_DEPLOYMENT_GROUP"]}
+    deployments = aws_emulator.client("codedeploy").list_deployments(**group)["deployments"]
+    (api.repo / "src" / "www" / "index.html").write_text("<h1>api, vulnerable</h1>\n")
+    commit_all(api.repo, "Vulnerable release")
+    # the next scans in the repository find it (this push's tags: latest and the commit)
+    aws_emulator.ecr.set_findings(FindingsRule(api.variables["ECR_REPOSITORY"], "",
+                                               [finding("CVE-2026-0001", "HIGH")], seconds=5))
+    try:
+        result = api.push()
+    finally:
+        aws_emulator.ecr.clear_findings()
+        git(api.repo, "revert", "--no-edit", "HEAD")
+    print(f"act, seed-001 scan gate: {result.seconds:.1f}s")
+    assert result.code != 0, result.output
+    assert "❌  Failure - Main org/deploy-actions/build-push-ecr@v1" in result.output
+    assert "CVE-2026-0001 (HIGH)" in result.output
+    assert "Run Main org/deploy-actions/codedeploy-deploy@v1" not in result.output  # the deploy job never ran
+    assert aws_emulator.client("codedeploy").list_deployments(**group)["deployments"] == deployments
+    assert api.serves() == before
 
 
 # -- Example 1 (seed 000): blue/green on a copied Auto Scaling group, Docker Compose in the hooks, Discord ------
