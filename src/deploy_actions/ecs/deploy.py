@@ -12,6 +12,7 @@ from typing import Any
 
 from deploy_actions.aws import ecs as ecs_api
 from deploy_actions.core import operation
+from deploy_actions.core.aws import AwsCallFailed
 from deploy_actions.core.errors import InputError
 from deploy_actions.core.operation import Operation
 from deploy_actions.core.platform import Reporter
@@ -184,8 +185,21 @@ class EcsDeployer:
         self._conclude(rollouts, result, opts.wait_until)
 
     def _stop(self, cluster: str, rollout: Rollout, rollback: bool) -> None:
+        if rollout.status in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"):
+            # ECS answers a stop ConflictException now, and the rollback is what a stop would start anyway
+            self.reporter.warning(f"{rollout.name}: ECS is already rolling its deployment back ({rollout.status}); "
+                                  f"left to finish, back to {rollout.target.live_arn.rsplit('/', 1)[-1]}")
+            rollout.rolled_back = True
+            return
         if rollout.arn:
-            ecs_api.stop_service_deployment(self.ecs, rollout.arn, rollback)
+            try:
+                ecs_api.stop_service_deployment(self.ecs, rollout.arn, rollback)
+            except AwsCallFailed as exc:
+                if exc.code != "ConflictException":
+                    raise
+                # it ended or began rolling back since the last poll: nothing left to stop
+                self.reporter.warning(f"{rollout.name}: not stopped: {exc}")
+                return
         elif rollback:
             ecs_api.update_service(self.ecs, cluster, rollout.name, taskDefinition=rollout.target.live_arn)
         else:
