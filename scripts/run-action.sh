@@ -5,8 +5,11 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# This script is part of the key too: how it builds the environment (e.g. bytecode) is part of it.
-key="$(cat "$root/uv.lock" "$root/pyproject.toml" "$root/src/deploy_actions/__init__.py" "${BASH_SOURCE[0]}" \
+# This script is part of the key too: how it builds the environment (e.g. bytecode) is part of it. So is
+# every source file (names and contents): a checkout with changed code, as when rehearsing a change under
+# act, gets its own environment instead of silently running the code cached for the same version.
+sources="$(cd "$root" && find src -type f ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)"
+key="$( (cat "$root/uv.lock" "$root/pyproject.toml" "${BASH_SOURCE[0]}"; printf '%s' "$sources") \
   | sha256sum | cut -c1-16)"
 cache="${DEPLOY_ACTIONS_CACHE:-${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}}/deploy-actions}"
 venv="$cache/venv-$key"
