@@ -267,7 +267,8 @@ def test_an_unhealthy_new_fleet_stops_the_pipeline_before_the_switch_and_the_old
     passed(result, "deploy-idle-side")
     assert "FAIL  health-check" in result.output, result.output
     # The job is red with the cause: which targets of the new fleet fail the load balancer's health checks.
-    assert (f"error: verify-and-notify: failed: 1 of 1 checks failed: target group {fleets.group('green')}: "
+    green = fleets.group("green").split("/")[1]  # the check is named by the group's name (its ARN is given)
+    assert (f"error: verify-and-notify: failed: 1 of 1 checks failed: target group {green}: "
             "0/2 targets healthy;") in result.output
     assert "unhealthy (Target.FailedHealthChecks)" in result.output
     assert "PASS  switch-traffic" not in result.output and "PASS  verify" not in result.output

@@ -149,7 +149,7 @@ def test_each_check_type_fails_saying_what_it_saw(run_cli: Any, aws: AwsEndpoint
         f"GET {service.url}/version (2)": (False, 2, "200: version 2.1 not served (body: 'version: 2.0.0')"),
         f"GET {url}/health": (False, 2, "503: status 503, expected 200"),  # the load balancer passes the 503 on
     }
-    tg = checks[f"target group {balanced['arn']}"]
+    tg = checks[f"target group {balanced['name']}"]  # given its ARN, named by its name
     assert not tg["ok"] and tg["detail"].startswith("0/1 targets healthy; 127.0.0.1:")
     assert tg["detail"].endswith(" unhealthy (Target.ResponseCodeMismatch)")
     assert "5 of 5 checks failed" in result.log

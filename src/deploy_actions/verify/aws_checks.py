@@ -14,9 +14,13 @@ from deploy_actions.verify.checks import Attempt, Check
 SHOWN_LINES = 20  # matching log lines a failed scan shows
 
 
-def target_group_arns(elbv2: Any, names: Sequence[str]) -> dict[str, str]:
-    """Name or ARN -> ARN, every one checked to exist (InputError naming target-groups otherwise)."""
-    return {name: str(target_group(elbv2, name, input_name="target-groups")["TargetGroupArn"]) for name in names}
+def target_group_arns(elbv2: Any, refs: Sequence[str]) -> dict[str, str]:
+    """Name -> ARN for each name or ARN given, every one checked to exist (InputError naming target-groups
+    otherwise). Checks are named by the group's name, also when given its ARN (switch-listener's outputs are
+    ARNs): `target group web-green` reads better in a log, a summary and a chat message than the whole ARN."""
+    found = [target_group(elbv2, ref, input_name="target-groups") for ref in refs]
+    return {str(group.get("TargetGroupName") or group["TargetGroupArn"]): str(group["TargetGroupArn"])
+            for group in found}
 
 
 def target_group_check(elbv2: Any, name: str, arn: str) -> Check:
