@@ -133,6 +133,8 @@ def test_a_broken_image_trips_the_circuit_breaker_and_the_rollback_is_a_failure_
     assert "CannotPullContainerError: pull access denied" in result.log  # the stopped tasks' reason
     assert "deployment failed: tasks failed to start" in out["events"]  # the service events, for a later step
     assert ecs.described("api")["taskDefinition"] == live
+    assert f"api: ROLLBACK_SUCCESSFUL: Service deployment rolled back because tasks failed to start.\n  the service " \
+           f"runs {live.rsplit('/', 1)[-1]} again\n" in result.log  # where the service stands, in the message
 
 
 def test_a_second_broken_release_lists_its_own_stopped_tasks_not_the_last_ones(

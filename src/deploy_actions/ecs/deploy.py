@@ -361,6 +361,9 @@ def one_or_map(arns: dict[str, str]) -> str:
 
 def _explain(rollout: Rollout) -> str:
     lines = [f"{rollout.name}: {rollout.reason or rollout.status}"]
+    running = str(rollout.service.get("taskDefinition") or "")
+    if rollout.rolled_back and running and running != rollout.target.arn and "rolled back to" not in rollout.reason:
+        lines.append(f"  the service runs {running.rsplit('/', 1)[-1]} again")
     if rollout.events:
         lines.append("  last service events:")
         lines.extend(f"    {e}" for e in rollout.events[-5:])
