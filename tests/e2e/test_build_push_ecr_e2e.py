@@ -18,7 +18,7 @@ from deploy_actions.emulator.ecr.service import FindingsRule, finding
 from tests.conftest import AwsEndpoint
 from tests.e2e.conftest import EXAMPLES, BuiltWheel, GitlabInstall, commit_all
 from tests.e2e.test_act import Act, add_workflows, oidc, runner, step_outputs, step_summary  # noqa: F401 (fixture)
-from tests.e2e.test_gitlab_ci_local import pipeline, serve_component
+from tests.e2e.test_gitlab_ci_local import id_token, pipeline, serve_component
 from tests.integration.emulator.ecr_registry import need_registry_binary
 from tests.integration.test_build_push_ecr import app, container_storage, tool
 from tests.support.oidc import OidcTokens
@@ -73,7 +73,7 @@ def test_gitlab_component_builds_with_buildah_without_docker_in_docker_and_is_ga
                  # a storage of the test's own, so jobs on this host do not share buildah's default one
                  "CONTAINERS_STORAGE_CONF": container_storage(tmp_path / "containers")["CONTAINERS_STORAGE_CONF"]}
 
-    result = pipeline(gitlab_ci_local, user_repo, aws, variables, gitlab_install)
+    result = pipeline(gitlab_ci_local, user_repo, aws, variables, gitlab_install, token=id_token())
     print(f"gitlab-ci-local, build-push-ecr with buildah: {result.seconds:.1f}s")
     # Pushed, then failed by the gate; the job's dotenv report still says what was pushed.
     assert result.code != 0, result.output

@@ -20,6 +20,7 @@ from tests.e2e.conftest import EXAMPLES, USER_REMOTE, BuiltWheel, GitlabInstall,
 from tests.e2e.test_act import Act, step_outputs
 from tests.e2e.test_act import oidc as oidc
 from tests.e2e.test_act import runner as runner
+from tests.e2e.test_gitlab_ci_local import ROLE, oidc_variables
 from tests.integration.test_ecs_deploy_rollout import LABEL, Ecs, started
 from tests.integration.test_ecs_deploy_rollout import ecs as ecs
 from tests.support.oidc import OidcTokens
@@ -118,7 +119,8 @@ def test_gitlab_ci_local_rolls_out_two_services_and_reports_through_dotenv(
     commit = commit_all(repo)
     serve_component(repo, tree_wheel)
     argv = [gitlab_ci_local, "--force-shell-executor"]
-    variables = {**aws.env, **gitlab_install.variables, "ECS_CLUSTER": ecs.cluster, "IMAGE_REPOSITORY": "repo/web"}
+    variables = {**oidc_variables(aws), **gitlab_install.variables, "ECS_CLUSTER": ecs.cluster,
+                 "IMAGE_REPOSITORY": "repo/web"}
     for name, value in variables.items():
         argv += ["--variable", f"{name}={value}"]
 
@@ -126,6 +128,7 @@ def test_gitlab_ci_local_rolls_out_two_services_and_reports_through_dotenv(
     print(f"gitlab-ci-local, two services rolled: {result.seconds:.1f}s")
     assert result.code == 0, result.output
     assert "PASS  roll-out" in result.output and "PASS  rollout-report" in result.output
+    assert f"Assumed role {ROLE}" in result.output  # by OIDC, as the example asks
     arn = ecs.described("api")["taskDefinition"]
     assert f"ecs-deploy: status=SUCCESSFUL task-definition={arn}" in result.output  # roll-out's dotenv outputs
     rolled_out(ecs, commit, arn)

@@ -74,10 +74,27 @@ def serve_component(repo: Path, project: str, ref: str, name: str, wheel: BuiltW
     serve_project_include(repo, project, ref, f"gitlab-templates/{name}.yml", wheel)
 
 
+ROLE = "arn:aws:iam::123456789012:role/gitlab-deploy"
+
+
+def id_token() -> str:
+    """What GitLab puts in an id_tokens variable: a JWT (the emulator's STS does not check its signature)."""
+    return f"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6YWNtZS9hcGk6cmVmOm1haW4ifQ.{uuid.uuid4().hex}"
+
+
+def oidc_variables(aws: AwsEndpoint, token: str | None = None) -> dict[str, str]:
+    """The CI/CD variables of a project whose jobs authenticate as the examples do: the endpoint, the role
+    (DEPLOY_ROLE_ARN) and the id_tokens variable AWS_ID_TOKEN; no access keys anywhere."""
+    endpoint = {k: v for k, v in aws.env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    return {**endpoint, "DEPLOY_ROLE_ARN": ROLE, "AWS_ID_TOKEN": token or id_token()}
+
+
 def pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, variables: dict[str, str],
-             install: GitlabInstall) -> Run:
+             install: GitlabInstall, *, token: str | None = None) -> Run:
+    """`token`: the jobs authenticate by OIDC with it (oidc_variables); without it, by the emulator's keys."""
+    endpoint = aws.env if token is None else oidc_variables(aws, token)
     argv = [gitlab_ci_local, "--force-shell-executor"]
-    for name, value in {**aws.env, **install.variables, **variables}.items():
+    for name, value in {**endpoint, **install.variables, **variables}.items():
         argv += ["--variable", f"{name}={value}"]
     return run(argv, cwd=repo, env=host_env(PATH=install.path), timeout=300)
 
@@ -99,7 +116,7 @@ def test_the_job_installs_its_own_pinned_wheel_from_a_local_folder_with_no_deplo
     commit_all(user_repo)
     serve_component(user_repo, "org/deploy-actions", "v1", "package-revision", tree_wheel)
 
-    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket}, install)
+    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket}, install, token=id_token())
     print(f"gitlab-ci-local, installing into an empty cache and packaging: {result.seconds:.1f}s")
     assert result.code == 0, result.output
     (report,) = revision_lines(result.output)
@@ -119,12 +136,12 @@ def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
     shutil.copy(EXAMPLES / "gitlab" / "package-revision.yml", user_repo / ".gitlab-ci.yml")
     commit_all(user_repo)
     serve_component(user_repo, "org/deploy-actions", "v1", "package-revision", tree_wheel)
-    secret = f"e2e-secret-{uuid.uuid4().hex}"
+    secret = id_token()  # the job's OIDC token: in no log, artifact or archive
 
-    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket, "AWS_SECRET_ACCESS_KEY": secret},
-                      gitlab_install)
+    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket}, gitlab_install, token=secret)
     print(f"gitlab-ci-local pipeline: {result.seconds:.1f}s")
     assert result.code == 0, result.output
+    assert f"Assumed role {ROLE}" in result.output  # by OIDC: no access keys reached the job
     assert "PASS  package-revision" in result.output and "PASS  check-revision" in result.output
 
     # check-revision printed the dotenv variables package-revision published.
@@ -160,7 +177,7 @@ def test_a_missing_bucket_fails_the_job_with_exit_2_and_stops_the_pipeline(
     serve_component(user_repo, "org/deploy-actions", "v1", "package-revision", tree_wheel)
     absent = f"e2e-absent-{uuid.uuid4().hex[:10]}"
 
-    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": absent}, gitlab_install)
+    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": absent}, gitlab_install, token=id_token())
     assert result.code != 0
     assert "FAIL  package-revision" in result.output
     assert "check-revision" not in result.output.split("FAIL  package-revision", 1)[1], "later stages must not run"
@@ -180,7 +197,7 @@ def deploy_pipeline(gitlab_ci_local: str, repo: Path, aws: AwsEndpoint, fleet: F
     commit_all(repo)
     for name in ("package-revision", "codedeploy-deploy"):
         serve_component(repo, "org/deploy-actions", "v1", name, wheel)
-    return pipeline(gitlab_ci_local, repo, aws, fleet.variables, install)
+    return pipeline(gitlab_ci_local, repo, aws, fleet.variables, install, token=id_token())
 
 
 def job_lines(log: str, job: str) -> list[str]:
@@ -297,7 +314,7 @@ def test_a_tampered_wheel_fails_the_job_before_anything_runs(
     stale = "S3_KEY=releases/api/earlier.zip\nUPLOADED=true\n"
     (user_repo / "deploy-actions.env").write_text(stale)
 
-    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket}, install)
+    result = pipeline(gitlab_ci_local, user_repo, aws, {"DEPLOY_BUCKET": bucket}, install, token=id_token())
     assert result.code != 0, result.output
     assert "FAIL  package-revision" in result.output
     assert "THESE PACKAGES DO NOT MATCH THE HASHES" in result.output, result.output
@@ -512,7 +529,7 @@ def test_a_deployment_never_starts_after_a_failed_job_of_an_earlier_stage(
     for name in ("package-revision", "codedeploy-deploy"):
         serve_component(app_repo, "org/deploy-actions", "v1", name, tree_wheel)
 
-    result = pipeline(gitlab_ci_local, app_repo, aws, fleet.variables, gitlab_install)
+    result = pipeline(gitlab_ci_local, app_repo, aws, fleet.variables, gitlab_install, token=id_token())
     assert result.code != 0, result.output
     assert "FAIL  unit-tests" in result.output and "PASS  package-revision" in result.output, result.output
     assert "codedeploy-deploy $" not in result.output and "Created deployment" not in result.output, result.output

@@ -20,6 +20,7 @@ from tests.e2e.conftest import EXAMPLES, USER_REMOTE, BuiltWheel, GitlabInstall,
 from tests.e2e.test_act import Act, step_outputs, step_summary
 from tests.e2e.test_act import oidc as oidc
 from tests.e2e.test_act import runner as runner
+from tests.e2e.test_gitlab_ci_local import oidc_variables
 from tests.integration.test_switch_listener import Site
 from tests.integration.test_switch_listener import site as site
 from tests.support.oidc import OidcTokens
@@ -98,7 +99,7 @@ def test_gitlab_ci_local_detects_deploys_and_switches_through_dotenv_outputs(
     commit_all(repo)
     serve_component(repo, tree_wheel)
     argv = [gitlab_ci_local, "--force-shell-executor"]
-    for name, value in {**aws.env, **gitlab_install.variables, **variables(site, alarm)}.items():
+    for name, value in {**oidc_variables(aws), **gitlab_install.variables, **variables(site, alarm)}.items():
         argv += ["--variable", f"{name}={value}"]
 
     result = run(argv, cwd=repo, env=host_env(PATH=gitlab_install.path), timeout=300)
