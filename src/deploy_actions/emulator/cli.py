@@ -261,13 +261,17 @@ def _wait_gone(endpoint: str) -> None:
 
 def _seed(running: dict[str, Any], scenario: str, prefix: str) -> dict[str, Any]:
     import boto3
+    from botocore.exceptions import ClientError
 
     from deploy_actions.emulator.core.defaults import DUMMY_CREDENTIALS
     from deploy_actions.emulator.seed import load_scenario, seed
 
     session = boto3.session.Session(region_name=running["region"], **DUMMY_CREDENTIALS)
-    return seed(lambda service: session.client(service, endpoint_url=running["endpoint"]),
-                load_scenario(scenario), prefix=prefix)
+    try:
+        return seed(lambda service: session.client(service, endpoint_url=running["endpoint"]),
+                    load_scenario(scenario), prefix=prefix)
+    except ClientError as error:  # a scenario AWS would refuse: say what, not a traceback
+        raise ValueError(f"seeding {scenario} stopped (what was created before stays): {error}") from None
 
 
 def _describe(status: dict[str, Any]) -> str:

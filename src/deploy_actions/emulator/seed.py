@@ -93,7 +93,8 @@ def _seed_load_balancer(clients: Clients, spec: dict[str, Any], named: Callable[
             Name=named(group["name"]), Protocol="HTTP", Port=int(group.get("port", 80)), VpcId=vpc,
             TargetType=group.get("target_type", "instance"), HealthCheckPath=check.get("path", "/"),
             HealthCheckIntervalSeconds=int(check.get("interval", 30)),
-            HealthCheckTimeoutSeconds=int(check.get("timeout", 5)),
+            # AWS's default 5 s, below a shorter interval (AWS refuses a timeout not below the interval)
+            HealthCheckTimeoutSeconds=int(check.get("timeout", min(5, int(check.get("interval", 30)) - 1))),
             HealthyThresholdCount=int(check.get("healthy", 5)), UnhealthyThresholdCount=int(check.get("unhealthy", 2)),
             Matcher={"HttpCode": str(check.get("matcher", "200"))})["TargetGroups"][0]["TargetGroupArn"]
         elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[

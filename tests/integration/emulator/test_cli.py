@@ -52,6 +52,14 @@ def test_start_seed_fault_status_env_stop(tmp_path: Path) -> None:
         listener = json.loads(emulator_cli(state, "status", "--json").stdout)["listeners"][out["listener_arn"]]
         assert f"\n  listener    http://{listener} {out['listener_arn']}\n" in status.stdout
         assert "ValidateService" in status.stdout
+        refused = tmp_path / "refused.yml"  # AWS wants a health check's timeout below its interval
+        refused.write_text("load_balancer: {name: x, forward: x-tg, target_groups: "
+                           "[{name: x-tg, health_check: {interval: 5, timeout: 10}}]}\n")
+        seeding = emulator_cli(state, "seed", str(refused))
+        assert seeding.returncode == 1 and "Traceback" not in seeding.stderr, seeding.stderr
+        assert seeding.stderr.startswith(f"deploy-actions emulator: seeding {refused} stopped (what was created "
+                                         "before stays): An error occurred (ValidationError) when calling the "
+                                         "CreateTargetGroup operation: "), seeding.stderr
         bad = emulator_cli(state, "fault", "throttle", "--fraction", "2")
         assert bad.returncode == 1 and "between 0 and 1" in bad.stderr
     finally:
