@@ -155,6 +155,9 @@ def run_action(spec: ActionSpec, args: argparse.Namespace, env: dict[str, str], 
         reporter.error(f"internal error in {spec.name}: {exc.__class__.__name__}: {exc}")
         reporter.debug(traceback.format_exc())
         code = 1
+    if ctx.outputs.left_out_of_dotenv:
+        reporter.warning(f"left out of the dotenv report, over GitLab's 5 KB limit for the whole file: "
+                         f"{', '.join(ctx.outputs.left_out_of_dotenv)} (the job log and summary show them)")
     ctx.outputs.finish(out if as_json else None)
     return code
 

@@ -66,16 +66,30 @@ def write_github_output(path: str, values: Mapping[str, str]) -> None:
                 handle.write(f"{name}={value}\n")
 
 
-def write_dotenv(path: str, values: Mapping[str, str]) -> None:
-    """GitLab's dotenv report, written whole: one KEY=VALUE a line, each key once, no multi-line values."""
-    lines = []
+# GitLab refuses a whole dotenv report over 5 KB (the `dotenv_size` instance limit, 5120 bytes on every plan),
+# and with it every output of the job; the largest values (JSON reports) are left out instead.
+DOTENV_LIMIT = 5120
+
+
+def write_dotenv(path: str, values: Mapping[str, str]) -> list[str]:
+    """GitLab's dotenv report, written whole: one KEY=VALUE a line, each key once, no multi-line values.
+
+    Returns the outputs left out (largest first) so that the report stays within DOTENV_LIMIT."""
+    lines: dict[str, str] = {}
     for name, value in values.items():
         flat = value if "\n" not in value and "\r" not in value else json.dumps(value)
-        lines.append(f"{name.replace('-', '_').upper()}={flat}\n")
+        lines[name] = f"{name.replace('-', '_').upper()}={flat}\n"
+    left_out: list[str] = []
+    for name in sorted(lines, key=lambda n: -len(lines[n].encode())):
+        if sum(len(line.encode()) for line in lines.values()) <= DOTENV_LIMIT:
+            break
+        left_out.append(name)
+        del lines[name]
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
-    partial.write_text("".join(lines), encoding="utf-8")
+    partial.write_text("".join(lines.values()), encoding="utf-8")
     partial.replace(target)  # a reader (or a killed job's artifact upload) never sees half a file
+    return left_out
 
 
 def ensure_dotenv(environ: Mapping[str, str]) -> None:
@@ -104,6 +118,7 @@ class OutputSink:
         self.environ = environ
         self._names = {name: info.alias or kebab(name) for name, info in model.model_fields.items()}
         self.values: dict[str, str] = {}
+        self.left_out_of_dotenv: list[str] = []  # too large for GitLab's dotenv limit (the CLI warns)
 
     def set(self, **fields: Any) -> None:
         """Set outputs by field name (deployment_id=...) and write them out now."""
@@ -125,7 +140,7 @@ class OutputSink:
         if self.environ.get(Env.GITHUB_OUTPUT):
             write_github_output(self.environ[Env.GITHUB_OUTPUT], changed)
         if self.environ.get(Env.DOTENV):
-            write_dotenv(self.environ[Env.DOTENV], self.values)
+            self.left_out_of_dotenv = write_dotenv(self.environ[Env.DOTENV], self.values)
 
     def finish(self, json_stream: TextIO | None) -> dict[str, str]:
         """At the end, success or not: the JSON object on stdout (with --json) of what is known."""

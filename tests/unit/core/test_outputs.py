@@ -88,3 +88,15 @@ def test_a_run_starts_its_dotenv_file_empty(tmp_path: Path) -> None:
 def test_an_unknown_output_name_is_a_bug_caught_at_once(tmp_path: Path) -> None:
     with pytest.raises(KeyError, match="deployment"):
         OutputSink(Sample, {}).set(deployment="d-1")
+
+
+def test_a_dotenv_report_stays_within_gitlabs_limit_by_leaving_out_the_largest_value(tmp_path: Path) -> None:
+    dotenv, gh = tmp_path / "dotenv", tmp_path / "gh"
+    gh.touch()
+    sink = OutputSink(Sample, {"GITHUB_OUTPUT": str(gh), "DEPLOY_ACTIONS_DOTENV": str(dotenv)})
+    sink.set(deployment_id="d-1", ok=True, details={"checks": ["x" * 100] * 60}, notes="n" * 200)
+    written = dotenv.read_text()
+    assert len(written.encode()) <= 5120  # GitLab refuses the whole report (every output) above this
+    assert "DEPLOYMENT_ID=d-1\n" in written and "NOTES=" in written and "DETAILS=" not in written
+    assert sink.left_out_of_dotenv == ["details"]
+    assert "checks" in read_github_output(gh)["details"]  # GitHub's outputs keep it
