@@ -97,3 +97,9 @@ def test_mode_rollback_at_the_pause_hook_sends_test_traffic_back(blue_green: Cal
     assert result.outputs["status"] == "ROLLED_BACK" and result.outputs["rolled-back"] == "true"
     assert "ROLLBACK_SUCCESSFUL" in result.log
     assert wait_for(lambda: env.share(host=TEST_HOST) == 0, timeout=20) and env.share() == 0
+
+    # continuing it now (or after its PAUSE hook timed out) says what became of the deployment it looks for
+    late = run_cli(*args(env, "--mode", "continue"), env=aws_emulator.env())
+    assert late.code == 2, late.log
+    assert "no deployment of it is in progress (mode: continue); its last deployment, " in late.log
+    assert " ended ROLLBACK_SUCCESSFUL" in late.log

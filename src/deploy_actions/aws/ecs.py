@@ -170,6 +170,17 @@ def list_service_deployments(ecs: Any, cluster: str, service: str, *, created_af
         raise _failure(f"listing the deployments of service {service}", exc) from None
 
 
+def latest_service_deployment(ecs: Any, cluster: str, service: str) -> dict[str, Any] | None:
+    """The service's newest service deployment (one page read, the newest by createdAt), or None."""
+    try:
+        answer = ecs.list_service_deployments(cluster=cluster, service=service, maxResults=20)
+    except (ClientError, BotoCoreError) as exc:
+        raise _failure(f"listing the deployments of service {service}", exc) from None
+    arns = [d["serviceDeploymentArn"] for d in answer.get("serviceDeployments", [])]
+    found = describe_service_deployments(ecs, arns) if arns else {}
+    return max(found.values(), key=lambda d: str(d.get("createdAt", "")), default=None)
+
+
 def describe_service_deployments(ecs: Any, arns: Sequence[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for batch in chunks(arns, DEPLOYMENTS_PER_CALL):

@@ -24,7 +24,7 @@ from deploy_actions.ecs.migrate import run_once
 from deploy_actions.ecs.plan import Plan, Target, make_plan
 from deploy_actions.ecs.report import summary
 from deploy_actions.ecs.revisions import prune, register
-from deploy_actions.ecs.rollout import Follower, Rollout, identify
+from deploy_actions.ecs.rollout import Follower, Rollout, _why, identify
 
 STOP_GRACE = 120.0  # after a timeout: how long to watch a stop or rollback take effect
 CLOCK_SKEW = timedelta(seconds=5)  # ListServiceDeployments' createdAt filter, against this machine's clock
@@ -259,8 +259,11 @@ class EcsDeployer:
                                                     statuses=("PENDING", "IN_PROGRESS"))
             if not arns:
                 if required:
+                    last = ecs_api.latest_service_deployment(self.ecs, opts.cluster, name)
+                    ended = (f"; its last deployment, {str(last.get('serviceDeploymentArn', '')).rsplit('/', 1)[-1]},"
+                             f" ended {_why(last)}" if last else "")
                     raise InputError.single("services", name, f"no deployment of it is in progress (mode: "
-                                            f"{self.mode})")
+                                            f"{self.mode}){ended}")
                 idle.append(name)
                 continue
             service = found[name]
