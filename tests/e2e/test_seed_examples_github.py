@@ -150,6 +150,7 @@ class Api:
     secrets: dict[str, str]
     slack: WebhookReceiver
     first: tuple[str, str] = ("", "")  # the first release: commit, S3 key of its revision
+    oidc: OidcTokens | None = None
 
     def push(self) -> Run:
         return self.act.push(self.repo, WORKFLOW, secrets=self.secrets, env=self.env, variables=self.variables)
@@ -212,7 +213,8 @@ def api(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint, a
         "SSM_PATH": f"/{prefix.strip('-')}/app", "SERVICE_URL": aws_emulator.listener_url(fleet.out["listener_arn"]),
     }
     world = Api(repo, fleet, Act(act, action_checkout, action_cache, aws), variables,
-                {**oidc.env, **container_storage(base / "containers")}, {"SLACK_WEBHOOK": slack.url("slack")}, slack)
+                {**oidc.env, **container_storage(base / "containers")}, {"SLACK_WEBHOOK": slack.url("slack")}, slack,
+                oidc=oidc)
     try:
         first = commit_all(repo, "First release")
         result = world.push()
@@ -266,6 +268,12 @@ def test_seed_001_rolls_a_release_out_one_instance_at_a_time_with_no_failed_requ
     assert {c["kind"] for c in json.loads(verify["checks"])} >= {"url", "target-group", "alarm", "logs"}
     messages = api.slack.to(api.secrets["SLACK_WEBHOOK"])
     assert messages and release[:7] in json.dumps(messages[-1].json)
+
+    # Credentials: only the OIDC exchange. Each AWS step asked GitHub's token service for an STS token;
+    # no access key was given to the run (its secrets are the Slack URL alone).
+    assert api.oidc is not None and set(api.oidc.audiences) == {"sts.amazonaws.com"}
+    assert result.output.count("Assumed role " + ROLE) >= 4  # build-push-ecr, package, deploy, verify
+    assert set(api.secrets) == {"SLACK_WEBHOOK"} and "AWS_ACCESS_KEY_ID" not in api.env
 
 
 def test_seed_001_a_release_failing_its_health_check_is_rolled_back_and_the_job_says_why(api: Api) -> None:
