@@ -97,6 +97,9 @@ def test_mode_rollback_at_the_pause_hook_sends_test_traffic_back(blue_green: Cal
     assert result.outputs["status"] == "ROLLED_BACK" and result.outputs["rolled-back"] == "true"
     assert "ROLLBACK_SUCCESSFUL" in result.log
     assert wait_for(lambda: env.share(host=TEST_HOST) == 0, timeout=20) and env.share() == 0
+    # what the service went back to, and what it left
+    assert result.outputs["task-definition-arn"] == held.outputs["previous-task-definition-arn"]
+    assert result.outputs["previous-task-definition-arn"] == held.outputs["task-definition-arn"]
 
     # continuing it now (or after its PAUSE hook timed out) says what became of the deployment it looks for
     late = run_cli(*args(env, "--mode", "continue"), env=aws_emulator.env())

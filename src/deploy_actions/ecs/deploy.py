@@ -321,7 +321,11 @@ class EcsDeployer:
         back = [r.rolled_back or (r.name in previous and r.ok) for r in rollouts + redeploys]
         if result.interrupted is None and all(back):
             result.ok, result.status, result.message, result.rolled_back = True, "ROLLED_BACK", "", True
-        result.arns = {r.name: r.target.arn for r in redeploys}
+        # what each service goes back to, and what it leaves (a deploy step's outputs, the other way round)
+        left, back_to = self._revisions(rollouts, ecs_api.describe_service_deployments(
+            self.ecs, [r.arn for r in rollouts])) if rollouts else ({}, {})
+        result.arns = {**back_to, **{r.name: r.target.arn for r in redeploys}}
+        result.previous = {**left, **{r.name: r.target.live_arn for r in redeploys}}
         return result
 
     def _redeploy_previous(self, cluster: str, name: str) -> Rollout:
