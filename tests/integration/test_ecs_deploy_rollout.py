@@ -214,6 +214,8 @@ def test_keep_revisions_deregisters_old_ones_but_never_the_live_or_previous(
     assert result.code == 0, result.log
     assert sorted(ecs.revisions()) == sorted([live, result.outputs["task-definition-arn"]])
     assert "deregistered 4 old revision(s)" in result.log
+    # why two remain with keep-revisions 1
+    assert f"; kept beyond 1: :{live.rsplit(':', 1)[-1]} (a service runs it or ran it before this step)" in result.log
 
 
 def sigterm(ecs: Ecs, tmp_path: Path, marker: str, *args: str) -> tuple[int, str]:

@@ -37,7 +37,12 @@ def prune(ecs: Any, family: str, keep: int, protected: Iterable[str], reporter: 
             continue
         ecs_api.deregister(ecs, arn)
         gone.append(arn)
+    kept = [arn for arn in active[keep:] if arn in spared]  # beyond the count, spared: a service's, now or before
+    why = (f"; kept beyond {keep}: " + ", ".join(f":{ecs_api.revision_of(a)}" for a in kept)
+           + " (a service runs it or ran it before this step)") if kept else ""
     if gone:
         reporter.info(f"keep-revisions: deregistered {len(gone)} old revision(s) of {family}: "
-                      + ", ".join(f":{ecs_api.revision_of(a)}" for a in gone))
+                      + ", ".join(f":{ecs_api.revision_of(a)}" for a in gone) + why)
+    elif kept:
+        reporter.info(f"keep-revisions: nothing to deregister in {family}{why}")
     return gone
