@@ -894,17 +894,7 @@ class EcsEngine:
                 run.bake_until = now + run.alarm_bake
             steady = now >= run.bake_until
         if steady:
-            primary.rollout_state, primary.updated_at = "COMPLETED", utcnow()
-            primary.rollout_reason = f"ECS deployment {primary.id} completed."
-            run.deployments = [primary]
-            if sd.breaker_status == "MONITORING":
-                sd.breaker_status = "MONITORING_COMPLETE"
-            if sd.alarms_status == "MONITORING":
-                sd.alarms_status = "MONITORING_COMPLETE"
-            sd.set_status(model.ROLLBACK_SUCCESSFUL if primary.rollback else model.SUCCESSFUL)
-            run.last_completed = primary.revision
-            run.event(f"(service {run.name}) (deployment {primary.id}) deployment completed.")
-            run.event(f"(service {run.name}) has reached a steady state.")
+            self._complete(run, primary)
         self._publish(run)
 
     def _requested(self, run: ServiceRun) -> None:
