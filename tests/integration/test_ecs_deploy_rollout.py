@@ -121,7 +121,7 @@ def test_a_healthy_rolling_rollout_is_followed_to_its_successful_service_deploym
 
 
 def test_a_broken_image_trips_the_circuit_breaker_and_the_rollback_is_a_failure_explained(
-        ecs: Ecs, deploy: Callable[..., Any]) -> None:
+        ecs: Ecs, deploy: Callable[..., Any], tmp_path: Path) -> None:
     live = started(ecs, "api")
     broken = ecs.register("repo/app:broken", fail_to_start="CannotPullContainerError: pull access denied")
 
@@ -135,6 +135,8 @@ def test_a_broken_image_trips_the_circuit_breaker_and_the_rollback_is_a_failure_
     assert ecs.described("api")["taskDefinition"] == live
     assert f"api: ROLLBACK_SUCCESSFUL: Service deployment rolled back because tasks failed to start.\n  the service " \
            f"runs {live.rsplit('/', 1)[-1]} again\n" in result.log  # where the service stands, in the message
+    summary = (tmp_path / "summary.md").read_text()
+    assert f"| ROLLBACK_SUCCESSFUL (rolled back to {live.rsplit('/', 1)[-1]}) |" in summary
 
 
 def test_a_second_broken_release_lists_its_own_stopped_tasks_not_the_last_ones(

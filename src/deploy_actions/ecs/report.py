@@ -19,7 +19,7 @@ def _safe(text: str) -> str:
 def summary(rollouts: list[Rollout], wait_until: str) -> str:
     ok = all(r.ok for r in rollouts)
     parts = [f"### {'✅' if ok else '❌'} ecs-deploy: {len(rollouts)} service(s), until {wait_until}\n"]
-    rows = [(r.name, r.target.arn.rsplit("/", 1)[-1], r.status + (" (rolled back)" if r.rolled_back else ""),
+    rows = [(r.name, r.target.arn.rsplit("/", 1)[-1], r.status + _rolled_back(r),
              r.arn.rsplit("/", 1)[-1] if r.arn else r.deployment_id, r.reason) for r in rollouts]
     parts.append(markdown_table(("service", "task definition", "status", "deployment", "why"), rows))
     timeline = _timeline(rollouts)
@@ -31,6 +31,15 @@ def summary(rollouts: list[Rollout], wait_until: str) -> str:
                          + "\n".join([*rollout.events[-10:], *rollout.stopped[-10:]]).replace("```", "'''")
                          + "\n```\n</details>\n")
     return "\n".join(parts)
+
+
+def _rolled_back(rollout: Rollout) -> str:
+    """' (rolled back to web:7)': what the service runs again, when the last poll saw it."""
+    if not rollout.rolled_back:
+        return ""
+    running = str(rollout.service.get("taskDefinition") or "")
+    return f" (rolled back to {running.rsplit('/', 1)[-1]})" if running and running != rollout.target.arn \
+        else " (rolled back)"
 
 
 def _timeline(rollouts: list[Rollout]) -> str:
