@@ -9,16 +9,13 @@ new ASG, then terminate the original fleet after the termination wait - or keep 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from deploy_actions.emulator.codedeploy import events, state
 from deploy_actions.emulator.codedeploy.configs import DeploymentConfig
-from deploy_actions.emulator.codedeploy.context import DeploymentContext, RunFailed, RunInterrupted
+from deploy_actions.emulator.codedeploy.context import DeploymentContext, RunFailed
 from deploy_actions.emulator.codedeploy.inplace import run_batch, run_in_batches
 from deploy_actions.emulator.codedeploy.instance import InstanceRunner
-
-MINUTE = 60.0
 
 
 def asg_instances(ctx: DeploymentContext, name: str) -> list[str]:
@@ -80,7 +77,7 @@ def deploy_blue_green(ctx: DeploymentContext, config: DeploymentConfig, aws_env:
     run_in_batches(ctx, config, green, lambda r: r.run(events.INSTALL, finish=False), green_events)
     # Only green instances that installed take traffic (AllAtOnce tolerates failed ones).
     green = [runner for runner in green if runner.target.status != "Failed"]
-    _wait_until_ready(ctx, settings, green)
+    _wait_until_ready(ctx, green)
 
     with state.LOCK:  # from here on the green fleet may take traffic: a rollback must block it again
         ctx.run.blue_green["green_registered"] = True
@@ -94,42 +91,18 @@ def deploy_blue_green(ctx: DeploymentContext, config: DeploymentConfig, aws_env:
     _terminate_original(ctx, settings, originals[0], blue_ids)
 
 
-def _wait_until_ready(ctx: DeploymentContext, settings: dict[str, Any], green: list[InstanceRunner]) -> None:
-    ready = settings.get("deploymentReadyOption") or {}
-    if ready.get("actionOnTimeout", "CONTINUE_DEPLOYMENT") != "STOP_DEPLOYMENT":
-        return
-    with state.LOCK:  # the deployment and its green instances turn Ready together
+def _wait_until_ready(ctx: DeploymentContext, green: list[InstanceRunner]) -> None:
+    def mark(status: str) -> None:
         for runner in green:
-            ctx.set_status(runner.target, "Ready")
-        ctx.info.status = "Ready"
-    deadline = time.monotonic() + ctx.clock.real(float(ready.get("waitTimeInMinutes", 0)) * MINUTE)
-    while not ctx.run.continue_requested:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            # AWS: "If traffic rerouting is not started before the end of the specified wait period, the
-            # deployment status is changed to Stopped" (DeploymentReadyOption.actionOnTimeout).
-            raise RunInterrupted("TIMEOUT", f"Traffic rerouting was not started within the ready wait "
-                                 f"({ready.get('waitTimeInMinutes', 0)} minutes): the deployment was stopped and "
-                                 "traffic stays on the original instances.", None)
-        ctx.sleep(min(left, ctx.clock.real(1.0)) * ctx.clock.factor)
-    with state.LOCK:
-        ctx.info.status = "InProgress"
-        ctx.run.continue_requested = False
-        for runner in green:
-            ctx.set_status(runner.target, "InProgress")
+            ctx.set_status(runner.target, status)
+    ctx.wait_until_ready(mark, "original instances")
 
 
 def _terminate_original(ctx: DeploymentContext, settings: dict[str, Any], original: str, blue: list[str]) -> None:
     termination = settings.get("terminateBlueInstancesOnDeploymentSuccess") or {}
     if termination.get("action", "KEEP_ALIVE") != "TERMINATE":
         return
-    with state.LOCK:
-        ctx.info.instance_termination_wait_time_started = True
-        ctx.run.termination_wait_started = True
-    deadline = time.monotonic() + ctx.clock.real(float(termination.get("terminationWaitTimeInMinutes", 5)) * MINUTE)
-    # ContinueDeployment(TERMINATION_WAIT) ends the wait early; StopDeployment interrupts it.
-    while time.monotonic() < deadline and not ctx.run.skip_termination_wait:
-        ctx.sleep(min(deadline - time.monotonic(), ctx.clock.real(1.0)) * ctx.clock.factor)
+    ctx.termination_wait(float(termination.get("terminationWaitTimeInMinutes", 5)))
     ctx.services.clients("autoscaling").delete_auto_scaling_group(AutoScalingGroupName=original, ForceDelete=True)
     for instance_id in blue:
         ctx.services.fleet.terminate(instance_id)

@@ -17,6 +17,7 @@ import tarfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +43,7 @@ class RunInterrupted(Exception):
 
 SHUTDOWN = "shutdown"  # DeploymentRun.stop_requested when the emulator itself stops
 HOLD_POLL = 0.05  # real seconds between looks at a held event's stop request
+MINUTE = 60.0
 
 
 def _shutdown() -> RunInterrupted:
@@ -164,6 +166,44 @@ class DeploymentContext:
         if self.clock.sleep(emulated_seconds, self.run.wakeup):
             self.run.wakeup.clear()
         self.check()
+
+    # -- blue/green waits (EC2/On-Premises and ECS) -----------------------------------------------
+
+    def wait_until_ready(self, mark: Callable[[str], None], original: str) -> None:
+        """DeploymentReadyOption STOP_DEPLOYMENT: the deployment and its replacement (`mark`, called under the
+        lock with the status) wait Ready for ContinueDeployment(READY_WAIT); past waitTimeInMinutes the
+        deployment stops and traffic stays on the `original` (task set, instances)."""
+        settings = self.group.blue_green_deployment_configuration or {}
+        ready = settings.get("deploymentReadyOption") or {}
+        if ready.get("actionOnTimeout", "CONTINUE_DEPLOYMENT") != "STOP_DEPLOYMENT":
+            return
+        with state.LOCK:  # the deployment and its replacement turn Ready together
+            mark("Ready")
+            self.info.status = "Ready"
+        deadline = time.monotonic() + self.clock.real(float(ready.get("waitTimeInMinutes", 0)) * MINUTE)
+        while not self.run.continue_requested:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                # AWS: "If traffic rerouting is not started before the end of the specified wait period, the
+                # deployment status is changed to Stopped" (DeploymentReadyOption.actionOnTimeout).
+                raise RunInterrupted("TIMEOUT", f"Traffic rerouting was not started within the ready wait "
+                                     f"({ready.get('waitTimeInMinutes', 0)} minutes): the deployment was stopped "
+                                     f"and traffic stays on the {original}.", None)
+            self.sleep(min(left, self.clock.real(1.0)) * self.clock.factor)
+        with state.LOCK:
+            self.info.status = "InProgress"
+            self.run.continue_requested = False
+            mark("InProgress")
+
+    def termination_wait(self, minutes: float) -> None:
+        """The wait before the original is terminated; ContinueDeployment(TERMINATION_WAIT) ends it early,
+        StopDeployment interrupts it."""
+        with state.LOCK:
+            self.info.instance_termination_wait_time_started = True
+            self.run.termination_wait_started = True
+        deadline = time.monotonic() + self.clock.real(minutes * MINUTE)
+        while time.monotonic() < deadline and not self.run.skip_termination_wait:
+            self.sleep(min(deadline - time.monotonic(), self.clock.real(1.0)) * self.clock.factor)
 
     # -- records --------------------------------------------------------------------------------
 

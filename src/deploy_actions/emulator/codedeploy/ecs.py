@@ -25,12 +25,11 @@ from ruamel.yaml import YAML
 
 from deploy_actions.emulator.codedeploy import state
 from deploy_actions.emulator.codedeploy.configs import DeploymentConfig
-from deploy_actions.emulator.codedeploy.context import DeploymentContext, RunFailed, RunInterrupted
+from deploy_actions.emulator.codedeploy.context import MINUTE, DeploymentContext, RunFailed
 
 EVENTS = ["BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
           "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"]
 ROLLBACK_EVENTS = ["BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"]
-MINUTE = 60.0
 STEADY_WAIT = 60 * MINUTE  # emulated: how long Install waits for the replacement task set
 
 
@@ -258,36 +257,15 @@ def _task_sets_info(sets: list[dict[str, Any]], original: str, blue: str, green:
 
 
 def _wait_until_ready(ctx: DeploymentContext, runner: EcsRun) -> None:
-    settings = ctx.group.blue_green_deployment_configuration or {}
-    ready = settings.get("deploymentReadyOption") or {}
-    if ready.get("actionOnTimeout", "CONTINUE_DEPLOYMENT") != "STOP_DEPLOYMENT":
-        return
-    with state.LOCK:
-        ctx.info.status = "Ready"
-        runner.target.status = "Ready"
-    deadline = time.monotonic() + ctx.clock.real(float(ready.get("waitTimeInMinutes", 0)) * MINUTE)
-    while not ctx.run.continue_requested:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise RunInterrupted("TIMEOUT", f"Traffic rerouting was not started within the ready wait "
-                                 f"({ready.get('waitTimeInMinutes', 0)} minutes): the deployment was stopped and "
-                                 "traffic stays on the original task set.", None)
-        ctx.sleep(min(left, ctx.clock.real(1.0)) * ctx.clock.factor)
-    with state.LOCK:
-        ctx.info.status = "InProgress"
-        ctx.run.continue_requested = False
-        runner.target.status = "InProgress"
+    def mark(status: str) -> None:
+        runner.target.status = status
+    ctx.wait_until_ready(mark, "original task set")
 
 
 def _terminate_original(ctx: DeploymentContext, cluster: str, service: str, original: str) -> None:
     settings = ctx.group.blue_green_deployment_configuration or {}
     termination = settings.get("terminateBlueInstancesOnDeploymentSuccess") or {}
-    with state.LOCK:
-        ctx.info.instance_termination_wait_time_started = True
-        ctx.run.termination_wait_started = True
-    deadline = time.monotonic() + ctx.clock.real(float(termination.get("terminationWaitTimeInMinutes", 0)) * MINUTE)
-    while time.monotonic() < deadline and not ctx.run.skip_termination_wait:
-        ctx.sleep(min(deadline - time.monotonic(), ctx.clock.real(1.0)) * ctx.clock.factor)
+    ctx.termination_wait(float(termination.get("terminationWaitTimeInMinutes", 0)))
     ctx.services.clients("ecs").delete_task_set(cluster=cluster, service=service, taskSet=original, force=True)
 
 
