@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,39 +15,36 @@ TARGET_GROUP_ARN = ":targetgroup/"
 
 def listener(elb: Any, arn: str, *, input_name: str = "listener-arn") -> dict[str, Any]:
     """DescribeListeners for one listener; an unknown or malformed ARN is the user's to fix (exit 2)."""
-    try:
-        found: dict[str, Any] = elb.describe_listeners(ListenerArns=[arn])["Listeners"][0]
-        return found
-    except (ClientError, BotoCoreError) as exc:
-        if error_code(exc) in ("ListenerNotFound", "ValidationError"):
-            raise InputError.single(input_name, arn, "no such listener in this account and region; copy its ARN "
-                                    "from `aws elbv2 describe-listeners --load-balancer-arn ...`") from None
-        raise aws_failure(f"reading listener {arn}", exc) from None
+    return _one(elb.describe_listeners, {"ListenerArns": [arn]}, "Listeners", arn, "ListenerNotFound", input_name,
+                "no such listener in this account and region; copy its ARN from "
+                "`aws elbv2 describe-listeners --load-balancer-arn ...`", "listener")
 
 
 def rule(elb: Any, arn: str, *, input_name: str = "rule-arn") -> dict[str, Any]:
     """DescribeRules for one rule; an unknown or malformed ARN is the user's to fix (exit 2)."""
-    try:
-        found: dict[str, Any] = elb.describe_rules(RuleArns=[arn])["Rules"][0]
-        return found
-    except (ClientError, BotoCoreError) as exc:
-        if error_code(exc) in ("RuleNotFound", "ValidationError"):
-            raise InputError.single(input_name, arn, "no such listener rule in this account and region; copy its "
-                                    "ARN from `aws elbv2 describe-rules --listener-arn ...`") from None
-        raise aws_failure(f"reading rule {arn}", exc) from None
+    return _one(elb.describe_rules, {"RuleArns": [arn]}, "Rules", arn, "RuleNotFound", input_name,
+                "no such listener rule in this account and region; copy its ARN from "
+                "`aws elbv2 describe-rules --listener-arn ...`", "rule")
 
 
 def target_group(elb: Any, ref: str, *, input_name: str) -> dict[str, Any]:
     """A target group by ARN or by name; one that does not exist is the user's to fix (exit 2)."""
     args = {"TargetGroupArns": [ref]} if TARGET_GROUP_ARN in ref else {"Names": [ref]}
+    return _one(elb.describe_target_groups, args, "TargetGroups", ref, "TargetGroupNotFound", input_name,
+                "no such target group in this account and region; give its name or ARN", "target group")
+
+
+def _one(describe: Callable[..., Any], args: dict[str, Any], key: str, ref: str, not_found: str, input_name: str,
+         fix: str, what: str) -> dict[str, Any]:
+    """The one resource a Describe call finds by `ref`; `not_found` or a malformed `ref` is the user's to fix
+    (exit 2, naming `input_name` and `fix`), any other failure is AWS's (exit 1)."""
     try:
-        found: dict[str, Any] = elb.describe_target_groups(**args)["TargetGroups"][0]
+        found: dict[str, Any] = describe(**args)[key][0]
         return found
     except (ClientError, BotoCoreError) as exc:
-        if error_code(exc) in ("TargetGroupNotFound", "ValidationError"):
-            raise InputError.single(input_name, ref, "no such target group in this account and region; give its "
-                                    "name or ARN") from None
-        raise aws_failure(f"reading target group {ref}", exc) from None
+        if error_code(exc) in (not_found, "ValidationError"):
+            raise InputError.single(input_name, ref, fix) from None
+        raise aws_failure(f"reading {what} {ref}", exc) from None
 
 
 def target_health(elb: Any, arn: str) -> list[dict[str, Any]]:
