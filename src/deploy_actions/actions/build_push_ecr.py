@@ -14,7 +14,15 @@ from deploy_actions.core.aws import AwsCallFailed
 from deploy_actions.core.context import RunContext
 from deploy_actions.core.durations import parse_duration
 from deploy_actions.core.errors import ConfigurationError, DeploymentFailed, InputError, InputProblem
-from deploy_actions.core.inputs import AwsInputs, Duration, Flag, KeyValues, MultiLine, input_lines, secret_field
+from deploy_actions.core.inputs import (
+    AwsInputs,
+    Duration,
+    Flag,
+    KeyValues,
+    MultiLine,
+    pair_lines,
+    secret_field,
+)
 from deploy_actions.core.outputs import ActionOutputs
 from deploy_actions.core.platform import Reporter
 from deploy_actions.image import builders, metadata, repository, scan
@@ -42,14 +50,10 @@ def _secret_pairs(value: object) -> object:
     if not isinstance(value, str):
         return value
     pairs: dict[str, str] = {}
-    for number, raw in enumerate(input_lines(value), start=1):
-        line = raw.strip(" \t")
-        if not line or line.startswith("#"):
-            continue
-        key, sep, rest = line.partition("=")
-        if not sep or not _SECRET_ID.match(key.strip(" \t")):
+    for number, key, sep, rest in pair_lines(value):
+        if not sep or not _SECRET_ID.match(key):
             raise ValueError(f"line {number}: write ID=VALUE, the id letters, digits, _ . or - (e.g. npm-token=...)")
-        pairs[key.strip(" \t")] = rest
+        pairs[key] = rest
     return pairs
 
 

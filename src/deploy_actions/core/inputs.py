@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 import types
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
@@ -48,17 +48,23 @@ def _split_lines(value: object) -> object:
     return value
 
 
+def pair_lines(text: str) -> Iterator[tuple[int, str, bool, str]]:
+    """The KEY=VALUE lines of a multi-line input, blank lines and # comments skipped: (line number, key without
+    its blanks, whether the line has '=', the value as written)."""
+    for number, raw in enumerate(input_lines(text), start=1):
+        line = raw.strip(" \t")
+        if not line or line.startswith("#"):
+            continue
+        key, sep, rest = line.partition("=")
+        yield number, key.strip(" \t"), bool(sep), rest
+
+
 def _parse_pairs(value: object) -> object:
     """KEY=VALUE lines. Errors name the line and never quote it: a neighbouring value may be a secret."""
     if not isinstance(value, str):
         return value
     pairs: dict[str, str] = {}
-    for number, raw in enumerate(input_lines(value), start=1):
-        line = raw.strip(" \t")
-        if not line or line.startswith("#"):
-            continue
-        key, sep, rest = line.partition("=")
-        key = key.strip(" \t")
+    for number, key, sep, rest in pair_lines(value):
         if not sep:
             raise ValueError(f"line {number} has no '=': write each pair as KEY=VALUE")
         if not _KEY.match(key):
