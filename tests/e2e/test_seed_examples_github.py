@@ -24,7 +24,6 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from tests.e2e.conftest import EXAMPLES, ROOT, USER_REMOTE, Fleet, Run, answer, 
 from tests.e2e.test_act import Act, step_outputs
 from tests.integration.emulator.ecr_registry import need_registry_binary
 from tests.integration.test_build_push_ecr import container_storage, tool
+from tests.support.oidc import OidcTokens
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
@@ -48,46 +48,6 @@ WORKFLOW = "seed-001-ec2-rolling.yml"
 DEPLOY = "org/deploy-actions/codedeploy-deploy@v1"
 VERIFY = "org/deploy-actions/verify-and-notify@v1"
 ROLE = "arn:aws:iam::123456789012:role/deploy-api"
-
-
-class OidcTokens:
-    """GitHub's ID-token service as a job sees it: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=… with the
-    request token as bearer answers {"value": <JWT>}. Records the audiences asked for."""
-
-    def __init__(self) -> None:
-        self.request_token = f"req-{uuid.uuid4().hex}"
-        self.audiences: list[str] = []
-        tokens = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                if self.headers.get("Authorization") != f"Bearer {tokens.request_token}":
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                tokens.audiences.append(self.path.rsplit("audience=", 1)[-1])
-                body = json.dumps({"value": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvYXBpIn0.c2ln"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def env(self) -> dict[str, str]:
-        port = self.server.server_address[1]
-        return {"ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{port}/token?api-version=2.0",
-                "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.request_token}
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass
