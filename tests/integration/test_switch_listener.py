@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -21,18 +20,8 @@ from typing import Any
 import pytest
 
 from tests.integration.emulator.apps import App
+from tests.integration.emulator.conftest import wait_for
 from tests.integration.emulator.test_target_health import ip_target_group
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
-        time.sleep(interval)
 
 
 def get(url: str) -> str:
