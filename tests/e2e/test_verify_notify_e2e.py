@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,26 +15,14 @@ from tests.e2e.conftest import EXAMPLES, BuiltWheel, GitlabInstall, commit_all
 from tests.e2e.test_act import Act, add_workflows, runner, step_outputs  # noqa: F401 (runner: the fixture)
 from tests.e2e.test_gitlab_ci_local import pipeline, serve_component
 from tests.integration.test_verify_and_notify import Service
+from tests.integration.test_verify_and_notify import receiver as receiver
+from tests.integration.test_verify_and_notify import service as service
 from tests.support.platform_limits import HOSTILE_COMMIT, PROBLEMS
 from tests.support.webhook_receiver import Reply, WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 
 ACTION = "org/deploy-actions/verify-and-notify@v1"
-
-
-@pytest.fixture
-def service() -> Iterator[Service]:
-    running = Service("2.0.0")
-    yield running
-    running.close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    running = WebhookReceiver()
-    yield running
-    running.close()
 
 
 def hostile_repo(repo: Path) -> None:
