@@ -566,6 +566,17 @@ class EcsEngine:
             return 0.0
         return float(str(group.attributes.get("deregistration_delay.timeout_seconds", 300)))
 
+    def _register_running(self, run: ServiceRun, task: Task, groups: list[tuple[str, int]],
+                          actions: list[Action]) -> None:
+        """A RUNNING task registers once in each of `groups` (target group ARN, container port or 0)."""
+        if task.last_status != "RUNNING":
+            return
+        for group_arn, port in groups:
+            if group_arn not in task.registered:
+                task.registered.append(group_arn)
+                actions.append(self._register(group_arn, task, port or task.port or 80))
+                run.registered[group_arn] = run.registered.get(group_arn, 0) + 1
+
     def _register(self, group_arn: str, task: Task, port: int) -> Action:
         def register() -> None:
             self._client("elbv2").register_targets(TargetGroupArn=group_arn, Targets=[{"Id": task.ip, "Port": port}])
@@ -785,15 +796,10 @@ class EcsEngine:
         health: dict[Task, str] = {}
         groups = _groups(service)
         for deployment in run.deployments:
-            mine = [(g, p) for g, p in groups if g == deployment.target_group] if deployment.target_group \
+            mine = [(g, abs(p)) for g, p in groups if g == deployment.target_group] if deployment.target_group \
                 else [(g, p) for g, p in groups if not p < 0]
             for task in deployment.alive():
-                if task.last_status == "RUNNING":
-                    for group_arn, port in mine:
-                        if group_arn not in task.registered:
-                            task.registered.append(group_arn)
-                            actions.append(self._register(group_arn, task, abs(port) or task.port or 80))
-                            run.registered[group_arn] = run.registered.get(group_arn, 0) + 1
+                self._register_running(run, task, mine, actions)
                 state = self._healthy(run, task, now)
                 if state == "unhealthy":
                     self._unhealthy_event(run, task)
@@ -1160,12 +1166,7 @@ class EcsEngine:
             task_set.computed = 0 if task_set.status == "DRAINING" else \
                 math.ceil(int(service.desired_count) * percent / 100)
             for task in task_set.alive():
-                if task.last_status == "RUNNING":
-                    for group_arn, port in groups:
-                        if group_arn not in task.registered:
-                            task.registered.append(group_arn)
-                            actions.append(self._register(group_arn, task, port or task.port or 80))
-                            run.registered[group_arn] = run.registered.get(group_arn, 0) + 1
+                self._register_running(run, task, groups, actions)
                 if self._healthy(run, task, now) == "unhealthy":
                     self._stop_task(task, f"Task failed ELB health checks in (target-group {task.registered[0]})",
                                     "ServiceSchedulerInitiated", now, actions, run, failed=True)
