@@ -225,9 +225,12 @@ def test_a_healthy_host_count_alarm_fires_when_the_targets_fail_their_health_che
                                 Statistic="Minimum", Period=60, EvaluationPeriods=2, Threshold=1,
                                 ComparisonOperator="LessThanThreshold")
     wait_for(lambda: _state(cloudwatch, name) == "OK")
+    # Before the fault a loaded machine may time a probe out (0.5 s at least) and flap the alarm once; what
+    # this test holds is the transition the fault causes, read once the history has it.
+    before = len(_transitions(cloudwatch, name))
     emulator.faults.make_unhealthy(target_group=group)
-    wait_for(lambda: _state(cloudwatch, name) == "ALARM")
-    assert _transitions(cloudwatch, name) == ["INSUFFICIENT_DATA to OK", "OK to ALARM"]
+    wait_for(lambda: _transitions(cloudwatch, name)[before:] == ["OK to ALARM"])
+    assert _state(cloudwatch, name) == "ALARM"
 
 
 def test_a_composite_alarm_follows_its_rule_over_its_children(cloudwatch: Any, unique: str) -> None:
