@@ -5,7 +5,6 @@ traffic moved, the original task set deleted after the termination wait; a faili
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from deploy_actions.emulator import Emulator
 from deploy_actions.emulator.seed import load_scenario, seed
-from tests.integration.emulator.conftest import wait_for
+from tests.integration.emulator.conftest import answer, wait_for
 
 APPSPEC = """version: 0.0
 Resources:
@@ -29,14 +28,6 @@ Hooks:
 """
 
 
-def _get(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return str(response.read().decode().strip())
-    except OSError:
-        return ""
-
-
 class CodeDeployEcs:
     """The `ecs-codedeploy` scenario (seed 002's CodeDeploy path), seeded over HTTP."""
 
@@ -47,7 +38,7 @@ class CodeDeployEcs:
         self.application, self.group = out["application"], out["deployment_group"]
         self.production = emulator.listener_url(out["listener_arn"]) + "/"
         self.test = emulator.listener_url(out["test_listener_arn"]) + "/"
-        wait_for(lambda: _get(self.production) == f"{self.family}:1", timeout=60)
+        wait_for(lambda: answer(self.production) == f"{self.family}:1", timeout=60)
 
     def deploy(self) -> str:
         containers = self.ecs.describe_task_definition(taskDefinition=self.out["task_definition_arn"])[
@@ -84,7 +75,7 @@ def test_a_codedeploy_ecs_deployment_waits_ready_then_shifts(codedeploy_ecs: Cod
 
     ready = env.wait(deployment_id, "Ready", "Succeeded", "Failed", "Stopped")
     assert ready["status"] == "Ready"
-    assert _get(env.test) == f"{env.family}:2" and _get(env.production) == f"{env.family}:1"
+    assert answer(env.test) == f"{env.family}:2" and answer(env.production) == f"{env.family}:1"
     target_id = f"{env.cluster}:{env.service}"
     target = env.codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=target_id)["deploymentTarget"]
     assert target["deploymentTargetType"] == "ECSTarget"
@@ -97,7 +88,7 @@ def test_a_codedeploy_ecs_deployment_waits_ready_then_shifts(codedeploy_ecs: Cod
     done = env.wait(deployment_id, "Succeeded", "Failed", "Stopped")
 
     assert done["status"] == "Succeeded", done.get("errorInformation")
-    assert wait_for(lambda: _get(env.production) == f"{env.family}:2")
+    assert wait_for(lambda: answer(env.production) == f"{env.family}:2")
     [primary] = wait_for(lambda: len(sets := env.task_sets()) == 1 and sets)  # the original deleted
     assert (primary["status"], primary["externalId"]) == ("PRIMARY", deployment_id)
     with pytest.raises(env.ecs.exceptions.InvalidParameterException, match="Use AWS CodeDeploy"):
@@ -118,4 +109,4 @@ def test_a_failing_hook_rolls_the_codedeploy_ecs_deployment_back(codedeploy_ecs:
     assert env.wait(rollback, "Succeeded", "Failed", "Stopped")["status"] == "Succeeded"
     [original] = wait_for(lambda: len(sets := env.task_sets()) == 1 and sets)
     assert original["taskDefinition"] == env.out["task_definition_arn"] and original["status"] == "PRIMARY"
-    assert _get(env.test) == f"{env.family}:1" and _get(env.production) == f"{env.family}:1"
+    assert answer(env.test) == f"{env.family}:1" and answer(env.production) == f"{env.family}:1"
