@@ -19,14 +19,23 @@ def emulator_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str
                           env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
 
 
+def start_detached(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`deploy-actions emulator start --detach` on a free port, in this process's environment."""
+    return subprocess.run([sys.executable, "-m", "deploy_actions", "emulator", "start", "--state-dir", str(state_dir),
+                           "--detach", "--port", "0", *args], capture_output=True, text=True, timeout=90, check=False)
+
+
+def exported(started: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """The `export NAME=value` lines `start --detach` prints, by name."""
+    return dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines())
+
+
 def test_start_seed_fault_status_env_stop(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    started = subprocess.run([sys.executable, "-m", "deploy_actions", "emulator", "start", "--state-dir", str(state),
-                              "--detach", "--port", "0", "--clock-factor", "600"],
-                             capture_output=True, text=True, timeout=90, check=False)
+    started = start_detached(state, "--clock-factor", "600")
     try:
         assert started.returncode == 0, started.stderr
-        exports = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines())
+        exports = exported(started)
         assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
         assert exports["AWS_ACCESS_KEY_ID"] == "testing" and exports["AWS_REGION"] == "us-east-1"
         env = emulator_cli(state, "env")

@@ -7,8 +7,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import pytest
 
 from tests.integration.emulator.conftest import wait_for
 from tests.integration.emulator.ecr_registry import RegistryClient, need_registry_binary
-from tests.integration.emulator.test_cli import emulator_cli
+from tests.integration.emulator.test_cli import emulator_cli, exported, start_detached
 
 
 def _registry_processes(state: Path) -> list[str]:
@@ -37,13 +35,10 @@ def _registry_processes(state: Path) -> list[str]:
 def test_scan_findings_lifecycle_and_a_scripted_alarm_from_the_cli(tmp_path: Path) -> None:
     need_registry_binary()
     state = tmp_path / "state"
-    started = subprocess.run([sys.executable, "-m", "deploy_actions", "emulator", "start", "--state-dir", str(state),
-                              "--detach", "--port", "0", "--clock-factor", "600"],
-                             capture_output=True, text=True, timeout=90, check=False)
+    started = start_detached(state, "--clock-factor", "600")
     try:
         assert started.returncode == 0, started.stderr
-        endpoint = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines())[
-            "AWS_ENDPOINT_URL"]
+        endpoint = exported(started)["AWS_ENDPOINT_URL"]
 
         def client(service: str) -> Any:
             return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
@@ -97,8 +92,7 @@ def test_a_killed_emulator_takes_its_registry_along(tmp_path: Path) -> None:
     if not shutil.which("setpriv"):
         pytest.skip("without util-linux's setpriv a SIGKILLed emulator leaves its registry (docs/emulator.md)")
     state = tmp_path / "state"
-    started = subprocess.run([sys.executable, "-m", "deploy_actions", "emulator", "start", "--state-dir", str(state),
-                              "--detach", "--port", "0"], capture_output=True, text=True, timeout=90, check=False)
+    started = start_detached(state)
     assert started.returncode == 0, started.stderr
     record = json.loads((state / "emulator.json").read_text())
     try:
