@@ -50,6 +50,26 @@ VERIFY = "org/deploy-actions/verify-and-notify@v1"
 ROLE = "arn:aws:iam::123456789012:role/deploy-api"
 
 
+def user_repository(source: Path, repo: Path, workflow: str) -> Path:
+    """The user's repository: a copy of the example `source` with its GitHub workflow, on main, origin set."""
+    shutil.copytree(source, repo)
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "github" / workflow, repo / ".github" / "workflows" / workflow)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "remote", "add", "origin", USER_REMOTE)
+    return repo
+
+
+def first_release(world: Any, what: str) -> tuple[str, Run]:
+    """The first release committed and pushed: the run is green and the load balancer serves it."""
+    first = commit_all(world.repo, "First release")
+    result = world.push()
+    print(f"act, {what}: {result.seconds:.1f}s")
+    assert result.code == 0, result.output
+    assert world.serves() == first
+    return first, result
+
+
 @dataclass
 class Load:
     """A bounded load loop through the load balancer: every response recorded, in order."""
@@ -149,12 +169,7 @@ def api(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint, a
     docker = tool("docker")
     need_registry_binary()
     base = tmp_path_factory.mktemp("seed-001")
-    repo = base / "api"
-    shutil.copytree(SERVICE, repo)
-    (repo / ".github" / "workflows").mkdir(parents=True)
-    shutil.copy(EXAMPLES / "github" / WORKFLOW, repo / ".github" / "workflows" / WORKFLOW)
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    git(repo, "remote", "add", "origin", USER_REMOTE)
+    repo = user_repository(SERVICE, base / "api", WORKFLOW)
 
     fleet = Fleet(aws_emulator, instances=2)
     prefix = fleet.out["application"].removesuffix("web")
@@ -176,11 +191,8 @@ def api(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint, a
                 {**oidc.env, **container_storage(base / "containers")}, {"SLACK_WEBHOOK": slack.url("slack")}, slack,
                 oidc=oidc)
     try:
-        first = commit_all(repo, "First release")
-        result = world.push()
-        print(f"act, seed-001 first release (build, push, package, deploy 2 instances, verify): {result.seconds:.1f}s")
-        assert result.code == 0, result.output
-        assert world.serves() == first
+        first, result = first_release(world, "seed-001 first release (build, push, package, deploy 2 instances, "
+                                      "verify)")
         world.first = (first, step_outputs(result.output, "org/deploy-actions/package-revision@v1")["s3-key"])
         yield world
     finally:
@@ -411,12 +423,7 @@ def shop(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint, 
                                                              check=False).returncode == 0):
         tool("docker-compose")
     base = tmp_path_factory.mktemp("seed-000")
-    repo = base / "shop"
-    shutil.copytree(SHOP, repo)
-    (repo / ".github" / "workflows").mkdir(parents=True)
-    shutil.copy(EXAMPLES / "github" / BLUE_GREEN, repo / ".github" / "workflows" / BLUE_GREEN)
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    git(repo, "remote", "add", "origin", USER_REMOTE)
+    repo = user_repository(SHOP, base / "shop", BLUE_GREEN)
 
     prefix = f"e2e{uuid.uuid4().hex[:8]}-"
     out = seed(aws_emulator.client, load_scenario("asg-blue-green"), prefix=prefix)
@@ -431,11 +438,7 @@ def shop(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint, 
                  {**oidc.env, **container_storage(base / "containers")}, {"DISCORD_WEBHOOK": discord.url("discord")},
                  discord)
     try:
-        first = commit_all(repo, "First release")
-        result = world.push()
-        print(f"act, seed-000 first release (test, build, push, package, blue/green): {result.seconds:.1f}s")
-        assert result.code == 0, result.output
-        assert world.serves() == first
+        first_release(world, "seed-000 first release (test, build, push, package, blue/green)")
         yield world
     finally:
         discord.close()
@@ -533,17 +536,12 @@ def backend(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoin
     tool("docker")
     need_registry_binary()
     base = tmp_path_factory.mktemp("seed-004")
-    repo = base / "backend"
-    shutil.copytree(BACKEND, repo)
+    repo = user_repository(BACKEND, base / "backend", FARGATE)
     shutil.copy("/bin/busybox", repo / "busybox")  # what the README asks for before a build
-    (repo / ".github" / "workflows").mkdir(parents=True)
-    shutil.copy(EXAMPLES / "github" / FARGATE, repo / ".github" / "workflows" / FARGATE)
     prefix = f"e2e{uuid.uuid4().hex[:8]}-"
     out = seed(aws_emulator.client, load_scenario("ecs-fargate-rolling"), prefix=prefix)
     definition = repo / "deploy" / "task-definition.json"  # the user's own family
     definition.write_text(definition.read_text().replace('"backend-prod"', json.dumps(out["task_family"])))
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    git(repo, "remote", "add", "origin", USER_REMOTE)
     aws_emulator.client("ecr").create_repository(repositoryName=f"{prefix}backend")
     oidc = OidcTokens()
     variables = {"AWS_REGION": "us-east-1", "AWS_ROLE_ARN": ROLE, "ECR_REPOSITORY": f"{prefix}backend",
@@ -551,11 +549,7 @@ def backend(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoin
     world = Backend(repo, aws_emulator, out, Act(act, action_checkout, action_cache, aws), variables,
                     {**oidc.env, **container_storage(base / "containers")})
     try:
-        first = commit_all(repo, "First release")
-        result = world.push()
-        print(f"act, seed-004 first release (build, push, render, roll out): {result.seconds:.1f}s")
-        assert result.code == 0, result.output
-        assert world.serves() == first
+        first_release(world, "seed-004 first release (build, push, render, roll out)")
         yield world
     finally:
         oidc.close()
