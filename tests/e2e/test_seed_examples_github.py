@@ -604,3 +604,67 @@ def test_seed_004_a_release_whose_tasks_fail_is_rolled_back_to_the_previous_task
     assert backend.serves() == before
     assert load.failed == [], load.failed[:5]
     assert set(load.answers) == {before}
+
+
+@pytest.fixture
+def breaker_without_rollback(backend: Backend) -> Iterator[None]:
+    """The service's circuit breaker stops a failing rollout but leaves it there: ECS does not roll back itself.
+
+    The scenario's service has rollback on (as the example's header asks); a team's may not. Its configuration
+    is put back afterwards, since the other example-5 tests share the service."""
+    ecs = backend.emulator.client("ecs")
+    configuration = backend.service()["deploymentConfiguration"]
+    assert configuration["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}, configuration
+    changed = {**configuration, "deploymentCircuitBreaker": {"enable": True, "rollback": False}}
+    ecs.update_service(cluster=backend.out["cluster"], service=backend.out["service"], deploymentConfiguration=changed)
+    try:
+        yield
+    finally:
+        ecs.update_service(cluster=backend.out["cluster"], service=backend.out["service"],
+                           deploymentConfiguration=configuration)
+
+
+def test_seed_004_when_ecs_does_not_roll_back_the_action_redeploys_the_previous_task_definition(
+        backend: Backend, breaker_without_rollback: None) -> None:
+    before = backend.serves()
+    previous = backend.service()["taskDefinition"]
+    ecs = backend.emulator.client("ecs")
+    (backend.repo / "www" / "health").unlink()  # the bad release: the ALB's health check fails
+    commit_all(backend.repo, "Bad release, no rollback by ECS")
+    with Load(backend.emulator.listener_url(backend.out["listener_arn"]) + "/version", text=True) as load:
+        result = backend.push()
+    print(f"act, seed-004 bad release, ECS without rollback: {result.seconds:.1f}s; load: {len(load.answers)} "
+          f"requests, {len(load.failed)} failed")
+    git(backend.repo, "revert", "--no-edit", "HEAD")
+
+    assert result.code != 0, result.output
+    assert "🏁  Job failed" in result.output
+    assert f"❌  Failure - Main {ECS_DEPLOY}" in result.output
+    outputs = step_outputs(result.output, ECS_DEPLOY)
+    bad = outputs["task-definition-arn"]
+    assert bad != previous and outputs["previous-task-definition-arn"] == previous, outputs
+    assert outputs["rolled-back"] == "true" and outputs["status"] == "ROLLED_BACK", outputs
+
+    # ECS marked the bad rollout FAILED and stopped there: its circuit breaker did not roll back.
+    listed = ecs.list_service_deployments(cluster=backend.out["cluster"], service=backend.out["service"])
+    described = ecs.describe_service_deployments(
+        serviceDeploymentArns=[d["serviceDeploymentArn"] for d in listed["serviceDeployments"]])["serviceDeployments"]
+    revisions = {r["serviceRevisionArn"]: r["taskDefinition"] for r in ecs.describe_service_revisions(
+        serviceRevisionArns=[d["targetServiceRevision"]["arn"] for d in described])["serviceRevisions"]}
+    failed = [d for d in described if revisions[d["targetServiceRevision"]["arn"]] == bad]
+    assert [d["status"] for d in failed] == ["STOPPED"], failed
+    assert "rollback" not in failed[0] and failed[0]["deploymentCircuitBreaker"]["status"] == "TRIGGERED", failed[0]
+    # The action's own rollback: a new deployment of the previous task definition, which succeeded.
+    back = [d for d in described if revisions[d["targetServiceRevision"]["arn"]] == previous
+            and d["createdAt"] > failed[0]["createdAt"]]
+    assert [d["status"] for d in back] == ["SUCCESSFUL"], back
+
+    # The cause, in the job's annotation: the stopped tasks' reason and where the service was put back.
+    (annotation,) = [line for line in result.output.splitlines() if "::error title=ecs-deploy%3A failed::" in line]
+    assert "Task failed ELB health checks" in annotation and f"rolled back to {previous}" in annotation, annotation
+    assert "ROLLBACK_SUCCESSFUL" not in annotation, annotation
+    # Where the user stands: the previous task definition runs and the old version answers through the ALB.
+    assert backend.service()["taskDefinition"] == previous
+    assert backend.serves() == before
+    assert load.failed == [], load.failed[:5]
+    assert set(load.answers) == {before}
