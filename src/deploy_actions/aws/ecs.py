@@ -182,26 +182,26 @@ def latest_service_deployment(ecs: Any, cluster: str, service: str) -> dict[str,
 
 
 def describe_service_deployments(ecs: Any, arns: Sequence[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for batch in chunks(arns, DEPLOYMENTS_PER_CALL):
-        try:
-            answer = ecs.describe_service_deployments(serviceDeploymentArns=batch)
-        except (ClientError, BotoCoreError) as exc:
-            raise _failure("describing service deployments", exc) from None
-        for deployment in answer.get("serviceDeployments", []):
-            found[deployment["serviceDeploymentArn"]] = deployment
-    return found
+    return _describe_in_batches(ecs.describe_service_deployments, "serviceDeployment", arns,
+                                "describing service deployments")
 
 
 def describe_service_revisions(ecs: Any, arns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    return _describe_in_batches(ecs.describe_service_revisions, "serviceRevision", arns,
+                                "describing service revisions")
+
+
+def _describe_in_batches(describe: Any, kind: str, arns: Sequence[str], doing: str) -> dict[str, dict[str, Any]]:
+    """Describe `arns` in batches of DEPLOYMENTS_PER_CALL; `kind` names the request and answer keys
+    (`<kind>Arns` asked, `<kind>s` answered, each keyed by its `<kind>Arn`)."""
     found: dict[str, dict[str, Any]] = {}
     for batch in chunks(arns, DEPLOYMENTS_PER_CALL):
         try:
-            answer = ecs.describe_service_revisions(serviceRevisionArns=batch)
+            answer = describe(**{f"{kind}Arns": batch})
         except (ClientError, BotoCoreError) as exc:
-            raise _failure("describing service revisions", exc) from None
-        for revision in answer.get("serviceRevisions", []):
-            found[revision["serviceRevisionArn"]] = revision
+            raise _failure(doing, exc) from None
+        for item in answer.get(f"{kind}s", []):
+            found[item[f"{kind}Arn"]] = item
     return found
 
 
