@@ -9,9 +9,9 @@ from typing import Any
 from deploy_actions.aws import codedeploy as cd_api
 from deploy_actions.codedeploy.fetch import fetch_state, fetch_targets
 from deploy_actions.codedeploy.state import DeploymentState
-from deploy_actions.core.aws import AwsCallFailed, AwsUnreachable
+from deploy_actions.core.aws import AwsCallFailed
 from deploy_actions.core.durations import format_duration
-from deploy_actions.core.operation import Operation
+from deploy_actions.core.operation import Operation, TransientFailures
 from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import Poll, WaitPolicy
 
@@ -51,7 +51,7 @@ class DeploymentFollower:
         self._overview: dict[str, int] = {}
         self._rerouted = False
         self._last_progress = 0.0
-        self._unreachable = False
+        self._failures = TransientFailures(reporter)
         self._targets_read = 0.0
         self._deployment_read = 0.0
 
@@ -105,15 +105,10 @@ class DeploymentFollower:
                 raise
             return Poll.pending()  # a rollback AWS has just created is not readable everywhere yet
         except AwsCallFailed as exc:
-            if not exc.transient:
+            if not self._failures.failed(exc):
                 raise
-            # The deployment goes on without us: keep asking until the run's deadline.
-            if isinstance(exc, AwsUnreachable) and not self._unreachable:
-                self.reporter.warning(f"{exc}; still trying until the step's timeout")
-                self._unreachable = True
-            return Poll.pending()
-        if self._unreachable:
-            self._unreachable = False
+            return Poll.pending()  # the deployment goes on without us: keep asking until the run's deadline
+        if self._failures.answered():
             self.reporter.info("  AWS answers again")
         if state.done or (self.stop_when is not None and self.stop_when(state)):
             return Poll.finished(state)

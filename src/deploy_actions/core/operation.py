@@ -21,6 +21,7 @@ from typing import ClassVar, Literal, Protocol, TypeVar
 
 from pydantic import Field
 
+from deploy_actions.core.aws import AwsCallFailed, AwsUnreachable
 from deploy_actions.core.errors import DeployActionsError
 from deploy_actions.core.inputs import ActionInputs, Duration, Flag
 from deploy_actions.core.platform import Reporter
@@ -83,6 +84,30 @@ class Follower(Protocol[T]):
     def check(self) -> Poll[T]: ...
 
     def progress(self, elapsed: float) -> None: ...
+
+
+class TransientFailures:
+    """A follower's view of AWS failing while it polls: the operation goes on without us, so a transient
+    failure (throttling, a 5xx, AWS unreachable) means "keep polling until the deadline". When AWS cannot be
+    reached the user is warned once, until it answers again."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.unreachable = False
+
+    def failed(self, exc: AwsCallFailed) -> bool:
+        """True when `exc` is transient (poll again); False when the caller must raise it."""
+        if not exc.transient:
+            return False
+        if isinstance(exc, AwsUnreachable) and not self.unreachable:
+            self.reporter.warning(f"{exc}; still trying until the step's timeout")
+            self.unreachable = True
+        return True
+
+    def answered(self) -> bool:
+        """AWS answered a poll: True when it had been unreachable until now."""
+        was, self.unreachable = self.unreachable, False
+        return was
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deploy_actions.aws import ecs as ecs_api
-from deploy_actions.core.aws import AwsCallFailed, AwsUnreachable
+from deploy_actions.core.aws import AwsCallFailed
 from deploy_actions.core.durations import format_duration
+from deploy_actions.core.operation import TransientFailures
 from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import Poll
 from deploy_actions.ecs.plan import TRAFFIC_STAGES, Target
@@ -114,19 +115,16 @@ class Follower:
         self.calls = 0  # API calls of the polls: what following costs, however many services
         self._clock0 = time.monotonic()
         self._last_progress = 0.0
-        self._unreachable = False
+        self._failures = TransientFailures(reporter)
 
     def check(self) -> Poll[list[Rollout]]:
         try:
             changed = self.poll()
         except AwsCallFailed as exc:
-            if not exc.transient:
+            if not self._failures.failed(exc):
                 raise
-            if isinstance(exc, AwsUnreachable) and not self._unreachable:
-                self.reporter.warning(f"{exc}; still trying until the step's timeout")
-                self._unreachable = True
             return Poll.pending()
-        self._unreachable = False
+        self._failures.answered()
         if all(r.done for r in self.rollouts):
             return Poll.finished(self.rollouts)
         return Poll.pending(changed=False, max_interval=STEADY_INTERVAL if not changed else None)

@@ -8,9 +8,10 @@ import signal
 
 import pytest
 
+from deploy_actions.core.aws import AwsCallFailed, AwsUnreachable
 from deploy_actions.core.errors import InputError
 from deploy_actions.core.inputs import AwsInputs, input_specs, parse_inputs
-from deploy_actions.core.operation import Deadline, Interruption, Operation, PollShape, WaitingInputs
+from deploy_actions.core.operation import Deadline, Interruption, Operation, PollShape, TransientFailures, WaitingInputs
 from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import Cancelled, Poll, WaitTimeout
 from tests.unit.core.test_waiting import FakeClock, RecordingToken
@@ -146,3 +147,17 @@ def test_an_action_may_change_a_default_and_keep_the_shared_place() -> None:
 @pytest.mark.parametrize("value", ["1m", "60s", "90s", "1h30m", "120h"])
 def test_timeouts_within_the_bounds_are_taken_as_written(value: str) -> None:
     assert parse_inputs(Inputs, {"target": "x", "timeout": f" {value} "}).timeout == value
+
+
+def test_transient_aws_failures_keep_polling_and_an_outage_is_told_once() -> None:
+    log = io.StringIO()
+    failures = TransientFailures(Reporter(log, {}))
+    lost = AwsUnreachable("describing x failed: AWS did not answer (reset)")
+    assert failures.failed(AwsCallFailed("throttled", "ThrottlingException"))
+    assert not failures.answered()  # throttling is no outage: nothing to tell
+    assert failures.failed(lost) and failures.failed(lost)
+    assert log.getvalue().count("AWS did not answer (reset); still trying until the step's timeout") == 1
+    assert failures.answered() and not failures.answered()
+    assert failures.failed(lost)  # a second outage is told again
+    assert log.getvalue().count("still trying until the step's timeout") == 2
+    assert not failures.failed(AwsCallFailed("access denied", "AccessDeniedException"))
