@@ -8,9 +8,10 @@ import json
 from typing import Any
 
 from tests.integration.emulator.conftest import _no_faults_left as _no_faults_left
+from tests.integration.emulator.conftest import answer
 from tests.integration.emulator.conftest import emulator as emulator
 from tests.integration.emulator.conftest import unique as unique
-from tests.integration.emulator.test_ecs_codedeploy import CodeDeployEcs, _get
+from tests.integration.emulator.test_ecs_codedeploy import CodeDeployEcs
 from tests.integration.emulator.test_ecs_codedeploy import codedeploy_ecs as codedeploy_ecs
 
 
@@ -36,4 +37,4 @@ def test_a_code_deploy_service_is_deployed_through_codedeploy_with_a_generated_a
     appspec = json.loads(info["revision"]["appSpecContent"]["content"])
     assert appspec["Resources"][0]["TargetService"]["Properties"] == {
         "TaskDefinition": new, "LoadBalancerInfo": {"ContainerName": "app-api", "ContainerPort": 8080}}
-    assert _get(env.production) == f"{env.family}:2"  # the production listener serves the new revision
+    assert answer(env.production) == f"{env.family}:2"  # the production listener serves the new revision
