@@ -8,6 +8,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.integration.emulator.conftest import wait_for
+
 
 def client(emulator: Any, service: str, attempts: int) -> Any:
     import boto3
@@ -70,8 +72,12 @@ def test_fault_instance_n_is_the_nth_instance_that_status_lists(environment: Any
     (asg,) = [g["name"] for g in group["autoScalingGroups"]]
     members = {i["InstanceId"] for i in env.emulator.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=[asg])["AutoScalingGroups"][0]["Instances"]}
-    listed = [i["id"] for i in emulator.status()["instances"] if i["id"] in members]
-    assert len(listed) == 3
+    # The control loop gives each launched instance its sandbox; on a busy machine that can lag the seeding.
+    def all_three_listed() -> list[str] | None:
+        ids = [i["id"] for i in emulator.status()["instances"] if i["id"] in members]
+        return ids if len(ids) == 3 else None
+
+    listed = wait_for(all_three_listed)
     emulator.faults.fail_hook("ValidateService", instance=2)
     info = env.deploy(env.revision("2"))
     assert info["status"] == "Failed"
