@@ -71,6 +71,7 @@ RESOURCE_TYPES: dict[str, tuple[tuple[str, ...], ...]] = {
     "ecs:DescribeServices": (("ecs:service",),),
     "ecs:DescribeTaskDefinition": (),
     "ecs:DescribeTasks": (("ecs:task",),),
+    "ecs:StopTask": (("ecs:task",),),
     "ecs:ListServiceDeployments": (("ecs:service",),),
     "ecs:ListServices": (),
     "ecs:ListTaskDefinitions": (),
