@@ -34,8 +34,10 @@ from tests.integration.emulator.conftest import unique as unique
 from tests.integration.emulator.ecr_registry import need_registry_binary
 from tests.integration.emulator.test_ecs_blue_green import BlueGreen
 from tests.integration.emulator.test_ecs_blue_green import blue_green as blue_green
+from tests.integration.emulator.test_ecs_codedeploy import CodeDeployEcs
+from tests.integration.emulator.test_ecs_codedeploy import codedeploy_ecs as codedeploy_ecs
 from tests.integration.test_build_push_ecr import app, container_storage, tool
-from tests.integration.test_ecs_deploy_rollout import LABEL, Ecs
+from tests.integration.test_ecs_deploy_rollout import LABEL, Ecs, sigterm, started
 from tests.integration.test_ecs_deploy_rollout import deploy as deploy
 from tests.integration.test_ecs_deploy_rollout import ecs as ecs
 from tests.integration.test_switch_listener import Site
@@ -49,7 +51,8 @@ from tests.support.least_privilege import ACTIONS, Needs, check, needs_from_call
 # What the runs of this module needed, per action, and the scenarios that ran to their end.
 NEEDED: dict[str, Needs] = {}
 SCENARIOS = ("package-revision", "codedeploy-deploy rolling", "codedeploy-deploy blue/green",
-             "ecs-deploy rolling", "ecs-deploy blue/green", "switch-listener", "verify-and-notify", "build-push-ecr")
+             "ecs-deploy rolling", "ecs-deploy run-task cancelled", "ecs-deploy blue/green", "ecs-deploy CODE_DEPLOY",
+             "switch-listener", "verify-and-notify", "build-push-ecr")
 FINISHED: set[str] = set()
 
 
@@ -174,6 +177,26 @@ def test_ecs_deploy_rolls_out_with_roles_tags_run_task_and_pruning_fails_back_st
         assert missing.code == 2 and "did you mean api?" in missing.log, missing.log
 
 
+def test_ecs_deploy_stops_its_one_off_task_when_the_job_is_cancelled(
+        ecs: Ecs, aws_emulator: Emulator, tmp_path: Path) -> None:
+    started(ecs, "api")
+    endless = ecs.register("repo/app:2")  # a stand-in runs until stopped: a migration that hangs
+    with recorded(aws_emulator, "ecs-deploy", "ecs-deploy run-task cancelled"):
+        code, log = sigterm(ecs, tmp_path, ": RUNNING", "--services", "api", "--task-definition", endless,
+                            "--run-task", "./migrate --wait-for-lock")
+        assert code == 143 and "stopping the run-task task" in log, log
+
+
+def test_ecs_deploy_deploys_a_code_deploy_service_through_codedeploy(
+        codedeploy_ecs: CodeDeployEcs, aws_emulator: Emulator, run_cli: Any) -> None:
+    env = codedeploy_ecs
+    with recorded(aws_emulator, "ecs-deploy", "ecs-deploy CODE_DEPLOY"):
+        result = run_cli("ecs-deploy", "--cluster", env.cluster, "--services", env.service, "--containers",
+                         "app-api=saiondo/app-api:2", "--timeout", "5m", "--codedeploy-application", env.application,
+                         "--codedeploy-deployment-group", env.group, env=aws_emulator.env())
+        assert result.code == 0, result.log
+
+
 def test_ecs_deploy_blue_green_held_past_test_traffic_then_continued(
         blue_green: Callable[..., BlueGreen], aws_emulator: Emulator, run_cli: Any) -> None:
     env = blue_green()
@@ -262,6 +285,12 @@ def test_build_push_ecr_creates_the_repository_pushes_gates_on_the_scan_and_keep
         again = run_cli("build-push-ecr", "--repository", name, "--context", str(context), "--builder", "buildah",
                         "--tags", "type=sha", env=env)  # the same immutable tag: refused before building
         assert again.code == 2 and "immutable" in again.log, again.log
+        derived = tmp_path / "derived"  # a build FROM the image it pushed, in a storage of its own: read back
+        derived.mkdir()
+        (derived / "Dockerfile").write_text(f"FROM {first.outputs['image']}\nLABEL built=on-top\n")
+        on_top = run_cli("build-push-ecr", "--repository", name, "--context", str(derived), "--builder", "buildah",
+                         "--tags", "type=raw,value=derived", env={**env, **container_storage(tmp_path / "c2")})
+        assert on_top.code == 0, on_top.log
 
 
 # -- the comparison --------------------------------------------------------------------------------------------
