@@ -83,11 +83,19 @@ class Reporter:
 
     def warning(self, message: str, *, title: str | None = None, file: str | None = None,
                 line: int | None = None) -> None:
-        self._write(f"warning: {printable(_located(message, title, file, line))}")
+        self._tagged("warning: ", _located(message, title, file, line))
 
     def error(self, message: str, *, title: str | None = None, file: str | None = None,
               line: int | None = None) -> None:
-        self._write(f"error: {printable(_located(message, title, file, line))}")
+        self._tagged("error: ", _located(message, title, file, line))
+
+    def _tagged(self, tag: str, message: str, color: str = "", reset: str = "") -> None:
+        """A message under its tag; the lines after the first indented beneath it, so a multi-line message
+        (a failure and the log lines that explain it) reads as one block, not as lines of its own."""
+        first, *rest = printable(message).split("\n")
+        self._write(f"{color}{tag}{first}{reset}")
+        for line in rest:
+            self._write(f"{color}{' ' * len(tag)}{line}{reset}")
 
     def untrusted(self, text: str) -> None:
         """Print text we do not control (hook logs, commit messages) so it cannot act as a command."""
@@ -188,11 +196,11 @@ class GitLabReporter(Reporter):
 
     def warning(self, message: str, *, title: str | None = None, file: str | None = None,
                 line: int | None = None) -> None:
-        self._write(f"{self._YELLOW}WARNING: {printable(_located(message, title, file, line))}{self._RESET}")
+        self._tagged("WARNING: ", _located(message, title, file, line), self._YELLOW, self._RESET)
 
     def error(self, message: str, *, title: str | None = None, file: str | None = None,
               line: int | None = None) -> None:
-        self._write(f"{self._RED}ERROR: {printable(_located(message, title, file, line))}{self._RESET}")
+        self._tagged("ERROR: ", _located(message, title, file, line), self._RED, self._RESET)
 
     def _start_group(self, title: str, live: bool) -> None:
         name = f"deploy_actions_{len(self._sections)}_{int(time.time())}"

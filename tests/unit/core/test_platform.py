@@ -139,3 +139,14 @@ def test_the_session_token_is_masked_like_the_secret_key(tmp_path: Path) -> None
     assert "::add-mask::secret-key-value" in out.getvalue() and "::add-mask::session-token-value" in out.getvalue()
     reporter.info("token session-token-value and key secret-key-value")
     assert out.getvalue().splitlines()[-1] == "token *** and key ***"
+
+
+@pytest.mark.parametrize(("reporter", "first", "then"), [
+    (Reporter, "error: ValidateService failed on i-1; its last log lines:", "         | curl: (7) refused"),
+    (GitLabReporter, "\x1b[31;1mERROR: ValidateService failed on i-1; its last log lines:\x1b[0m",
+     "\x1b[31;1m         | curl: (7) refused\x1b[0m"),
+])
+def test_a_multi_line_error_reads_as_one_block_under_its_tag(reporter: type[Reporter], first: str, then: str) -> None:
+    out = io.StringIO()
+    reporter(out, {}).error("ValidateService failed on i-1; its last log lines:\n  | curl: (7) refused")
+    assert out.getvalue().splitlines() == [first, then]
