@@ -11,10 +11,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.bootstrapped
 
-.PHONY: help test lint unit e2e demo venv
+.PHONY: help test lint unit e2e demo demo-cli venv
 
 help:  ## list the targets
-	@grep -E '^[a-z0-9]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
 $(READY): pyproject.toml uv.lock scripts/bootstrap.sh
 	scripts/bootstrap.sh
@@ -34,5 +34,8 @@ unit: $(READY)  ## unit and integration tests (no act, gitlab-ci-local or docker
 e2e: $(READY)  ## act, gitlab-ci-local, the console script and docker against the emulator
 	$(BIN)/pytest -m e2e tests/e2e
 
-demo: $(READY)  ## the documented pipeline against the local emulator
+demo: $(READY)  ## example 2's workflow under act against the local emulator; report in .cache/demo/report.html
 	$(BIN)/python -m deploy_actions.emulator.demo
+
+demo-cli: $(READY)  ## the in-process demo: the actions through the CLI, no act and no Docker needed
+	$(BIN)/python -m deploy_actions.emulator.demo --cli

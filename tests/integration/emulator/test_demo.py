@@ -1,7 +1,8 @@
-"""The README's first command: the demo runs package-revision and codedeploy-deploy through the CLI for
-version 1 then 2, and ends with version 2 served by the load balancer.
+"""The in-process demo (`make demo-cli`, for machines without Docker): it runs package-revision and
+codedeploy-deploy through the CLI for version 1 then 2, and ends with version 2 served by the load balancer.
 
-It runs as its own process, as `make demo` does: an emulator is one per process.
+It runs as its own process, as `make demo-cli` does: an emulator is one per process. The README's first
+command, `make demo` (example 2's workflow under act), is tests/e2e/test_demo_e2e.py's.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import pytest
 
 @pytest.mark.parametrize("clock_factor", ["600", "60"])  # at 60 the termination wait (5 s) outlasts the step
 def test_demo_runs_the_actions_and_serves_version_2(clock_factor: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "deploy_actions.emulator.demo", "--clock-factor", clock_factor],
-                          capture_output=True, text=True, timeout=120, check=False)
+    argv = [sys.executable, "-m", "deploy_actions.emulator.demo", "--cli", "--clock-factor", clock_factor]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     output = done.stdout
     assert done.returncode == 0, output + done.stderr
     # The project's own actions, through the CLI, their log passed through indented.

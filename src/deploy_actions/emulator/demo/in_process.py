@@ -1,6 +1,6 @@
-"""The README's first command: the documented blue/green pipeline on the emulator, end to end, offline.
+"""The in-process demo (`make demo-cli`, no Docker needed): the documented blue/green pipeline on the emulator.
 
-`python -m deploy_actions.emulator.demo` starts the emulator, seeds the ASG blue/green scenario, and
+`python -m deploy_actions.emulator.demo --cli` starts the emulator, seeds the ASG blue/green scenario, and
 for version 1, then version 2 of examples/app runs the project's own actions through the CLI, as a
 pipeline would: `deploy-actions package-revision` (bundle, upload to S3, register) and
 `deploy-actions codedeploy-deploy --revision <package-revision's revision output>`. Meanwhile it
@@ -14,23 +14,18 @@ import json
 import os
 import shlex
 import shutil
-import sys
 import tempfile
-import threading
 import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy_actions.emulator.core.defaults import server_missing_message
+from deploy_actions.emulator.demo.watch import Say, Watcher, fetch
 from deploy_actions.emulator.seed import load_scenario, seed
 
 if TYPE_CHECKING:
     from deploy_actions.emulator.server import Emulator  # imports moto: only once main() checked it is there
 
-EXAMPLE_APP = Path(__file__).resolve().parents[3] / "examples" / "app"
-Say = Callable[[str], None]
+EXAMPLE_APP = Path(__file__).resolve().parents[4] / "examples" / "app"
 
 
 def app_version(source: Path, version: str, workdir: Path) -> Path:
@@ -39,40 +34,6 @@ def app_version(source: Path, version: str, workdir: Path) -> Path:
     (target / "www" / "version").write_text(f"version: {version}\n")
     (target / "www" / "index.html").write_text(f"<!doctype html><title>example</title><p>version: {version}</p>\n")
     return target
-
-
-def fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a loopback URL we built
-            return str(response.read().decode().strip())
-    except OSError as error:
-        return f"({type(error).__name__})"
-
-
-class Watcher:
-    """Polls the load balancer while a deployment runs and reports each change of answer."""
-
-    def __init__(self, url: str, say: Say) -> None:
-        self.url, self.say = url, say
-        self.seen: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Watcher:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        started = time.monotonic()
-        while not self._stop.wait(0.1):
-            answer = fetch(self.url)
-            if not self.seen or self.seen[-1] != answer:
-                self.seen.append(answer)
-                self.say(f"  ⇄ {time.monotonic() - started:5.1f}s  load balancer answers: {answer}")
 
 
 class _Lines(io.StringIO):
@@ -182,26 +143,3 @@ def run_demo(say: Say = print, clock_factor: float = 300.0, app: Path = EXAMPLE_
         say(f"\nresult: {len(deployed)} deployments done ({', '.join(deployed)}); the load balancer "
             f"serves '{served}' ({time.monotonic() - started:.1f} s)")
         return 0 if served == "version: 2" else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m deploy_actions.emulator.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clock-factor", type=float, default=300.0, help="AWS waits run this many times faster")
-    parser.add_argument("--app", type=Path, default=EXAMPLE_APP, help="the app to deploy (default: examples/app)")
-    args = parser.parse_args(argv)
-    unmet = server_missing_message("the demo")
-    if unmet:
-        print(f"demo: {unmet}", file=sys.stderr)
-        return 2
-    if not (args.app / "appspec.yml").is_file():
-        print(f"demo: no appspec.yml in {args.app}; run from a checkout of deploy-actions or pass --app DIR",
-              file=sys.stderr)
-        return 2
-    return run_demo(say=lambda line: print(line, flush=True), clock_factor=args.clock_factor, app=args.app)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
