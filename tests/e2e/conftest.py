@@ -26,6 +26,7 @@ import pytest
 
 from deploy_actions.emulator import Emulator
 from deploy_actions.emulator.core.faults import Faults
+from deploy_actions.emulator.demo.world import copy_checkout
 from deploy_actions.emulator.seed import load_scenario, seed
 from deploy_actions.frontdoors import package
 from tests.conftest import AwsEndpoint, write_revision_tree
@@ -120,20 +121,9 @@ def deploy_actions_cli() -> str:
 
 @pytest.fixture(scope="session")
 def action_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What a runner fetches for `org/deploy-actions@v1`: this tree's files, without .venv and caches."""
-    target = tmp_path_factory.mktemp("deploy-actions-v1")
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=False)
-    if listed.returncode != 0:  # not a git checkout (an unpacked archive): everything but local state
-        shutil.copytree(ROOT, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
-            ".git", ".venv", ".cache", ".*_cache", ".hypothesis", "__pycache__", "work"))
-        return target
-    for name in filter(None, listed.stdout.decode().split("\0")):
-        source = ROOT / name
-        if source.is_file():  # listed but deleted in the working tree: not part of the checkout
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
+    """What a runner fetches for `org/deploy-actions@v1`: this tree's files, without .venv and caches (as the
+    demo copies it)."""
+    return copy_checkout(ROOT, tmp_path_factory.mktemp("deploy-actions-v1"))
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from deploy_actions.emulator import Emulator
-from deploy_actions.emulator.codedeploy.instance import HOOK_LOG_GROUP_TAG
+from deploy_actions.emulator.demo.world import ROLE, provision
 from deploy_actions.emulator.ecr.service import FindingsRule, finding
 from deploy_actions.emulator.seed import load_scenario, seed
 from tests.conftest import AwsEndpoint
@@ -47,7 +47,6 @@ SERVICE = ROOT / "examples" / "seed-001-api"
 WORKFLOW = "seed-001-ec2-rolling.yml"
 DEPLOY = "org/deploy-actions/codedeploy-deploy@v1"
 VERIFY = "org/deploy-actions/verify-and-notify@v1"
-ROLE = "arn:aws:iam::123456789012:role/deploy-api"
 
 
 def user_repository(source: Path, repo: Path, workflow: str) -> Path:
@@ -172,21 +171,10 @@ def api(act: str, action_checkout: Path, action_cache: Path, aws: AwsEndpoint, a
     repo = user_repository(SERVICE, base / "api", WORKFLOW)
 
     fleet = Fleet(aws_emulator, instances=2)
-    prefix = fleet.out["application"].removesuffix("web")
-    log_group = f"/{prefix}api/deployments"
-    codedeploy = aws_emulator.client("codedeploy")
-    group_arn = (f"arn:aws:codedeploy:us-east-1:{aws_emulator.account}:deploymentgroup:"
-                 f"{fleet.out['application']}/{fleet.out['deployment_group']}")
-    aws_emulator.client("ecr").create_repository(repositoryName=f"{prefix}api",  # the team's IaC makes it
-                                                 imageScanningConfiguration={"scanOnPush": True})
-    codedeploy.tag_resource(ResourceArn=group_arn, Tags=[{"Key": HOOK_LOG_GROUP_TAG, "Value": log_group}])
+    # what the team's IaC makes besides the fleet (ECR repository, hook log group), as `make demo` seeds it
+    variables = provision(aws_emulator, fleet.out, prefix=fleet.out["application"].removesuffix("web"))
     slack = WebhookReceiver()
     oidc = OidcTokens()
-    variables = {
-        "AWS_REGION": "us-east-1", "AWS_ROLE_ARN": ROLE, "ECR_REPOSITORY": f"{prefix}api",
-        **fleet.variables, "TARGET_GROUP": f"{prefix}web-tg", "ALARMS": f"{prefix}web-5xx", "LOG_GROUP": log_group,
-        "SSM_PATH": f"/{prefix.strip('-')}/app", "SERVICE_URL": aws_emulator.listener_url(fleet.out["listener_arn"]),
-    }
     world = Api(repo, fleet, Act(act, action_checkout, action_cache, aws), variables,
                 {**oidc.env, **container_storage(base / "containers")}, {"SLACK_WEBHOOK": slack.url("slack")}, slack,
                 oidc=oidc)

