@@ -58,11 +58,11 @@ def test_make_demo_runs_example_2_under_act_and_reports_what_happened(act: str, 
     assert "🏁  Job succeeded" in log
     (commit,) = set(re.findall(r"/api:([0-9a-f]{40})\b", log))
 
-    # The live view: jobs and steps by name, our groups, no act JSON; the tools' output counted, not shown.
+    # The live view: jobs and steps by name, our groups, no act JSON; a tool's output cut to its last lines.
     assert "━━ Build, test and push the image" in output and "━━ Deploy to production" in output
     assert "  ✔ deploy: org/deploy-actions/codedeploy-deploy@v1 (" in output
     assert "      ▸ Deployment d-" in output
-    assert "lines of the tool's output: in the full log)" in output
+    assert "lines before these: in the full log)" in output  # docker build's, cut to its last lines
     assert '"dryrun"' not in output and "::set-output::" not in output
 
     # What a user sees at the end: the load balancer served nothing before and serves the pushed commit after.

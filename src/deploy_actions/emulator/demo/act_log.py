@@ -3,7 +3,8 @@
 act prefixes every line with `[workflow/job]` and reports each composite action's inner steps, outputs and masks
 too. The live view keeps what a person follows on GitHub: each job, each workflow step with its result and time,
 the steps' own output with their `::group::` titles, annotations; a tool's output the step fenced off with
-`::stop-commands::` (docker build, docker push) is counted, not shown. Everything stays in the full log.
+`::stop-commands::` (docker build, docker push, a hook's log) is cut to its last lines. Everything stays in the full
+log.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class ActLog:
     text: list[str] = field(default_factory=list)  # the full log, act's own text format
     _job: str = ""
     _hidden: str = ""  # the stop-commands token while a tool's output runs
-    _hidden_lines: int = 0
+    _hidden_lines: list[str] = field(default_factory=list)  # fenced-off output not shown yet
     _in_group: bool = False
 
     def feed(self, line: str) -> list[str]:
@@ -72,23 +73,23 @@ class ActLog:
     def _live(self, event: dict[str, Any]) -> list[str]:
         if not event.get("jobID"):
             return []  # act's own notes (docker host, cache): the full log has them
-        out: list[str] = []
+        command, message = event.get("command"), str(event.get("msg", ""))
+        if self._hidden:
+            if command == self._hidden:
+                self._hidden = ""  # its lines wait: the step may fence off the tool's next chunk right away
+            elif event.get("raw_output"):
+                self._hidden_lines += [ANSI.sub("", text) for text in message.rstrip("\n").split("\n")]
+            return []
+        if command == "stop-commands":
+            self._hidden = str(event.get("arg", ""))
+            return []
+        out = [] if command in QUIET_COMMANDS else self._tail()
         job = job_name(event)
         if job != self._job:
             self._job = job
             out.append(f"\n━━ {job}")
-        command, message = event.get("command"), str(event.get("msg", ""))
-        if self._hidden:
-            if command == self._hidden:
-                out.append(f"{self._indent()}  ({self._hidden_lines} lines of the tool's output: in the full log)")
-                self._hidden = ""
-            elif event.get("raw_output"):
-                self._hidden_lines += message.count("\n") or 1
-            return out
         depth = len(event.get("stepID") or [])
-        if command == "stop-commands":
-            self._hidden, self._hidden_lines = str(event.get("arg", "")), 0
-        elif command == "group":
+        if command == "group":
             self._in_group = True
             out.append(f"      ▸ {event.get('arg', '')}")
         elif command == "endgroup":
@@ -109,6 +110,14 @@ class ActLog:
             mark = "✔" if event["jobResult"] == "success" else "✘"
             out.append(f"  {mark} job {event['jobResult']}")
         return out
+
+    def _tail(self, keep: int = 3) -> list[str]:
+        """A tool's output (or a hook's log) the step fenced off: its last lines, the rest counted."""
+        lines, self._hidden_lines = [line for line in self._hidden_lines if line.strip()], []
+        if len(lines) <= keep + 1:
+            return [f"{self._indent()}{shortened(line)}" for line in lines]
+        return [f"{self._indent()}  ({len(lines) - keep} lines before these: in the full log)",
+                *(f"{self._indent()}{shortened(line)}" for line in lines[-keep:])]
 
     def _indent(self) -> str:
         return "        " if self._in_group else "      "

@@ -21,6 +21,7 @@ LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 CODE_SPAN = re.compile(r"(`[^`]*`)")
 BOLD = re.compile(r"\*\*(.+?)\*\*")
 BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])")  # Markdown's backslash escapes: the character itself
 
 
 @dataclass
@@ -167,7 +168,7 @@ def _spans_html(text: str) -> str:
             out.append(f"<code>{html.escape(part[1:-1])}</code>")
             continue
         pieces = [html.escape(html.unescape(piece)) for piece in BREAK.split(part)]
-        out.append(BOLD.sub(r"<strong>\1</strong>", "<br>".join(pieces)))
+        out.append(ESCAPED.sub(r"\1", BOLD.sub(r"<strong>\1</strong>", "<br>".join(pieces))))
     return "".join(out)
 
 
@@ -245,7 +246,7 @@ def inline_text(text: str) -> str:
         if part.startswith("`") and part.endswith("`") and len(part) >= 2:
             out.append(part[1:-1])
         else:
-            out.append(html.unescape(BOLD.sub(r"\1", BREAK.sub(", ", part))))
+            out.append(html.unescape(ESCAPED.sub(r"\1", BOLD.sub(r"\1", BREAK.sub(", ", part)))))
     return "".join(out)
 
 
