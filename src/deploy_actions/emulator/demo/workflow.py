@@ -91,10 +91,10 @@ def brief_command(variables: int, env: int) -> str:
             f"org/deploy-actions@v1=<a copy of this checkout> ({variables} --var, {env} --env, --secret-file)")
 
 
-def run_act(argv: list[str], repo: Path, out: Path, say: Say) -> ActRun:
-    """act, its JSON log read as it comes: the live view to `say`, the full log to act.log, the raw to act.jsonl."""
+def run_act(argv: list[str], repo: Path, out: Path, log: ActLog, say: Say) -> ActRun:
+    """act, its JSON log read into `log` as it comes: the live view to `say`, the full log to act.log, the raw
+    to act.jsonl."""
     started = time.monotonic()
-    log = ActLog()
     with (out / "act.log").open("w", encoding="utf-8") as text, \
             (out / "act.jsonl").open("w", encoding="utf-8") as raw, \
             subprocess.Popen(argv, cwd=repo, env=host_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -178,14 +178,13 @@ def run_workflow_demo(out: Path, clock_factor: float, say: Say, root: Path = ROO
         said(f"load balancer before the run: {report.describe(before, commit)}")
         said(f"\n$ {brief_command(len(variables), len(env))}\n  (the whole command is in the report; "
              f"act's full log: {out / 'act.log'})")
-        tags: list[str] = []
+        log = ActLog()
         try:
             with Watcher(info_url, said, initial=before) as watcher:
-                run = run_act(argv, repo, out, said)
-            tags = image_tags(run.log)
+                run = run_act(argv, repo, out, log, said)
             after = fetch(info_url)
-        finally:
-            remove_leftovers(emulator, seeded["auto_scaling_group"], tags)
+        finally:  # interrupted too: what the run got to start is removed
+            remove_leftovers(emulator, seeded["auto_scaling_group"], image_tags(log))
         outcome = report.Outcome(
             workflow=f".github/workflows/{WORKFLOW}", event=EVENT, repository=repo, commit=commit,
             commit_title=COMMIT_TITLE, act_command=shown_command(argv), act_code=run.code, seconds=run.seconds,
