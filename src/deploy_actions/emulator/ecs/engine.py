@@ -21,17 +21,24 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from moto.core.utils import utcnow
-from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 
 from deploy_actions.emulator.core.clock import Clock
 from deploy_actions.emulator.core.errors import AwsError
-from deploy_actions.emulator.ecs import bluegreen, model
+from deploy_actions.emulator.ecs import bluegreen, events, model, snapshot
 from deploy_actions.emulator.ecs.model import Deployment, ServiceDeployment, Task, TaskSet, breaker_threshold
+from deploy_actions.emulator.ecs.service_run import (
+    DEFAULT_ALARM_BAKE,
+    Action,
+    ServiceRun,
+    controller,
+    run_all,
+    target_groups,
+)
+from deploy_actions.emulator.ecs.state import EcsState, TargetHealth
 from deploy_actions.emulator.ecs.tasks import (
     AddressPool,
     DockerContainer,
@@ -46,11 +53,8 @@ from deploy_actions.emulator.ecs.tasks import (
 from deploy_actions.emulator.logs import shipping
 
 TICK = 0.05  # real seconds
-MAX_EVENTS = 100
 DOCKER_POLL = 0.5  # real seconds between `docker inspect`s of a running container
 ALARM_POLL = 0.3  # real seconds between DescribeAlarms of a monitored deployment
-DEFAULT_ALARM_BAKE = 60.0  # emulated seconds of alarm monitoring after the tasks are healthy
-BACKOFF_BASE, BACKOFF_MAX = 10.0, 900.0  # emulated seconds: the scheduler's launch throttle after failures
 DEFAULT_CONFIGURATION: dict[str, Any] = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
     "maximumPercent": 200, "minimumHealthyPercent": 100, "strategy": "ROLLING",
@@ -59,63 +63,10 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
 log = logging.getLogger(__name__)
 
 
-class TargetHealth(Protocol):
-    """What the engine asks the emulator's ELB health tracker (`elbv2.target_health.HealthTracker`)."""
-
-    def state_of(self, arn: str, target_id: str) -> str | None: ...
-
-    def describe(self, arn: str, targets: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
-
-Action = Callable[[], None]
-
-
-@dataclass(eq=False)
-class ServiceRun:
-    service: Any  # moto's Service
-    configuration: dict[str, Any]
-    grace: float = 0.0
-    deployments: list[Deployment] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    last_completed: str | None = None  # service revision ARN
-    current: ServiceDeployment | None = None
-    bake_until: float | None = None
-    backoff_until: float = 0.0
-    launch_failures: int = 0
-    frozen: bool = False
-    requested: str | None = None  # ROLLBACK or ABORT asked by StopServiceDeployment
-    alarm_next: float = 0.0
-    alarm_bake: float = DEFAULT_ALARM_BAKE
-    task_sets: list[TaskSet] = field(default_factory=list)  # CODE_DEPLOY and EXTERNAL controllers
-    pending_actions: list[Action] = field(default_factory=list)  # for the next tick, outside the lock
-    registered: dict[str, int] = field(default_factory=dict)  # targets (de)registered since the last event
-    deregistered: dict[str, int] = field(default_factory=dict)
-
-    def target_events(self) -> None:
-        for verb, counts in (("registered", self.registered), ("deregistered", self.deregistered)):
-            for group_arn, count in counts.items():
-                self.event(f"(service {self.name}) {verb} {count} targets in (target-group {group_arn})")
-            counts.clear()
-
-    @property
-    def name(self) -> str:
-        return str(self.service.name)
-
-    def event(self, message: str) -> None:
-        self.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": utcnow(), "message": message})
-        del self.events[MAX_EVENTS:]
-
-
-class EcsEngine:
+class EcsEngine(EcsState):
     def __init__(self, account: str, region: str, clock: Clock, health: TargetHealth,
                  internal_client: Callable[[str], Any]) -> None:
-        self.account, self.region, self.clock = account, region, clock
-        self.health = health
-        self._client = internal_client
-        self.lock = threading.RLock()
-        self.runs: dict[str, ServiceRun] = {}  # by service ARN
-        self.tasks: dict[str, Task] = {}  # by task ARN
-        self.service_deployments: dict[str, ServiceDeployment] = {}
-        self.revisions: dict[str, dict[str, Any]] = {}
+        super().__init__(account, region, clock, health, internal_client)
         self._active: set[Task] = set()  # tasks not yet STOPPED
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -128,10 +79,6 @@ class EcsEngine:
         self._docker_next: dict[Task, float] = {}
         self.pending_stop_actions: list[Action] = []  # from Docker polls, run by the next tick
         self.addresses = AddressPool()
-
-    @property
-    def backend(self) -> EC2ContainerServiceBackend:
-        return ecs_backends[self.account][self.region]
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -175,7 +122,7 @@ class EcsEngine:
         import tempfile
 
         try:
-            data = self._client("ecr").get_authorization_token()["authorizationData"][0]
+            data = self.client("ecr").get_authorization_token()["authorizationData"][0]
         except Exception:
             return None
         host = str(data.get("proxyEndpoint", "")).split("://", 1)[-1]
@@ -213,11 +160,6 @@ class EcsEngine:
                               for owner, tasks in groups for t in tasks if t.alive]})
             return found
 
-    # -- names ---------------------------------------------------------------------------------
-
-    def _arn(self, kind: str, rest: str) -> str:
-        return f"arn:aws:ecs:{self.region}:{self.account}:{kind}/{rest}"
-
     # -- services ------------------------------------------------------------------------------
 
     def adopt_service(self, service: Any, params: dict[str, Any]) -> None:
@@ -228,16 +170,16 @@ class EcsEngine:
             service.deployment_configuration = configuration
             service.health_check_grace_period_seconds = params.get("healthCheckGracePeriodSeconds")
             self.runs[service.arn] = run
-            if _controller(service) == "ECS" and service.task_definition:
+            if controller(service) == "ECS" and service.task_definition:
                 self._new_deployment(run, str(service.task_definition))
-            elif _controller(service) == "CODE_DEPLOY" and service.task_definition:
+            elif controller(service) == "CODE_DEPLOY" and service.task_definition:
                 # AWS starts a CODE_DEPLOY service with a PRIMARY task set of the service's own settings
                 primary = self._new_task_set(run, str(service.task_definition), None,
                                              list(service.load_balancers or []), {"value": 100.0, "unit": "PERCENT"},
                                              started_by="", launch_type=service.launch_type,
                                              network=getattr(service, "network_configuration", None) or None)
                 primary.status = "PRIMARY"
-            self._publish(run)
+            snapshot.publish(run)
 
     def update_service(self, service: Any, params: dict[str, Any], task_definition: str | None) -> None:
         with self.lock:
@@ -263,12 +205,12 @@ class EcsEngine:
             primary = run.deployments[0] if run.deployments else None
             if task_definition and (primary is None or task_definition != primary.task_definition):
                 changed = True
-            if _controller(service) == "ECS" and (changed or params.get("forceNewDeployment")):
+            if controller(service) == "ECS" and (changed or params.get("forceNewDeployment")):
                 self._new_deployment(run, task_definition or str(service.task_definition))
             elif primary is not None:
                 primary.desired = int(service.desired_count)
             run.frozen = False
-            self._publish(run)
+            snapshot.publish(run)
 
     def delete_service(self, service: Any) -> None:
         with self.lock:
@@ -280,11 +222,11 @@ class EcsEngine:
             for tasks in [d.tasks for d in run.deployments] + [ts.tasks for ts in run.task_sets]:
                 for task in [t for t in tasks if t.alive]:
                     self._stop_task(task, "Service deleted", "ServiceSchedulerInitiated", now, actions, run)
-        _run_all(actions)
+        run_all(actions)
 
     def _revision(self, run: ServiceRun, task_definition: str) -> str:
         service = run.service
-        arn = self._arn("service-revision", f"{service.cluster_name}/{service.name}/"
+        arn = self.arn("service-revision", f"{service.cluster_name}/{service.name}/"
                         + "".join(secrets.choice("0123456789") for _ in range(19)))
         definition = self.backend.describe_task_definition(task_definition)
         revision: dict[str, Any] = {
@@ -312,7 +254,7 @@ class EcsEngine:
             run.current.set_status(model.STOPPED, "Service deployment superseded by a newer service deployment.")
         configuration = copy.deepcopy(run.configuration)
         sd = ServiceDeployment(
-            self._arn("service-deployment", f"{service.cluster_name}/{service.name}/{model.random_id()}"),
+            self.arn("service-deployment", f"{service.cluster_name}/{service.name}/{model.random_id()}"),
             service.arn, service.cluster_arn, revision, [d.revision for d in run.deployments], configuration)
         breaker = configuration.get("deploymentCircuitBreaker") or {}
         desired = int(service.desired_count)
@@ -371,13 +313,13 @@ class EcsEngine:
         run.deployments.insert(0, rollback)
         run.service.task_definition = task_definition
         run.bake_until, run.launch_failures, run.backoff_until = None, 0, 0.0
-        run.event(f"(service {run.name}) (deployment {failed.id}) rolling back to deployment {rollback.id}.")
+        run.event(events.rolling_back(run.name, failed.id, rollback.id))
 
     def _fail(self, run: ServiceRun, why: str, rollout_reason: str, rollback: bool) -> None:
         primary = run.deployments[0]
         sd = primary.service_deployment
         primary.rollout_state, primary.rollout_reason, primary.updated_at = "FAILED", rollout_reason, utcnow()
-        run.event(f"(service {run.name}) (deployment {primary.id}) deployment failed: {why}.")
+        run.event(events.deployment_failed(run.name, primary.id, why))
         if primary.rollback:
             sd.set_status(model.ROLLBACK_FAILED, f"Rollback failed: {why}.")
         elif primary.shift is not None:
@@ -408,47 +350,6 @@ class EcsEngine:
                 sd.set_status(model.STOP_REQUESTED)
             run.requested = stop_type
 
-    def _counts(self, run: ServiceRun) -> None:
-        counts: dict[str, tuple[int, int, int]] = {}
-        for deployment in run.deployments:
-            requested = deployment.desired if deployment.status == "PRIMARY" else len(deployment.alive())
-            before = counts.get(deployment.revision, (0, 0, 0))
-            counts[deployment.revision] = (before[0] + requested, before[1] + deployment.running(),
-                                           before[2] + deployment.pending())
-        for sd in {d.service_deployment for d in run.deployments}:
-            if sd.status not in model.FINISHED or sd is run.current:
-                sd.counts = {arn: counts.get(arn, (0, 0, 0)) for arn in [sd.target_revision, *sd.source_revisions]}
-
-    def _publish(self, run: ServiceRun) -> None:
-        service = run.service
-        run.target_events()
-        self._counts(run)
-        service.deployments = [d.as_api() for d in run.deployments]
-        service.events = list(run.events)
-        service.running_count = sum(d.running() for d in run.deployments)
-        service.pending_count = sum(d.pending() for d in run.deployments)
-        if run.task_sets or _controller(service) != "ECS":
-            sets = [ts.as_api() for ts in run.task_sets]
-            service.task_sets = sets
-            service.running_count = sum(ts["runningCount"] for ts in sets)
-            service.pending_count = sum(ts["pendingCount"] for ts in sets)
-            primary = next((ts for ts in run.task_sets if ts.status == "PRIMARY"), None)
-            if primary is not None:
-                service.task_definition = primary.task_definition
-        service.deployment_configuration = run.configuration
-        if run.current is not None:
-            service.current_service_deployment = run.current.arn
-        revisions: dict[str, list[int]] = {}
-        for deployment in run.deployments:
-            if deployment.alive() or deployment.status == "PRIMARY":
-                found = revisions.setdefault(deployment.revision, [0, 0, 0])
-                found[0] += deployment.desired if deployment.status == "PRIMARY" else len(deployment.alive())
-                found[1] += deployment.running()
-                found[2] += deployment.pending()
-        service.current_service_revisions = [
-            {"arn": arn, "requestedTaskCount": r, "runningTaskCount": n, "pendingTaskCount": p}
-            for arn, (r, n, p) in revisions.items()]
-
     # -- tasks ---------------------------------------------------------------------------------
 
     def run_task(self, cluster: Any, definition: Any, count: int, *, group: str | None, started_by: str,
@@ -466,7 +367,7 @@ class EcsEngine:
         for found in (overrides or {}).get("containerOverrides") or []:
             if found.get("name") == container["name"]:
                 container_overrides = found
-        task = Task(self._arn("task", f"{cluster_name}/{uuid.uuid4().hex}"), cluster_arn, definition, container,
+        task = Task(self.arn("task", f"{cluster_name}/{uuid.uuid4().hex}"), cluster_arn, definition, container,
                     Fate.of(container.get("dockerLabels") or {}), self.addresses.allocate(),
                     container_port(container), group, started_by, launch_type, overrides or {}, now,
                     tags=tags or [], service_arn=service_arn, deployment=deployment)
@@ -481,7 +382,7 @@ class EcsEngine:
             if task.alive:
                 run = self.runs.get(task.service_arn or "")
                 self._stop_task(task, reason, "UserInitiated", self.clock.monotonic(), actions, run)
-        _run_all(actions)
+        run_all(actions)
 
     def _stop_task(self, task: Task, reason: str, code: str, now: float, actions: list[Action],
                    run: ServiceRun | None, *, failed: bool = False, exit_code: int | None = None) -> None:
@@ -579,7 +480,7 @@ class EcsEngine:
 
     def _register(self, group_arn: str, task: Task, port: int) -> Action:
         def register() -> None:
-            self._client("elbv2").register_targets(TargetGroupArn=group_arn, Targets=[{"Id": task.ip, "Port": port}])
+            self.client("elbv2").register_targets(TargetGroupArn=group_arn, Targets=[{"Id": task.ip, "Port": port}])
         return register
 
     def _deregister(self, group_arn: str, task: Task) -> Action:
@@ -589,7 +490,7 @@ class EcsEngine:
             target: dict[str, Any] = {"Id": task.ip}
             if port is not None:
                 target["Port"] = port
-            self._client("elbv2").deregister_targets(TargetGroupArn=group_arn, Targets=[target])
+            self.client("elbv2").deregister_targets(TargetGroupArn=group_arn, Targets=[target])
         return deregister
 
     def _step_task(self, task: Task, now: float, actions: list[Action]) -> None:
@@ -735,7 +636,7 @@ class EcsEngine:
                         container.remove()
                     self._pool.submit(gone)
                     self._finish(task)
-                    _run_all(actions)
+                    run_all(actions)
 
         self._pool.submit(poll)
 
@@ -751,7 +652,7 @@ class EcsEngine:
         elif deployment is not None and deployment.target_group is not None:
             groups = [deployment.target_group]
         else:
-            groups = [g for g, p in _groups(run.service) if not p < 0]
+            groups = [g for g, p in target_groups(run.service) if not p < 0]
         if groups:
             if set(task.registered) != set(groups):
                 return "pending"
@@ -768,7 +669,7 @@ class EcsEngine:
         if run.task_sets:
             self._step_task_sets(run, now, actions)
             run.target_events()
-            self._publish(run)
+            snapshot.publish(run)
         if not run.deployments:
             return
         service = run.service
@@ -785,8 +686,7 @@ class EcsEngine:
                     deployment.failed_tasks += 1
                     deployment.updated_at = utcnow()
                     if deployment is primary:
-                        run.launch_failures += 1
-                        run.backoff_until = now + min(BACKOFF_BASE * 2 ** (run.launch_failures - 1), BACKOFF_MAX)
+                        run.launch_failed(now)
                         if primary.rollout_state == "IN_PROGRESS" and not primary.rollback:
                             sd.failure_count += 1
         if run.requested:
@@ -794,7 +694,7 @@ class EcsEngine:
             primary = run.deployments[0]
         # health, target registration
         health: dict[Task, str] = {}
-        groups = _groups(service)
+        groups = target_groups(service)
         for deployment in run.deployments:
             mine = [(g, abs(p)) for g, p in groups if g == deployment.target_group] if deployment.target_group \
                 else [(g, p) for g, p in groups if not p < 0]
@@ -813,7 +713,7 @@ class EcsEngine:
                         sd.failure_count = 0
                 health[task] = state
         if run.frozen:
-            self._publish(run)
+            snapshot.publish(run)
             return
         # failure detection
         if primary.rollout_state == "IN_PROGRESS" and breaker.get("enable") and sd.threshold \
@@ -832,13 +732,13 @@ class EcsEngine:
         if primary.shift is not None and primary.rollout_state == "IN_PROGRESS":
             self._step_shift(run, primary, now, actions, health)
             run.target_events()
-            self._publish(run)
+            snapshot.publish(run)
             return
         current = run.current
         if current is not None and current.shift is not None and current.status == model.ROLLBACK_IN_PROGRESS:
             self._step_shift_back(run, current, now, actions)
             run.target_events()
-            self._publish(run)
+            snapshot.publish(run)
             return
         # scale
         maximum = math.floor(desired * int(run.configuration.get("maximumPercent", 200)) / 100)
@@ -850,23 +750,14 @@ class EcsEngine:
             count = min(need, max(maximum - alive, 0))
             if count == 0 and alive == 0:
                 count = min(need, max(desired, 1))
-            started = [self._new_task(service.cluster_arn, service.cluster_name,
-                                      self.backend.describe_task_definition(primary.task_definition),
-                                      f"service:{service.name}", primary.id, service.launch_type or "EC2", {}, now,
-                                      service_arn=service.arn, deployment=primary.id) for _ in range(count)]
-            primary.tasks.extend(started)
-            if started:
-                primary.updated_at = utcnow()
-                run.event(f"(service {run.name}) has started {len(started)} tasks: "
-                          + " ".join(f"(task {t.id})" for t in started) + ".")
+            self._start_tasks(run, primary, count, now)
         elif need < 0:
             extra = sorted(primary.alive(), key=lambda t: health.get(t) == "healthy")[:-need]
             for task in extra:
                 self._stop_task(task, f"Scaling activity initiated by (deployment {primary.id})",
                                 "ServiceSchedulerInitiated", now, actions, run)
             if extra:
-                run.event(f"(service {run.name}) has stopped {len(extra)} running tasks: "
-                          + " ".join(f"(task {t.id})" for t in extra) + ".")
+                run.event(events.tasks_stopped(run.name, extra))
         # Older tasks serving (healthy, or running and still in their health checks) count toward the
         # minimum; new tasks count once healthy. Older tasks that serve nothing go at once.
         def serving(task: Task, older: bool) -> bool:
@@ -887,8 +778,7 @@ class EcsEngine:
                                 "ServiceSchedulerInitiated", now, actions, run)
                 stopped.append(task)
         if stopped:
-            run.event(f"(service {run.name}) has stopped {len(stopped)} running tasks: "
-                      + " ".join(f"(task {t.id})" for t in stopped) + ".")
+            run.event(events.tasks_stopped(run.name, stopped))
         run.target_events()
         # completion: the primary's tasks healthy, every older task stopped
         primary_healthy = sum(1 for t in primary.alive() if health.get(t) == "healthy")
@@ -901,7 +791,7 @@ class EcsEngine:
             steady = now >= run.bake_until
         if steady:
             self._complete(run, primary)
-        self._publish(run)
+        snapshot.publish(run)
 
     def _requested(self, run: ServiceRun) -> None:
         primary = run.deployments[0]
@@ -934,7 +824,7 @@ class EcsEngine:
         shift = green.shift
         assert shift is not None
         sd = green.service_deployment
-        elbv2 = self._client("elbv2")
+        elbv2 = self.client("elbv2")
 
         def rewrite(rule: str, percent: float) -> Action:
             shift.rewrites += 1  # the stage waits for the listener to follow
@@ -1007,6 +897,8 @@ class EcsEngine:
             shift.next_stage()
 
     def _start_tasks(self, run: ServiceRun, deployment: Deployment, count: int, now: float) -> None:
+        if count <= 0:
+            return  # (the task definition is not even looked up)
         service = run.service
         definition = self.backend.describe_task_definition(deployment.task_definition)
         started = [self._new_task(service.cluster_arn, service.cluster_name, definition, f"service:{service.name}",
@@ -1015,8 +907,7 @@ class EcsEngine:
         deployment.tasks.extend(started)
         if started:
             deployment.updated_at = utcnow()
-            run.event(f"(service {run.name}) has started {len(started)} tasks: "
-                      + " ".join(f"(task {t.id})" for t in started) + ".")
+            run.event(events.tasks_started(run.name, started))
 
     def _complete(self, run: ServiceRun, primary: Deployment) -> None:
         sd = primary.service_deployment
@@ -1029,8 +920,8 @@ class EcsEngine:
             sd.alarms_status = "MONITORING_COMPLETE"
         sd.set_status(model.ROLLBACK_SUCCESSFUL if primary.rollback else model.SUCCESSFUL)
         run.last_completed = primary.revision
-        run.event(f"(service {run.name}) (deployment {primary.id}) deployment completed.")
-        run.event(f"(service {run.name}) has reached a steady state.")
+        run.event(events.deployment_completed(run.name, primary.id))
+        run.event(events.steady_state(run.name))
 
     def _shift_back(self, run: ServiceRun, reason: str) -> None:
         """A blue/green rollback: traffic back to blue at once, the green tasks stopped; blue is PRIMARY again."""
@@ -1047,7 +938,7 @@ class EcsEngine:
             run.deployments.insert(0, blue)
             blue.status = "PRIMARY"
             run.service.task_definition = blue.task_definition
-            run.event(f"(service {run.name}) (deployment {green.id}) rolling back to deployment {blue.id}.")
+            run.event(events.rolling_back(run.name, green.id, blue.id))
         actions: list[Action] = []
         self._weights(run, green, 0.0, 0.0, actions)
         run.pending_actions.extend(actions)
@@ -1064,7 +955,7 @@ class EcsEngine:
             sd.set_status(model.ROLLBACK_SUCCESSFUL)
             if green is not None:
                 run.deployments.remove(green)
-            run.event(f"(service {run.name}) has reached a steady state.")
+            run.event(events.steady_state(run.name))
 
     def continue_service_deployment(self, arn: str, hook_id: str | None, action: str) -> None:
         with self.lock:
@@ -1087,7 +978,7 @@ class EcsEngine:
         service = run.service
         definition = self.backend.describe_task_definition(task_definition)
         set_id = "ecs-svc/" + "".join(secrets.choice("0123456789") for _ in range(19))
-        task_set = TaskSet(set_id, self._arn("task-set", f"{service.cluster_name}/{service.name}/{set_id}"),
+        task_set = TaskSet(set_id, self.arn("task-set", f"{service.cluster_name}/{service.name}/{set_id}"),
                            service.arn, service.cluster_arn, definition.arn, external_id, started_by,
                            launch_type or service.launch_type, network, load_balancers, scale)
         run.task_sets.append(task_set)
@@ -1098,7 +989,7 @@ class EcsEngine:
             run = self.runs.get(service.arn)
             if run is None:
                 raise AwsError("ServiceNotFoundException", "Service not found.")
-            if _controller(service) not in ("CODE_DEPLOY", "EXTERNAL"):
+            if controller(service) not in ("CODE_DEPLOY", "EXTERNAL"):
                 raise AwsError("InvalidParameterException",
                                "Task sets are only supported for services using the CODE_DEPLOY or EXTERNAL "
                                "deployment controller.")
@@ -1107,7 +998,7 @@ class EcsEngine:
                 dict(params.get("scale") or {"value": 100.0, "unit": "PERCENT"}),
                 started_by=str(params.get("externalId") or ""), launch_type=params.get("launchType"),
                 network=params.get("networkConfiguration") or getattr(service, "network_configuration", None))
-            self._publish(run)
+            snapshot.publish(run)
             return task_set
 
     def task_set(self, service: Any, reference: str) -> tuple[ServiceRun, TaskSet]:
@@ -1124,7 +1015,7 @@ class EcsEngine:
                 if task_set.status == "PRIMARY":
                     task_set.status, task_set.updated_at = "ACTIVE", utcnow()
             primary.status, primary.updated_at = "PRIMARY", utcnow()
-            self._publish(run)
+            snapshot.publish(run)
             return primary
 
     def update_task_set(self, service: Any, reference: str, scale: dict[str, Any]) -> TaskSet:
@@ -1132,7 +1023,7 @@ class EcsEngine:
             run, task_set = self.task_set(service, reference)
             task_set.scale, task_set.updated_at = dict(scale), utcnow()
             task_set.stability = "STABILIZING"
-            self._publish(run)
+            snapshot.publish(run)
             return task_set
 
     def delete_task_set(self, service: Any, reference: str, force: bool) -> TaskSet:
@@ -1141,7 +1032,7 @@ class EcsEngine:
             if task_set.status == "PRIMARY" and not force:
                 raise AwsError("InvalidParameterException", "The primary task set cannot be deleted.")
             task_set.status, task_set.updated_at = "DRAINING", utcnow()
-            self._publish(run)
+            snapshot.publish(run)
             return task_set
 
     def _unhealthy_event(self, run: ServiceRun, task: Task) -> None:
@@ -1154,8 +1045,7 @@ class EcsEngine:
                 reason = found[0]["TargetHealth"].get("Description") or "Health checks failed"
             except Exception:
                 reason = "Health checks failed"
-            run.event(f"(service {run.name}) (task {task.id}) (port {task.port}) is unhealthy in (target-group "
-                      f"{group}) due to (reason {reason}).")
+            run.event(events.task_unhealthy(run.name, task, group, reason))
 
     def _step_task_sets(self, run: ServiceRun, now: float, actions: list[Action]) -> None:
         service = run.service
@@ -1181,20 +1071,17 @@ class EcsEngine:
                 for task in started:
                     task.groups = [g for g, _ in groups]
                 task_set.tasks.extend(started)
-                run.event(f"(service {run.name}, taskSet {task_set.id}) has started {len(started)} tasks: "
-                          + " ".join(f"(task {t.id})" for t in started) + ".")
+                run.event(events.tasks_started(run.name, started, task_set.id))
             elif need < 0:
                 extra = alive[:-need]
                 for task in extra:
                     self._stop_task(task, f"Scaling activity initiated by (taskSet {task_set.id})",
                                     "ServiceSchedulerInitiated", now, actions, run)
-                run.event(f"(service {run.name}, taskSet {task_set.id}) has stopped {len(extra)} running tasks: "
-                          + " ".join(f"(task {t.id})" for t in extra) + ".")
+                run.event(events.tasks_stopped(run.name, extra, task_set.id))
             for task in task_set.tasks:
                 if task.failed and not task.counted:
                     task.counted = True
-                    run.launch_failures += 1
-                    run.backoff_until = now + min(BACKOFF_BASE * 2 ** (run.launch_failures - 1), BACKOFF_MAX)
+                    run.launch_failed(now)
             healthy = sum(1 for t in task_set.alive() if self._healthy(run, t, now) == "healthy")
             steady = healthy == task_set.computed == len(task_set.alive())
             stability = "STEADY_STATE" if steady else "STABILIZING"
@@ -1222,7 +1109,7 @@ class EcsEngine:
                     due.append((run, sd, names))
         for run, sd, names in due:
             try:
-                alarms = self._client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+                alarms = self.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
             except Exception:
                 log.exception("DescribeAlarms for %s failed", run.name)
                 continue
@@ -1246,34 +1133,8 @@ class EcsEngine:
                 self._step_task(task, now, actions)
             for run in list(self.runs.values()):
                 self._step_service(run, now, actions)
-        _run_all(actions)
+        run_all(actions)
         self._alarm_checks()
-
-
-def _run_all(actions: list[Action]) -> None:
-    for action in actions:
-        try:
-            action()
-        except Exception:
-            log.exception("ECS engine action failed")
-
-
-def _controller(service: Any) -> str:
-    return str((service.deployment_controller or {}).get("type") or "ECS")
-
-
-def _groups(service: Any) -> list[tuple[str, int]]:
-    """(target group, container port) of the service's load balancers; alternate groups (blue/green)
-    with the port negated, so a task registers in them only when its deployment names them."""
-    found: list[tuple[str, int]] = []
-    for load_balancer in service.load_balancers or []:
-        port = int(load_balancer.get("containerPort") or 0)
-        if load_balancer.get("targetGroupArn"):
-            found.append((str(load_balancer["targetGroupArn"]), port))
-        alternate = (load_balancer.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
-        if alternate:
-            found.append((str(alternate), -port))
-    return found
 
 
 def _advanced(service: Any) -> dict[str, Any] | None:
