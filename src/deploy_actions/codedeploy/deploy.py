@@ -11,7 +11,7 @@ from typing import Any
 
 from deploy_actions.aws import codedeploy as cd_api
 from deploy_actions.aws import s3 as s3_api
-from deploy_actions.codedeploy.diagnostics import HookFailure, deployment_error, hook_failures
+from deploy_actions.codedeploy.diagnostics import HookFailure, deployment_error, failure_message, hook_failures
 from deploy_actions.codedeploy.fetch import fetch_state
 from deploy_actions.codedeploy.follow import DeploymentFollower, follow
 from deploy_actions.codedeploy.revision import describe
@@ -327,7 +327,7 @@ class Deployer:
                 self.reporter.untrusted(failure.log_tail)
         if not failures:
             self.reporter.error(deployment_error(state), title="codedeploy-deploy")
-        outcome = Outcome(state.status, state, failures=failures, message=deployment_error(state))
+        outcome = Outcome(state.status, state, failures=failures, message=failure_message(state, failures))
         try:
             rollback_id = self._rollback_id(state)
             if rollback_id:

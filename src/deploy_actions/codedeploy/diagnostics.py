@@ -67,6 +67,22 @@ def deployment_error(state: DeploymentState) -> str:
     return f"deployment {state.id} ended {state.status} [{error.get('code', '')}]: {reason}"
 
 
+def failure_message(state: DeploymentState, failures: list[HookFailure]) -> str:
+    """The step's last word on a failed deployment: the failing hook and instance first (the cause), then
+    CodeDeploy's own summary (often only "too many individual instances failed")."""
+    if not failures:
+        return deployment_error(state)
+    first = failures[0]
+    failed = len({f.target for f in failures})
+    others = f" and {failed - 1} more" if failed > 1 else ""
+    count = f" ({failed} of {len(state.targets)} instances failed)" if state.targets else ""
+    tail = "; its log tail is above" if first.log_tail else ""
+    error = state.error
+    codedeploy = f" CodeDeploy: [{error.get('code', '')}] {str(error.get('message', '')).strip()}" if error else ""
+    return (f"deployment {state.id} ended {state.status}: {first.event} failed on {first.target}{others}{count}"
+            f"{tail}.{codedeploy}")
+
+
 def stop_explanation(state: DeploymentState) -> str:
     """Who or what stopped the deployment, and what ran then; "" when it was not stopped.
 

@@ -486,6 +486,9 @@ def test_auto_rollback_off_overrides_the_group(environment: Any, emulator: Any, 
     errors = [line for line in result.log.splitlines() if line.startswith("error: ValidateService failed on")]
     assert len(errors) == 1 and errors[0].count("ValidateService failed") == 1 and "[stdout]" not in errors[0]
     assert result.log.count("[stdout]health: ok") == 1 and "  | [stdout]health: ok" in result.log
+    # The last word names the cause, not only CodeDeploy's "too many individual instances failed".
+    final = [line for line in result.log.splitlines() if line.startswith("error: ")][-1]
+    assert "ValidateService failed on i-" in final and "(1 of 1 instances failed)" in final, final
 
 
 def test_stop_previous_clears_a_deployment_left_in_ready(environment: Any, emulator: Any, run_cli: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from deploy_actions.codedeploy.diagnostics import deployment_error, hook_failures, stop_explanation
+from deploy_actions.codedeploy.diagnostics import deployment_error, failure_message, hook_failures, stop_explanation
 from deploy_actions.codedeploy.state import DeploymentState, parse_target
 
 T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
@@ -90,3 +90,17 @@ def test_other_stops_keep_codedeploys_reason() -> None:
     failed = DeploymentState("d-F", "Failed", {"errorInformation": {"code": "HEALTH_CONSTRAINTS", "message": "x"}})
     assert stop_explanation(failed) == "" and deployment_error(failed) == "deployment d-F ended Failed " \
         "[HEALTH_CONSTRAINTS]: x"
+
+
+def test_the_last_word_on_a_failed_deployment_names_the_hook_and_instance_before_codedeploys_summary() -> None:
+    diagnostics = {"errorCode": "ScriptFailed", "scriptName": "scripts/validate.sh", "message": "exit 7",
+                   "logTail": "no answer"}
+    state = DeploymentState("d-F", "Failed", {"errorInformation": {
+        "code": "HEALTH_CONSTRAINTS",
+        "message": "The overall deployment failed because too many individual instances failed deployment"}})
+    state.targets = [parse_target(target("i-111", "Succeeded", IN_PLACE, ran=7)),
+                     parse_target(target("i-222", "Failed", IN_PLACE, ran=7, last="Failed", diagnostics=diagnostics))]
+    assert failure_message(state, hook_failures(state)) == (
+        "deployment d-F ended Failed: ValidateService failed on i-222 (1 of 2 instances failed); its log tail is "
+        "above. CodeDeploy: [HEALTH_CONSTRAINTS] The overall deployment failed because too many individual "
+        "instances failed deployment")
