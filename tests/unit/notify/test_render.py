@@ -157,3 +157,9 @@ def test_discord_keeps_6000_characters_in_all_by_dropping_the_last_fields_first(
     assert len(embed["description"]) == 500 and embed["description"].endswith("…")  # shortened, not emptied
     assert [f["name"] for f in embed["fields"]] == [f"check {i}" for i in range(len(embed["fields"]))]
     assert len(embed["fields"]) == 5
+
+
+@pytest.mark.parametrize("channel", ["slack", "discord", "teams"])
+def test_the_time_shown_is_labelled_as_the_checks_not_as_the_deployment(channel: str) -> None:
+    shown = " ".join(texts(payload(channel, SAMPLE)))
+    assert "Checks took" in shown and "Duration" not in shown  # SAMPLE's 42 s are this step's, not the rollout's
