@@ -43,7 +43,7 @@ def run_task(self: Handler) -> ActionResult:
     if not 1 <= count <= 10:
         raise AwsError("InvalidParameterException", "count must be between 1 and 10.")
     with engine.lock:  # answered as created (PROVISIONING), before the engine moves them on
-        tasks = engine.run_task(cluster, definition, count, group=self._get_param("group"),
+        tasks = engine.lifecycle.run_task(cluster, definition, count, group=self._get_param("group"),
                                 started_by=self._get_param("startedBy") or "", launch_type=launch_type,
                                 overrides=self._get_param("overrides") or {}, tags=self._get_param("tags") or [])
         return ActionResult({"tasks": [t.as_api() for t in tasks], "failures": []})
@@ -114,7 +114,7 @@ def stop_task(self: Handler) -> ActionResult:
         task = _find(engine, cluster.arn, str(reference or ""))
     if task is None:
         raise AwsError("InvalidParameterException", "The referenced task was not found.")
-    engine.stop_task(task, self._get_param("reason") or "Task stopped by user")
+    engine.lifecycle.stop_task(task, self._get_param("reason") or "Task stopped by user")
     with engine.lock:
         return ActionResult({"task": task.as_api()})
 

@@ -11,17 +11,12 @@ COMPLETED service revision. Times are emulated (`Clock`).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 import math
 import secrets
-import shutil
 import threading
-import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from moto.core.utils import utcnow
@@ -29,6 +24,8 @@ from moto.core.utils import utcnow
 from deploy_actions.emulator.core.clock import Clock
 from deploy_actions.emulator.core.errors import AwsError
 from deploy_actions.emulator.ecs import bluegreen, events, model, snapshot
+from deploy_actions.emulator.ecs.docker_host import DockerHost
+from deploy_actions.emulator.ecs.docker_tasks import DockerTasks
 from deploy_actions.emulator.ecs.model import Deployment, ServiceDeployment, Task, TaskSet, breaker_threshold
 from deploy_actions.emulator.ecs.service_run import (
     DEFAULT_ALARM_BAKE,
@@ -39,21 +36,11 @@ from deploy_actions.emulator.ecs.service_run import (
     target_groups,
 )
 from deploy_actions.emulator.ecs.state import EcsState, TargetHealth
-from deploy_actions.emulator.ecs.tasks import (
-    AddressPool,
-    DockerContainer,
-    Fate,
-    StandIn,
-    container_port,
-    docker_available,
-    docker_network,
-    essential_container,
-    wants_docker,
-)
-from deploy_actions.emulator.logs import shipping
+from deploy_actions.emulator.ecs.targets import Targets
+from deploy_actions.emulator.ecs.task_lifecycle import TaskLifecycle
+from deploy_actions.emulator.ecs.task_steps import TaskSteps
 
 TICK = 0.05  # real seconds
-DOCKER_POLL = 0.5  # real seconds between `docker inspect`s of a running container
 ALARM_POLL = 0.3  # real seconds between DescribeAlarms of a monitored deployment
 DEFAULT_CONFIGURATION: dict[str, Any] = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -67,18 +54,13 @@ class EcsEngine(EcsState):
     def __init__(self, account: str, region: str, clock: Clock, health: TargetHealth,
                  internal_client: Callable[[str], Any]) -> None:
         super().__init__(account, region, clock, health, internal_client)
-        self._active: set[Task] = set()  # tasks not yet STOPPED
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ecs-docker")
-        self._docker: bool | None = None
-        self._network: str | None = None
-        self._network_known = False
-        self._config_dir: str | None = None
-        self._network_lock = threading.Lock()
-        self._docker_next: dict[Task, float] = {}
-        self.pending_stop_actions: list[Action] = []  # from Docker polls, run by the next tick
-        self.addresses = AddressPool()
+        self.docker_host = DockerHost(self.client)
+        self.targets = Targets(self)
+        self.lifecycle = TaskLifecycle(self, self.targets, self.docker_host)
+        self.docker_tasks = DockerTasks(self, self.lifecycle, self.docker_host)
+        self.task_steps = TaskSteps(self, self.lifecycle, self.docker_host, self.docker_tasks)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -91,17 +73,8 @@ class EcsEngine(EcsState):
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        with self.lock:
-            tasks = list(self._active)
-            self._active.clear()
-        for task in tasks:
-            if task.stand_in is not None:
-                task.stand_in.close()
-            if task.docker is not None:
-                task.docker.remove()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        if self._config_dir is not None:
-            shutil.rmtree(self._config_dir, ignore_errors=True)
+        self.lifecycle.close()
+        self.docker_host.close()
 
     def _loop(self) -> None:
         while not self._stopping.wait(TICK):
@@ -109,38 +82,6 @@ class EcsEngine(EcsState):
                 self.tick()
             except Exception:  # the loop must survive anything one service does
                 log.exception("ECS engine tick failed")
-
-    def docker(self) -> bool:
-        if self._docker is None:
-            self._docker = docker_available()
-        return self._docker
-
-    def _pull_config(self) -> str | None:
-        """A docker config holding the emulator's ECR credentials (as the task execution role pulls), or None."""
-        import base64
-        import json
-        import tempfile
-
-        try:
-            data = self.client("ecr").get_authorization_token()["authorizationData"][0]
-        except Exception:
-            return None
-        host = str(data.get("proxyEndpoint", "")).split("://", 1)[-1]
-        if not host.startswith(("127.", "localhost")):
-            return None  # moto's own ECR: no registry behind it
-        with self._network_lock:
-            if self._config_dir is None:
-                self._config_dir = tempfile.mkdtemp(prefix="emulator-ecs-docker-")
-            path = Path(self._config_dir) / "config.json"
-            token = base64.b64decode(data["authorizationToken"]).decode()
-            path.write_text(json.dumps({"auths": {host: {"auth": base64.b64encode(token.encode()).decode()}}}))
-            return self._config_dir
-
-    def network(self) -> str | None:
-        with self._network_lock:
-            if not self._network_known:
-                self._network, self._network_known = docker_network(), True
-            return self._network
 
     def status(self) -> list[dict[str, Any]]:
         """For `deploy-actions emulator status`: each service, its deployments and task sets, and where
@@ -221,7 +162,7 @@ class EcsEngine(EcsState):
             actions: list[Action] = []
             for tasks in [d.tasks for d in run.deployments] + [ts.tasks for ts in run.task_sets]:
                 for task in [t for t in tasks if t.alive]:
-                    self._stop_task(task, "Service deleted", "ServiceSchedulerInitiated", now, actions, run)
+                    self.lifecycle.stop(task, "Service deleted", "ServiceSchedulerInitiated", now, actions, run)
         run_all(actions)
 
     def _revision(self, run: ServiceRun, task_definition: str) -> str:
@@ -350,320 +291,7 @@ class EcsEngine(EcsState):
                 sd.set_status(model.STOP_REQUESTED)
             run.requested = stop_type
 
-    # -- tasks ---------------------------------------------------------------------------------
-
-    def run_task(self, cluster: Any, definition: Any, count: int, *, group: str | None, started_by: str,
-                 launch_type: str, overrides: dict[str, Any], tags: list[dict[str, str]]) -> list[Task]:
-        with self.lock:
-            now = self.clock.monotonic()
-            return [self._new_task(cluster.arn, str(cluster.name), definition, group or f"family:{definition.family}",
-                                   started_by, launch_type, overrides, now, tags=tags) for _ in range(count)]
-
-    def _new_task(self, cluster_arn: str, cluster_name: str, definition: Any, group: str, started_by: str,
-                  launch_type: str, overrides: dict[str, Any], now: float, *, tags: list[dict[str, str]] | None = None,
-                  service_arn: str | None = None, deployment: str | None = None) -> Task:
-        container = essential_container(definition.container_definitions)
-        container_overrides = {}
-        for found in (overrides or {}).get("containerOverrides") or []:
-            if found.get("name") == container["name"]:
-                container_overrides = found
-        task = Task(self.arn("task", f"{cluster_name}/{uuid.uuid4().hex}"), cluster_arn, definition, container,
-                    Fate.of(container.get("dockerLabels") or {}), self.addresses.allocate(),
-                    container_port(container), group, started_by, launch_type, overrides or {}, now,
-                    tags=tags or [], service_arn=service_arn, deployment=deployment)
-        task.container_overrides = container_overrides
-        self.tasks[task.arn] = task
-        self._active.add(task)
-        return task
-
-    def stop_task(self, task: Task, reason: str) -> None:
-        actions: list[Action] = []
-        with self.lock:
-            if task.alive:
-                run = self.runs.get(task.service_arn or "")
-                self._stop_task(task, reason, "UserInitiated", self.clock.monotonic(), actions, run)
-        run_all(actions)
-
-    def _stop_task(self, task: Task, reason: str, code: str, now: float, actions: list[Action],
-                   run: ServiceRun | None, *, failed: bool = False, exit_code: int | None = None) -> None:
-        if not task.alive:
-            return
-        task.desired_status, task.stopping_at, task.version = "STOPPED", utcnow(), task.version + 1
-        task.stopped_reason, task.stop_code, task.failed = reason, code, failed
-        if exit_code is not None:
-            task.exit_code = exit_code
-        drain = 0.0
-        if task.registered and run is not None:
-            for group_arn in task.registered:
-                drain = max(drain, self._deregistration_delay(group_arn))
-                actions.append(self._deregister(group_arn, task))
-                run.deregistered[group_arn] = run.deregistered.get(group_arn, 0) + 1
-            task.registered = []
-        if task.last_status in ("PROVISIONING", "PENDING") and task.docker is None:
-            self._finish(task)
-        else:
-            task.last_status = "DEACTIVATING" if drain else "STOPPING"
-            task.stop_due = now + drain
-
-    def _finish(self, task: Task) -> None:
-        task.last_status, task.stopped_at, task.version = "STOPPED", utcnow(), task.version + 1
-        task.health_status = "UNKNOWN"
-        if task.stand_in is not None:
-            task.stand_in.close()
-            task.stand_in = None
-            if task.exit_code is None and task.running_since is not None:
-                task.exit_code = 0
-        if task.docker is not None:
-            container = task.docker
-            task.docker = None
-
-            # ECS's stopTimeout (30 s by default) between SIGTERM and SIGKILL, on the emulator's clock
-            grace = max(1, math.ceil(self.clock.real(float(task.container.get("stopTimeout") or 30))))
-
-            def stop() -> None:
-                code = container.stop(grace)
-                self._ship_docker_logs(task, container)
-                container.remove()
-                with self.lock:
-                    if task.exit_code is None and code is not None:
-                        task.exit_code = code
-
-            self._pool.submit(stop)
-        self._active.discard(task)
-
-    # -- logs (the awslogs driver) ------------------------------------------------------------
-
-    def _log_destination(self, task: Task) -> shipping.AwslogsDestination | None:
-        return shipping.awslogs_destination(task.container, task.id, self.region)
-
-    def _logs_ready(self, task: Task) -> str | None:
-        """None, or the stoppedReason of a task whose awslogs group is missing (no awslogs-create-group)."""
-        destination = self._log_destination(task)
-        if destination is None:
-            return None
-        try:
-            destination.ship([], account=self.account)
-        except shipping.LogGroupMissing:
-            return shipping.MISSING_GROUP_REASON
-        return None
-
-    def _ship(self, task: Task, lines: list[str]) -> None:
-        destination = self._log_destination(task)
-        if destination is not None and lines:
-            with contextlib.suppress(shipping.LogGroupMissing):
-                destination.ship(lines, account=self.account)
-
-    def _ship_docker_logs(self, task: Task, container: DockerContainer) -> None:
-        destination = self._log_destination(task)
-        if destination is not None:
-            with contextlib.suppress(shipping.LogGroupMissing):
-                destination.ship_events(container.logs(), account=self.account)
-
-    def _deregistration_delay(self, group_arn: str) -> float:
-        from moto.elbv2.models import elbv2_backends
-
-        group = elbv2_backends[self.account][self.region].target_groups.get(group_arn)
-        if group is None:
-            return 0.0
-        return float(str(group.attributes.get("deregistration_delay.timeout_seconds", 300)))
-
-    def _register_running(self, run: ServiceRun, task: Task, groups: list[tuple[str, int]],
-                          actions: list[Action]) -> None:
-        """A RUNNING task registers once in each of `groups` (target group ARN, container port or 0)."""
-        if task.last_status != "RUNNING":
-            return
-        for group_arn, port in groups:
-            if group_arn not in task.registered:
-                task.registered.append(group_arn)
-                actions.append(self._register(group_arn, task, port or task.port or 80))
-                run.registered[group_arn] = run.registered.get(group_arn, 0) + 1
-
-    def _register(self, group_arn: str, task: Task, port: int) -> Action:
-        def register() -> None:
-            self.client("elbv2").register_targets(TargetGroupArn=group_arn, Targets=[{"Id": task.ip, "Port": port}])
-        return register
-
-    def _deregister(self, group_arn: str, task: Task) -> Action:
-        port = task.port
-
-        def deregister() -> None:
-            target: dict[str, Any] = {"Id": task.ip}
-            if port is not None:
-                target["Port"] = port
-            self.client("elbv2").deregister_targets(TargetGroupArn=group_arn, Targets=[target])
-        return deregister
-
-    def _step_task(self, task: Task, now: float, actions: list[Action]) -> None:
-        run = self.runs.get(task.service_arn or "")
-        fate = task.fate
-        if not task.alive:
-            if task.stop_due is not None and now >= task.stop_due:
-                self._finish(task)
-            return
-        if task.last_status == "PROVISIONING":
-            task.last_status, task.version = "PENDING", task.version + 1
-            return
-        if task.last_status == "PENDING":
-            if task.docker is not None or task.starting:
-                return  # a docker run is under way (_docker_started moves it on)
-            if now - task.created < fate.start_seconds:
-                return
-            if fate.fail_to_start:
-                task.container_reason = fate.fail_to_start
-                self._stop_task(task, fate.fail_to_start, "TaskFailedToStart", now, actions, run, failed=True)
-                return
-            missing = self._logs_ready(task)
-            if missing:
-                task.container_reason = missing
-                self._stop_task(task, missing, "TaskFailedToStart", now, actions, run, failed=True)
-                return
-            image = str(task.container.get("image", ""))
-            if wants_docker(image, fate, self.docker):
-                self._start_docker(task)
-                return
-            try:
-                task.stand_in = self._stand_in(task)
-            except OSError as error:
-                reason = f"CannotStartContainerError: {error}"
-                task.container_reason = reason
-                self._stop_task(task, reason, "TaskFailedToStart", now, actions, run, failed=True)
-                return
-            self._running(task, now)
-            if fate.logs:
-                self._ship(task, fate.logs.splitlines())
-            return
-        if task.last_status != "RUNNING":
-            return
-        if task.docker is not None:
-            self._poll_docker(task, now)
-            return
-        if task.container.get("healthCheck"):
-            check = task.container["healthCheck"]
-            due = float(check.get("startPeriod", 0)) + float(check.get("interval", 30)) * int(check.get("retries", 3))
-            if fate.unhealthy and now - (task.running_since or now) >= due:
-                task.health_status = "UNHEALTHY"
-                self._stop_task(task, "Task failed container health checks", "TaskFailedToStart", now, actions,
-                                run, failed=True)
-                return
-        if fate.exit_code is not None and now - (task.running_since or now) >= fate.exit_after:
-            self._exited(task, fate.exit_code, now, actions, run)
-
-    def _stand_in(self, task: Task) -> StandIn:
-        """The task's stand-in server; another address when its own is taken (another emulator's task)."""
-        body = task.fate.body or f"{task.definition.family}:{task.definition.revision}"
-        for attempt in range(5):
-            try:
-                return StandIn(task.ip, task.port, body, task.fate.unhealthy)
-            except OSError:
-                if attempt == 4:
-                    raise
-                task.ip = self.addresses.allocate()
-        raise AssertionError("unreachable")
-
-    def _running(self, task: Task, now: float) -> None:
-        task.last_status, task.started_at, task.running_since = "RUNNING", utcnow(), now
-        task.version += 1
-        if task.container.get("healthCheck") and task.docker is None:
-            task.health_status = "UNHEALTHY" if task.fate.unhealthy else "HEALTHY"
-
-    def _exited(self, task: Task, code: int, now: float, actions: list[Action], run: ServiceRun | None) -> None:
-        reason = task.fate.stopped_reason or "Essential container in task exited"
-        task.container_reason = None
-        self._stop_task(task, reason, "EssentialContainerExited", now, actions, run,
-                        failed=run is not None or code != 0, exit_code=code)
-        if task.docker is None and task.stand_in is not None:
-            self._finish(task)
-
-    def _start_docker(self, task: Task) -> None:
-        overrides = task.container_overrides
-        task.starting = True
-
-        def start() -> None:
-            network = self.network()
-            if network is None:
-                task.ip = "127.0.0.1"
-            container = DockerContainer(f"ecs-{task.id}", str(task.container.get("image", "")), task.ip, task.port,
-                                        task.container, overrides, network, self._pull_config(), self.clock.real)
-            container.start()
-            with self.lock:
-                task.starting = False
-                now = self.clock.monotonic()
-                if container.error:
-                    task.container_reason = container.error
-                    actions: list[Action] = []
-                    self._stop_task(task, container.error, "TaskFailedToStart", now, actions,
-                                    self.runs.get(task.service_arn or ""), failed=True)
-                    container.remove()
-                    return
-                task.docker = container
-                if not task.alive:  # stopped while it started
-                    self._finish(task)
-                    return
-                self._running(task, now)
-
-        self._pool.submit(start)
-
-    def _poll_docker(self, task: Task, now: float) -> None:
-        import time
-
-        real = time.monotonic()
-        if self._docker_next.get(task, 0) > real:
-            return
-        self._docker_next[task] = real + DOCKER_POLL * 20  # until this poll answers
-        container = task.docker
-        assert container is not None
-
-        def poll() -> None:
-            state, code, health = container.status()
-            with self.lock:
-                self._docker_next[task] = time.monotonic() + DOCKER_POLL
-                if health is not None and task.alive and task.docker is container:
-                    task.health_status = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}.get(health, "UNKNOWN")
-                    if health == "unhealthy":
-                        actions0: list[Action] = []
-                        self._stop_task(task, "Task failed container health checks", "TaskFailedToStart",
-                                        self.clock.monotonic(), actions0, self.runs.get(task.service_arn or ""),
-                                        failed=True)
-                        self.pending_stop_actions.extend(actions0)
-                if state in ("exited", "dead", "missing") and task.alive and task.docker is container:
-                    actions: list[Action] = []
-                    self._exited(task, code if code is not None else 137, self.clock.monotonic(), actions,
-                                 self.runs.get(task.service_arn or ""))
-                    task.docker = None
-
-                    def gone() -> None:
-                        self._ship_docker_logs(task, container)
-                        container.remove()
-                    self._pool.submit(gone)
-                    self._finish(task)
-                    run_all(actions)
-
-        self._pool.submit(poll)
-
     # -- the rolling scheduler -----------------------------------------------------------------
-
-    def _healthy(self, run: ServiceRun, task: Task, now: float) -> str:
-        """'healthy', 'unhealthy' or 'pending' for the scheduler."""
-        if not task.alive or task.last_status != "RUNNING":
-            return "pending"
-        deployment = next((d for d in run.deployments if task in d.tasks), None)
-        if task.groups is not None:
-            groups = list(task.groups)
-        elif deployment is not None and deployment.target_group is not None:
-            groups = [deployment.target_group]
-        else:
-            groups = [g for g, p in target_groups(run.service) if not p < 0]
-        if groups:
-            if set(task.registered) != set(groups):
-                return "pending"
-            states = [self.health.state_of(group, task.ip) for group in groups]
-            if any(s == "unhealthy" for s in states):
-                in_grace = now - (task.running_since or now) < run.grace
-                return "pending" if in_grace else "unhealthy"
-            return "healthy" if all(s == "healthy" for s in states) else "pending"
-        if task.container.get("healthCheck"):
-            return "healthy" if task.health_status == "HEALTHY" else "pending"
-        return "healthy"
 
     def _step_service(self, run: ServiceRun, now: float, actions: list[Action]) -> None:
         if run.task_sets:
@@ -699,11 +327,11 @@ class EcsEngine(EcsState):
             mine = [(g, abs(p)) for g, p in groups if g == deployment.target_group] if deployment.target_group \
                 else [(g, p) for g, p in groups if not p < 0]
             for task in deployment.alive():
-                self._register_running(run, task, mine, actions)
-                state = self._healthy(run, task, now)
+                self.targets.register_running(run, task, mine, actions)
+                state = self.targets.health(run, task, now)
                 if state == "unhealthy":
-                    self._unhealthy_event(run, task)
-                    self._stop_task(task, f"Task failed ELB health checks in (target-group {task.registered[0]})",
+                    self.targets.unhealthy_event(run, task)
+                    self.lifecycle.stop(task, f"Task failed ELB health checks in (target-group {task.registered[0]})",
                                     "ServiceSchedulerInitiated", now, actions, run, failed=True)
                     continue
                 if state == "healthy" and not task.seen_healthy:
@@ -750,11 +378,11 @@ class EcsEngine(EcsState):
             count = min(need, max(maximum - alive, 0))
             if count == 0 and alive == 0:
                 count = min(need, max(desired, 1))
-            self._start_tasks(run, primary, count, now)
+            self.lifecycle.start_for(run, primary, count, now)
         elif need < 0:
             extra = sorted(primary.alive(), key=lambda t: health.get(t) == "healthy")[:-need]
             for task in extra:
-                self._stop_task(task, f"Scaling activity initiated by (deployment {primary.id})",
+                self.lifecycle.stop(task, f"Scaling activity initiated by (deployment {primary.id})",
                                 "ServiceSchedulerInitiated", now, actions, run)
             if extra:
                 run.event(events.tasks_stopped(run.name, extra))
@@ -774,7 +402,7 @@ class EcsEngine(EcsState):
                     if healthy - 1 < minimum:
                         continue
                     healthy -= 1
-                self._stop_task(task, f"Scaling activity initiated by (deployment {primary.id})",
+                self.lifecycle.stop(task, f"Scaling activity initiated by (deployment {primary.id})",
                                 "ServiceSchedulerInitiated", now, actions, run)
                 stopped.append(task)
         if stopped:
@@ -872,7 +500,7 @@ class EcsEngine(EcsState):
                 elif stage == "CLEAN_UP":
                     for blue in run.deployments[1:]:
                         for task in blue.alive():
-                            self._stop_task(task, f"Scaling activity initiated by (deployment {green.id})",
+                            self.lifecycle.stop(task, f"Scaling activity initiated by (deployment {green.id})",
                                             "ServiceSchedulerInitiated", now, actions, run)
                 continue
             settled = shift.settle_hooks(now)
@@ -886,7 +514,7 @@ class EcsEngine(EcsState):
             if stage == "SCALE_UP":
                 need = green.desired - len(green.alive())
                 if need > 0 and now >= run.backoff_until:
-                    self._start_tasks(run, green, need, now)
+                    self.lifecycle.start_for(run, green, need, now)
                 if sum(1 for t in green.alive() if health.get(t) == "healthy") < green.desired:
                     return
             if stage == "CLEAN_UP":
@@ -895,19 +523,6 @@ class EcsEngine(EcsState):
                 self._complete(run, green)
                 return
             shift.next_stage()
-
-    def _start_tasks(self, run: ServiceRun, deployment: Deployment, count: int, now: float) -> None:
-        if count <= 0:
-            return  # (the task definition is not even looked up)
-        service = run.service
-        definition = self.backend.describe_task_definition(deployment.task_definition)
-        started = [self._new_task(service.cluster_arn, service.cluster_name, definition, f"service:{service.name}",
-                                  deployment.id, service.launch_type or "EC2", {}, now, service_arn=service.arn,
-                                  deployment=deployment.id) for _ in range(count)]
-        deployment.tasks.extend(started)
-        if started:
-            deployment.updated_at = utcnow()
-            run.event(events.tasks_started(run.name, started))
 
     def _complete(self, run: ServiceRun, primary: Deployment) -> None:
         sd = primary.service_deployment
@@ -944,7 +559,7 @@ class EcsEngine(EcsState):
         run.pending_actions.extend(actions)
         now = self.clock.monotonic()
         for task in green.alive():
-            self._stop_task(task, f"Scaling activity initiated by (deployment {green.id})",
+            self.lifecycle.stop(task, f"Scaling activity initiated by (deployment {green.id})",
                             "ServiceSchedulerInitiated", now, run.pending_actions, run)
 
     def _step_shift_back(self, run: ServiceRun, sd: ServiceDeployment, now: float, actions: list[Action]) -> None:
@@ -1035,18 +650,6 @@ class EcsEngine(EcsState):
             snapshot.publish(run)
             return task_set
 
-    def _unhealthy_event(self, run: ServiceRun, task: Task) -> None:
-        """AWS's event for a task its target group calls unhealthy, with the health check's reason."""
-        for group in task.registered:
-            if self.health.state_of(group, task.ip) != "unhealthy":
-                continue
-            try:
-                found = self.health.describe(group, [{"Id": task.ip, "Port": task.port or 80}])
-                reason = found[0]["TargetHealth"].get("Description") or "Health checks failed"
-            except Exception:
-                reason = "Health checks failed"
-            run.event(events.task_unhealthy(run.name, task, group, reason))
-
     def _step_task_sets(self, run: ServiceRun, now: float, actions: list[Action]) -> None:
         service = run.service
         for task_set in list(run.task_sets):
@@ -1056,15 +659,15 @@ class EcsEngine(EcsState):
             task_set.computed = 0 if task_set.status == "DRAINING" else \
                 math.ceil(int(service.desired_count) * percent / 100)
             for task in task_set.alive():
-                self._register_running(run, task, groups, actions)
-                if self._healthy(run, task, now) == "unhealthy":
-                    self._stop_task(task, f"Task failed ELB health checks in (target-group {task.registered[0]})",
+                self.targets.register_running(run, task, groups, actions)
+                if self.targets.health(run, task, now) == "unhealthy":
+                    self.lifecycle.stop(task, f"Task failed ELB health checks in (target-group {task.registered[0]})",
                                     "ServiceSchedulerInitiated", now, actions, run, failed=True)
             alive = task_set.alive()
             need = task_set.computed - len(alive)
             if need > 0 and now >= run.backoff_until:
                 definition = self.backend.describe_task_definition(task_set.task_definition)
-                started = [self._new_task(service.cluster_arn, service.cluster_name, definition,
+                started = [self.lifecycle.new_task(service.cluster_arn, service.cluster_name, definition,
                                           f"service:{service.name}", task_set.started_by or task_set.id,
                                           task_set.launch_type or "EC2", {}, now, service_arn=service.arn,
                                           deployment=task_set.id) for _ in range(need)]
@@ -1075,14 +678,14 @@ class EcsEngine(EcsState):
             elif need < 0:
                 extra = alive[:-need]
                 for task in extra:
-                    self._stop_task(task, f"Scaling activity initiated by (taskSet {task_set.id})",
+                    self.lifecycle.stop(task, f"Scaling activity initiated by (taskSet {task_set.id})",
                                     "ServiceSchedulerInitiated", now, actions, run)
                 run.event(events.tasks_stopped(run.name, extra, task_set.id))
             for task in task_set.tasks:
                 if task.failed and not task.counted:
                     task.counted = True
                     run.launch_failed(now)
-            healthy = sum(1 for t in task_set.alive() if self._healthy(run, t, now) == "healthy")
+            healthy = sum(1 for t in task_set.alive() if self.targets.health(run, t, now) == "healthy")
             steady = healthy == task_set.computed == len(task_set.alive())
             stability = "STEADY_STATE" if steady else "STABILIZING"
             if stability != task_set.stability:
@@ -1126,11 +729,10 @@ class EcsEngine(EcsState):
     def tick(self) -> None:
         actions: list[Action] = []
         with self.lock:
-            actions.extend(self.pending_stop_actions)
-            self.pending_stop_actions.clear()
+            actions.extend(self.docker_tasks.pending_stop_actions)
+            self.docker_tasks.pending_stop_actions.clear()
             now = self.clock.monotonic()
-            for task in list(self._active):
-                self._step_task(task, now, actions)
+            self.task_steps.step_all(now, actions)
             for run in list(self.runs.values()):
                 self._step_service(run, now, actions)
         run_all(actions)
