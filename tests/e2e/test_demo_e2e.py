@@ -74,6 +74,7 @@ def test_make_demo_runs_example_2_under_act_and_reports_what_happened(act: str, 
     # The Slack message the local receiver got.
     assert re.search(rf"│ ✅ acme/api {commit} to production succeeded", output)
     assert "│ First release" in output
+    assert re.search(r"│ Actor +acme-dev$", output, re.MULTILINE), output  # the repository's developer, not act's
     report = tmp_path / "report.html"
     assert output.rstrip().splitlines()[-2:] == [f"report: {report} ({report.as_uri()})",
                                                  f"full act log: {tmp_path / 'act.log'}"]

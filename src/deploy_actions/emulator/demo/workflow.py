@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 REMOTE = "https://github.com/acme/api.git"  # github.repository acme/api: the links in Slack and the summaries
 EVENT = "push to main"
 COMMIT_TITLE = "First release"
+ACTOR = "acme-dev"  # github.actor: act's default is nektos/act, which reads oddly in Slack beside acme/api
 SECRET_ENV = {"ACTIONS_ID_TOKEN_REQUEST_TOKEN"}  # shown as *** in the command the report prints
 
 
@@ -64,7 +65,8 @@ def act_argv(act: str, checkout: Path, work: Path, env: dict[str, str], variable
     .env/.vars/.secrets."""
     argv = [act, "push", "-W", f".github/workflows/{WORKFLOW}", "-P", "ubuntu-latest=-self-hosted", "--json",
             "--local-repository", f"org/deploy-actions@v1={checkout}", "--action-cache-path", str(work / "act-cache"),
-            "--secret-file", str(work / "act.secrets"), "--var-file", "/dev/null", "--env-file", "/dev/null"]
+            "--secret-file", str(work / "act.secrets"), "--var-file", "/dev/null", "--env-file", "/dev/null",
+            "--actor", ACTOR]
     for name, value in variables.items():
         argv += ["--var", f"{name}={value}"]
     for name, value in env.items():
