@@ -1,210 +1,143 @@
-"""Job summaries, as our actions write them, for a terminal and for an HTML page.
+"""Job summaries, as our actions write them, for a terminal and for an HTML page, parsed by markdown-it-py.
 
-The Markdown they use: headings, paragraphs, lists, tables (a cell may hold `<br>`), fenced code (a mermaid
-Gantt chart of lifecycle events among it), `<details><summary>…</summary>` … `</details>`, and inline code, bold
-and links. No other HTML is taken as HTML: a summary can quote a commit message or a log line, so everything
-else is shown as text.
+CommonMark with GFM tables, raw HTML off: a summary can quote a commit message or a log line, so any HTML in it is
+shown as text. The only tags taken as tags are the ones our summaries write on purpose, each turned into a token
+of its own: `<br>` (a line break in a table cell) and a line that is `<details>` (with its `<summary>…</summary>`)
+or `</details>`. Links are links only to http(s); images are not loaded (a quoted text could point one anywhere).
 """
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
-HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
-LIST_ITEM = re.compile(r"^[-*]\s+(.*)$")
-DETAILS = re.compile(r"^<details>\s*(?:<summary>(.*?)</summary>)?\s*$")
-LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
-CODE_SPAN = re.compile(r"(`[^`]*`)")
-BOLD = re.compile(r"\*\*(.+?)\*\*")
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.tree import SyntaxTreeNode
+from markdown_it.utils import EnvType, OptionsDict
+
+from deploy_actions.emulator.demo.gantt import gantt_html
+
+DETAILS_OPEN = re.compile(r"<details>\s*(?:<summary>(.*)</summary>)?")
+DETAILS_CLOSE = "</details>"
 BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
-ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])")  # Markdown's backslash escapes: the character itself
 
 
-@dataclass
-class Block:
-    kind: str  # heading, paragraph, list, table, code, details
-    text: str = ""  # heading, paragraph and details (its summary) text; the code; the code's language in `info`
-    level: int = 0
-    info: str = ""
-    items: list[str] = field(default_factory=list)
-    header: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
-    children: list[Block] = field(default_factory=list)
+class SummaryMarkdown(MarkdownIt):
+    def validateLink(self, url: str) -> bool:  # markdown-it's own check lets any scheme but a few through
+        return url.lower().startswith(("http://", "https://"))
 
 
-def parse(markdown: str) -> list[Block]:
-    blocks, _ = _parse(markdown.splitlines(), 0, inside_details=False)
-    return blocks
+def details_line(state: StateBlock, line: int, _end: int, silent: bool) -> bool:
+    """A line that is `<details><summary>…</summary>` opens a details block; `</details>` closes the one open
+    in the same container (a list item, a quote), and is text otherwise."""
+    if state.is_code_block(line):
+        return False
+    text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]].strip()
+    opened = DETAILS_OPEN.fullmatch(text)
+    if not opened and (text != DETAILS_CLOSE or not details_open_here(state.tokens)):
+        return False
+    if silent:
+        return True
+    state.line = line + 1
+    if not opened:
+        state.push("details_close", "details", -1).map = [line, line + 1]
+        return True
+    state.push("details_open", "details", 1).map = [line, line + 1]
+    state.push("summary_open", "summary", 1)
+    summary = state.push("inline", "", 0)  # parsed as Markdown by the inline stage, like a paragraph
+    summary.content, summary.map, summary.children = opened.group(1) or "details", [line, line + 1], []
+    state.push("summary_close", "summary", -1)
+    return True
 
 
-def _parse(lines: list[str], i: int, *, inside_details: bool) -> tuple[list[Block], int]:
-    out: list[Block] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            out.append(Block("paragraph", " ".join(paragraph)))
-            paragraph.clear()
-
-    while i < len(lines):
-        line = lines[i].strip()
-        details = DETAILS.match(line)
-        heading = HEADING.match(line)
-        if line.startswith("```"):
-            flush()
-            body, i = [], i + 1
-            while i < len(lines) and not lines[i].strip().startswith("```"):
-                body.append(lines[i])
-                i += 1
-            out.append(Block("code", "\n".join(body), info=line[3:].strip()))
-            i += 1
-        elif details:
-            flush()
-            children, i = _parse(lines, i + 1, inside_details=True)
-            out.append(Block("details", details.group(1) or "details", children=children))
-        elif line == "</details>" and inside_details:
-            flush()
-            return out, i + 1
-        elif heading:
-            flush()
-            out.append(Block("heading", heading.group(2).strip(), level=len(heading.group(1))))
-            i += 1
-        elif line.startswith("|") and i + 1 < len(lines) and SEPARATOR.match(lines[i + 1].strip()):
-            flush()
-            table = Block("table", header=cells(line))
-            i += 2
-            while i < len(lines) and lines[i].strip().startswith("|"):
-                table.rows.append(cells(lines[i].strip()))
-                i += 1
-            out.append(table)
-        elif LIST_ITEM.match(line):
-            flush()
-            items = []
-            while i < len(lines) and (item := LIST_ITEM.match(lines[i].strip())):
-                items.append(item.group(1))
-                i += 1
-            out.append(Block("list", items=items))
-        elif not line:
-            flush()
-            i += 1
-        else:
-            paragraph.append(line)
-            i += 1
-    flush()
-    return out, i
+def details_open_here(tokens: Sequence[Token]) -> bool:
+    depth = 0
+    for token in reversed(tokens):
+        depth -= token.nesting
+        if depth < 0:  # the innermost block still open
+            return token.type == "details_open"
+    return False
 
 
-def cells(row: str) -> list[str]:
-    """A table row's cells; `\\|` is a pipe inside a cell and `\\\\` a backslash (core/summary.escape_cell)."""
-    found, cell, i = [], "", 0
-    text = row.strip()
-    text = text[1:] if text.startswith("|") else text
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and i + 1 < len(text) and text[i + 1] in "|\\":
-            cell += text[i + 1]
-            i += 2
-            continue
-        if char == "|":
-            found.append(cell.strip())
-            cell = ""
-        else:
-            cell += char
-        i += 1
-    if cell.strip():
-        found.append(cell.strip())
-    return found
+def close_details(state: StateCore) -> None:
+    """A details block left open ends with its container (or the summary), so the tags always pair up."""
+    tokens: list[Token] = []
+    open_blocks: list[str] = []
+    for token in state.tokens:
+        if token.nesting == -1:
+            while token.type != "details_close" and open_blocks[-1] == "details_open":
+                tokens.append(Token("details_close", "details", -1, block=True))
+                open_blocks.pop()
+            open_blocks.pop()
+        elif token.nesting == 1:
+            open_blocks.append(token.type)
+        tokens.append(token)
+    tokens += [Token("details_close", "details", -1, block=True) for _ in open_blocks]  # only details are left
+    state.tokens = tokens
+
+
+def drop_empty_header(state: StateCore) -> None:
+    """A table whose header cells are all empty (a key/value table) is shown without a header row."""
+    tokens = state.tokens
+    for start in [i for i, token in enumerate(tokens) if token.type == "thead_open"][::-1]:
+        end = next(i for i in range(start, len(tokens)) if tokens[i].type == "thead_close")
+        if all(not token.content.strip() for token in tokens[start:end] if token.type == "inline"):
+            del tokens[start:end + 1]
+
+
+def break_tag(state: StateInline, silent: bool) -> bool:
+    found = BREAK.match(state.src, state.pos, state.posMax)
+    if not found:
+        return False
+    if not silent:
+        state.push("br_tag", "br", 0)
+    state.pos = found.end()
+    return True
+
+
 
 
 # -- HTML ------------------------------------------------------------------------------------------------------
 
 
+class SummaryHTML(RendererHTML):
+    """markdown-it's HTML, which escapes all text; headings one level down (the page's own sit above)."""
+
+    def heading_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return f"<h{page_level(tokens[idx])}>"
+
+    def heading_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return f"</h{page_level(tokens[idx])}>\n"
+
+    def br_tag(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return "<br>"
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        chart = gantt_html(token.content) if token.info.strip() == "mermaid" else ""
+        return chart + "\n" if chart else super().fence(tokens, idx, options, env)
+
+
+def page_level(heading: Token) -> int:
+    return min(int(heading.tag[1:]) + 1, 6)
+
+
+PARSER = SummaryMarkdown("commonmark", {"html": False}, renderer_cls=SummaryHTML).enable("table").disable("image")
+PARSER.block.ruler.before("html_block", "details_line", details_line,
+                          {"alt": ["paragraph", "reference", "blockquote"]})
+PARSER.core.ruler.after("block", "close_details", close_details)
+PARSER.core.ruler.after("close_details", "drop_empty_header", drop_empty_header)
+PARSER.inline.ruler.before("autolink", "break_tag", break_tag)
+
+
 def to_html(markdown: str) -> str:
-    return "\n".join(_block_html(block) for block in parse(markdown))
-
-
-def _block_html(block: Block) -> str:
-    if block.kind == "heading":
-        level = min(block.level + 1, 6)  # the page's own headings sit above the summaries'
-        return f"<h{level}>{inline_html(block.text)}</h{level}>"
-    if block.kind == "paragraph":
-        return f"<p>{inline_html(block.text)}</p>"
-    if block.kind == "list":
-        return "<ul>" + "".join(f"<li>{inline_html(item)}</li>" for item in block.items) + "</ul>"
-    if block.kind == "table":
-        head = "".join(f"<th>{inline_html(cell)}</th>" for cell in block.header)
-        body = "".join("<tr>" + "".join(f"<td>{inline_html(cell)}</td>" for cell in row) + "</tr>"
-                       for row in block.rows)
-        thead = f"<thead><tr>{head}</tr></thead>" if any(block.header) else ""
-        return f"<table>{thead}<tbody>{body}</tbody></table>"
-    if block.kind == "code":
-        if block.info == "mermaid":
-            chart = gantt_html(block.text)
-            if chart:
-                return chart
-        return f'<pre><code>{html.escape(block.text)}</code></pre>'
-    children = "\n".join(_block_html(child) for child in block.children)
-    return f"<details><summary>{inline_html(block.text)}</summary>\n{children}\n</details>"
-
-
-def inline_html(text: str) -> str:
-    out, position = [], 0
-    for link in LINK.finditer(text):
-        out.append(_spans_html(text[position:link.start()]))
-        out.append(f'<a href="{html.escape(link.group(2))}">{_spans_html(link.group(1))}</a>')
-        position = link.end()
-    out.append(_spans_html(text[position:]))
-    return "".join(out)
-
-
-def _spans_html(text: str) -> str:
-    out = []
-    for part in CODE_SPAN.split(text):
-        if part.startswith("`") and part.endswith("`") and len(part) >= 2:
-            out.append(f"<code>{html.escape(part[1:-1])}</code>")
-            continue
-        pieces = [html.escape(html.unescape(piece)) for piece in BREAK.split(part)]
-        out.append(ESCAPED.sub(r"\1", BOLD.sub(r"<strong>\1</strong>", "<br>".join(pieces))))
-    return "".join(out)
-
-
-def gantt_html(chart: str) -> str:
-    """A mermaid Gantt chart with millisecond times (`dateFormat x`, codedeploy-deploy's lifecycle events) as
-    bars on one time axis; '' for any other chart (shown as its source)."""
-    lines = [line.strip() for line in chart.splitlines() if line.strip()]
-    if not lines or lines[0] != "gantt" or "dateFormat x" not in lines:
-        return ""
-    title, section, bars = "", "", []
-    for line in lines[1:]:
-        if line.startswith("title "):
-            title = line[6:]
-        elif line.startswith("section "):
-            section = line[8:]
-        elif ":" in line and not line.startswith(("dateFormat", "axisFormat")):
-            name, _, spec = line.partition(":")
-            parts = [part.strip() for part in spec.split(",")]
-            try:
-                start, end = int(parts[-2]), int(parts[-1])
-            except (IndexError, ValueError):
-                return ""
-            bars.append((section, name.strip(), start, end, parts[0] if len(parts) > 2 else ""))
-    if not bars:
-        return ""
-    first, last = min(bar[2] for bar in bars), max(bar[3] for bar in bars)
-    span = max(last - first, 1)
-    rows, lane = [], None
-    for section, name, start, end, state in bars:
-        left, width = 100 * (start - first) / span, max(100 * (end - start) / span, 0.4)
-        shown, lane = ("" if section == lane else section), section  # a lane's name once, on its first bar
-        rows.append(f'<tr><td class="lane">{html.escape(shown)}</td><td class="task">{html.escape(name)}</td>'
-                    f'<td class="track"><span class="bar {html.escape(state)}" style="left:{left:.2f}%;'
-                    f'width:{width:.2f}%"></span></td><td class="ms">{end - start} ms</td></tr>')
-    caption = f"<caption>{html.escape(title)} ({span / 1000:.1f} s)</caption>" if title else ""
-    return f'<table class="gantt">{caption}<tbody>{"".join(rows)}</tbody></table>'
+    return str(PARSER.render(markdown))
 
 
 # -- plain text ------------------------------------------------------------------------------------------------
@@ -212,53 +145,69 @@ def gantt_html(chart: str) -> str:
 
 def to_text(markdown: str, indent: str = "") -> list[str]:
     lines: list[str] = []
-    for block in parse(markdown):
-        lines += _block_text(block, indent)
-        lines.append("")
+    for block in SyntaxTreeNode(PARSER.parse(markdown)).children:
+        lines += [*block_text(block, indent), ""]
     while lines and not lines[-1]:
         lines.pop()
     return lines
 
 
-def _block_text(block: Block, indent: str) -> list[str]:
-    if block.kind == "heading":
-        return [indent + inline_text(block.text)]
-    if block.kind == "paragraph":
-        return [indent + inline_text(block.text)]
-    if block.kind == "list":
-        return [f"{indent}• {inline_text(item)}" for item in block.items]
-    if block.kind == "table":
-        return [indent + line for line in table_text(block)]
-    if block.kind == "code":
-        if block.info == "mermaid":
+def block_text(node: SyntaxTreeNode, indent: str) -> list[str]:
+    kind = node.type
+    if kind in ("heading", "paragraph"):
+        return [indent + inline_text(node)]
+    if kind in ("bullet_list", "ordered_list"):
+        lines = []
+        for number, item in enumerate(node.children, start=int(node.attrGet("start") or 1)):
+            marker = f"{number}. " if kind == "ordered_list" else "• "
+            body = [line for child in item.children for line in block_text(child, "")] or [""]
+            lines += [indent + (marker if i == 0 else " " * len(marker)) + line for i, line in enumerate(body)]
+        return lines
+    if kind == "table":
+        return [indent + line for line in table_text(node)]
+    if kind in ("fence", "code_block"):
+        if node.info.strip() == "mermaid":
             return [f"{indent}(a chart: in the HTML report)"]
-        return [f"{indent}    {line}" for line in block.text.splitlines()]
-    lines = [f"{indent}▸ {inline_text(block.text)}"]
-    for child in block.children:
-        lines += _block_text(child, indent + "  ")
-    return lines
+        return [f"{indent}    {line}" for line in node.content.splitlines()]
+    if kind == "details":
+        summary, *content = node.children
+        return [f"{indent}▸ {inline_text(summary)}", *children_text(content, indent + "  ")]
+    if kind == "hr":
+        return [indent + "─" * 20]
+    if kind == "blockquote":
+        return children_text(node.children, indent + "│ ")
+    return children_text(node.children, indent)
 
 
-def inline_text(text: str) -> str:
-    text = LINK.sub(lambda link: f"{link.group(1)} <{link.group(2)}>", text)
+def children_text(nodes: Sequence[SyntaxTreeNode], indent: str) -> list[str]:
+    return [line for node in nodes for line in block_text(node, indent)]
+
+
+def inline_text(node: SyntaxTreeNode) -> str:
+    """The text of a block's inline content (or of an inline node): markup gone, a link as `text <url>`."""
     out = []
-    for part in CODE_SPAN.split(text):
-        if part.startswith("`") and part.endswith("`") and len(part) >= 2:
-            out.append(part[1:-1])
+    for child in node.children:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type == "br_tag":
+            out.append(", ")
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif child.type == "link" and child.markup != "autolink":  # an autolink's text is its address
+            out.append(f"{inline_text(child)} <{child.attrGet('href')}>")
         else:
-            out.append(html.unescape(ESCAPED.sub(r"\1", BOLD.sub(r"\1", BREAK.sub(", ", part)))))
+            out.append(inline_text(child))
     return "".join(out)
 
 
-def table_text(block: Block) -> list[str]:
-    header = [inline_text(cell) for cell in block.header]
-    rows = [[inline_text(cell) for cell in row] for row in block.rows]
-    columns = max([len(header), *(len(row) for row in rows)])
-    grid = [row + [""] * (columns - len(row)) for row in ([header] if any(header) else []) + rows]
+def table_text(table: SyntaxTreeNode) -> list[str]:
+    grid = [[inline_text(cell) for cell in row.children] for part in table.children for row in part.children]
+    columns = max(len(row) for row in grid)
+    grid = [row + [""] * (columns - len(row)) for row in grid]
     widths = [max(width(row[c]) for row in grid) for c in range(columns)]
     lines = ["  ".join(cell + " " * (widths[c] - width(cell)) for c, cell in enumerate(row)).rstrip()
              for row in grid]
-    if any(header):
+    if table.children[0].type == "thead":
         lines.insert(1, "  ".join("─" * w for w in widths))
     return lines
 
