@@ -54,7 +54,7 @@ def create_service(self: Handler) -> ActionResult:
     created = _moto_create_service(self)
     if engine is not None:
         service = created.result["service"]  # type: ignore[index]
-        engine.adopt_service(service, self._get_params())
+        engine.services.adopt(service, self._get_params())
     return created
 
 
@@ -74,7 +74,7 @@ def update_service(self: Handler) -> ActionResult:
     task_definition = None
     if params.get("taskDefinition"):
         task_definition = self.ecs_backend.describe_task_definition(params["taskDefinition"]).arn
-    engine.update_service(service, params, task_definition)
+    engine.services.update(service, params, task_definition)
     return ActionResult({"service": service})
 
 
@@ -84,7 +84,7 @@ def delete_service(self: Handler) -> ActionResult:
         service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service"))
         if int(service.desired_count) > 0 and not self._get_param("force", False):
             raise AwsError("InvalidParameterException", "The service cannot be stopped while it is scaled above 0.")
-        engine.delete_service(service)
+        engine.services.delete(service)
     return _moto_delete_service(self)
 
 
@@ -139,7 +139,7 @@ def stop_service_deployment(self: Handler) -> ActionResult:
     stop_type = self._get_param("stopType") or "ROLLBACK"
     if stop_type not in ("ABORT", "ROLLBACK"):
         raise AwsError("InvalidParameterException", f"stopType must be ABORT or ROLLBACK, not {stop_type}.")
-    engine.stop_service_deployment(str(arn), stop_type)
+    engine.rollouts.request_stop(str(arn), stop_type)
     return ActionResult({"serviceDeploymentArn": arn})
 
 
@@ -149,7 +149,7 @@ def continue_service_deployment(self: Handler) -> ActionResult:
     action = self._get_param("action") or "CONTINUE"
     if action not in ("CONTINUE", "ROLLBACK"):
         raise AwsError("InvalidParameterException", f"action must be CONTINUE or ROLLBACK, not {action}.")
-    engine.continue_service_deployment(str(arn), self._get_param("hookId"), action)
+    engine.blue_green.continue_deployment(str(arn), self._get_param("hookId"), action)
     return ActionResult({"serviceDeploymentArn": arn})
 
 
@@ -164,7 +164,7 @@ def create_task_set(self: Handler) -> ActionResult:
         return _moto_create_task_set(self)
     service = _service(self)
     definition = self.ecs_backend.describe_task_definition(self._get_param("taskDefinition")).arn
-    task_set = engine.create_task_set(service, self._get_params(), definition)
+    task_set = engine.task_sets.create(service, self._get_params(), definition)
     with engine.lock:
         return ActionResult({"taskSet": task_set.as_api()})
 
@@ -188,7 +188,7 @@ def update_service_primary_task_set(self: Handler) -> ActionResult:
     engine = runtime.current(EcsEngine)
     if engine is None:
         return _moto_update_service_primary_task_set(self)
-    task_set = engine.update_primary_task_set(_service(self), str(self._get_param("primaryTaskSet")))
+    task_set = engine.task_sets.update_primary(_service(self), str(self._get_param("primaryTaskSet")))
     with engine.lock:
         return ActionResult({"taskSet": task_set.as_api()})
 
@@ -197,7 +197,7 @@ def update_task_set(self: Handler) -> ActionResult:
     engine = runtime.current(EcsEngine)
     if engine is None:
         return _moto_update_task_set(self)
-    task_set = engine.update_task_set(_service(self), str(self._get_param("taskSet")), self._get_param("scale") or {})
+    task_set = engine.task_sets.update(_service(self), str(self._get_param("taskSet")), self._get_param("scale") or {})
     with engine.lock:
         return ActionResult({"taskSet": task_set.as_api()})
 
@@ -206,7 +206,7 @@ def delete_task_set(self: Handler) -> ActionResult:
     engine = runtime.current(EcsEngine)
     if engine is None:
         return _moto_delete_task_set(self)
-    task_set = engine.delete_task_set(_service(self), str(self._get_param("taskSet")),
+    task_set = engine.task_sets.delete(_service(self), str(self._get_param("taskSet")),
                                       bool(self._get_param("force", False)))
     with engine.lock:
         return ActionResult({"taskSet": task_set.as_api()})
