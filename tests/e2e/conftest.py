@@ -38,7 +38,7 @@ EXAMPLE_APP = ROOT / "examples" / "app"  # a static site with real CodeDeploy ho
 SCRIPTS = Path(sysconfig.get_path("scripts"))  # .venv/bin: act, deploy-actions
 ON_CI = os.environ.get("CI", "").lower() in {"true", "1", "yes"}
 
-# A fixed commit time: SOURCE_DATE_EPOCH in the examples comes from `git log -1 --format=%ct`.
+# A fixed commit time: the archives' timestamps and DEPLOYED_AT are the commit's (read from the checkout).
 COMMIT_EPOCH = 1_700_000_000
 # What a user's repository is called in the examples' world.
 USER_REMOTE = "https://gitlab.example.com/acme/api.git"

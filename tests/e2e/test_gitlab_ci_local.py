@@ -156,7 +156,7 @@ def test_component_packages_uploads_and_hands_outputs_to_a_later_job(
     with zipfile.ZipFile(io.BytesIO(body)) as bundle:
         info = bundle.read("deployment-info.env").decode()
     assert "SPRING_PROFILES_ACTIVE='prod'" in info
-    assert "DEPLOYED_AT='2023-11-14T22:13:20Z'" in info  # before_script: SOURCE_DATE_EPOCH from the commit
+    assert "DEPLOYED_AT='2023-11-14T22:13:20Z'" in info  # the commit's time, from the checkout (not the run's)
     assert "REPOSITORY='acme/api'" in info
 
     artifacts = user_repo / ".gitlab-ci-local" / "artifacts" / "package-revision"

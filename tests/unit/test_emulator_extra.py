@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from deploy_actions.emulator import cli as emulator_cli
-from deploy_actions.emulator import demo
 from deploy_actions.emulator.core.defaults import missing_server_modules
+from deploy_actions.emulator.demo import __main__ as demo
 
 
 @pytest.fixture
@@ -38,9 +38,18 @@ def test_other_verbs_without_a_running_emulator_say_it_too(tmp_path, capsys: pyt
 
 
 @pytest.mark.usefixtures("no_moto")
-def test_the_demo_without_moto_says_to_install_the_extra(capsys: pytest.CaptureFixture[str]) -> None:
-    assert demo.main([]) == 2
+@pytest.mark.parametrize("argv", [[], ["--cli"]])
+def test_the_demo_without_moto_says_to_install_the_extra(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.main(argv) == 2
     assert "demo: the demo needs moto[server] (moto not installed); install ci-deploy-actions[emulator]" in (
+        capsys.readouterr().err)
+
+
+def test_the_demo_without_markdown_it_says_to_install_the_extra(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "markdown_it", None)
+    assert demo.main([]) == 2
+    assert "demo: the demo's report needs markdown-it-py (not installed); install ci-deploy-actions[emulator]" in (
         capsys.readouterr().err)
 
 

@@ -161,6 +161,14 @@ def _gitlab(env: Mapping[str, str], cwd: Path | None) -> RunFacts:
     workspace = env.get(Env.CI_PROJECT_DIR, "") or str(cwd or Path.cwd())
 
     def commit() -> tuple[str, str]:
+        if env.get(Env.GITLAB_CI) == "false":
+            # gitlab-ci-local: its CI_COMMIT_MESSAGE and CI_COMMIT_TIMESTAMP are placeholders (a fixed text, the
+            # run's time), so a rehearsal would stamp a new archive each run; the checkout has the real ones.
+            # Its CI_PROJECT_DIR is /builds/<project> when the job names an image, even on the shell executor.
+            checkout = Path(workspace) if Path(workspace).is_dir() else (cwd or Path.cwd())
+            message, when = _git_commit(checkout, sha)
+            if message or when:
+                return message, when
         message = env.get(Env.CI_COMMIT_MESSAGE, "").rstrip("\n")
         if message:
             return message, env.get(Env.CI_COMMIT_TIMESTAMP, "")

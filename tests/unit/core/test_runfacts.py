@@ -94,6 +94,20 @@ def test_gitlab_ci_local_is_recognised_by_its_variables() -> None:
     assert (facts.platform, facts.sha, facts.run_number, facts.is_default_branch) == ("gitlab", "c3", 4, True)
 
 
+def test_gitlab_ci_local_takes_the_commits_message_and_time_from_the_checkout_not_its_placeholders(
+        checkout: tuple[Path, str]) -> None:
+    repo, sha = checkout
+    placeholders = {"CI_COMMIT_MESSAGE": "Commit Title\nMore commit text",
+                    "CI_COMMIT_TIMESTAMP": "2030-01-01T00:00:00Z"}
+    rehearsal = run_facts({"GITLAB_CI": "false", "CI_COMMIT_SHA": sha, "CI_PROJECT_DIR": str(repo), **placeholders})
+    assert (rehearsal.commit_message, rehearsal.commit_time) == (HOSTILE, "2026-01-02T03:04:05+00:00")
+    in_an_image = run_facts({"GITLAB_CI": "false", "CI_COMMIT_SHA": sha, "CI_PROJECT_DIR": "/builds/acme/api",
+                             **placeholders}, cwd=repo)  # gitlab-ci-local's path for a job with an image
+    assert (in_an_image.commit_message, in_an_image.commit_time) == (HOSTILE, "2026-01-02T03:04:05+00:00")
+    gitlab = run_facts({"GITLAB_CI": "true", "CI_COMMIT_SHA": sha, "CI_PROJECT_DIR": str(repo), **placeholders})
+    assert (gitlab.commit_message, gitlab.commit_time) == ("Commit Title\nMore commit text", "2030-01-01T00:00:00Z")
+
+
 def test_a_laptop_reads_the_checkout(checkout: tuple[Path, str]) -> None:
     repo, sha = checkout
     facts = run_facts({}, cwd=repo)

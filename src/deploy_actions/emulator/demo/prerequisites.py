@@ -7,9 +7,10 @@ import shutil
 import struct
 import subprocess
 import sysconfig
+from importlib.util import find_spec
 from pathlib import Path
 
-from deploy_actions.emulator.core.defaults import server_missing_message
+from deploy_actions.emulator.core.defaults import INSTALL_HINT, server_missing_message
 from deploy_actions.emulator.ecr.registry import find_binary as find_registry
 
 BUSYBOX = Path("/bin/busybox")  # what the example's ./gradlew copies into its FROM-scratch image
@@ -63,6 +64,8 @@ def missing(root: Path, needed: list[Path]) -> list[str]:
     unmet = server_missing_message("the demo")
     if unmet:
         lines.append(unmet)
+    elif find_spec("markdown_it") is None:  # the report's renderer: in the extra, absent from a bare moto install
+        lines.append(f"the demo's report needs markdown-it-py (not installed); {INSTALL_HINT}")
     absent = [path for path in needed if not (root / path).exists()]
     if absent:
         lines.append(f"{', '.join(str(p) for p in absent)} not found under {root}: run it from a checkout of "
