@@ -44,6 +44,8 @@ def test_the_code_keeps_every_contract() -> None:
     ("emulator/codedeploy/engine.py", "from deploy_actions.emulator.elbv2 import alb", "emulator layers"),
     ("emulator/codedeploy/engine.py", "from deploy_actions.emulator.codedeploy import api_revisions",
      "CodeDeploy's engine imports no handler"),
+    ("emulator/ecs/rolling.py", "from deploy_actions.emulator.ecs import api_services",
+     "ECS's engine imports no handler"),
     ("emulator/elbv2/alb.py", "from deploy_actions.emulator.cloudwatch import alarms", "emulator layers"),
     ("emulator/ecr/service.py", "from deploy_actions.emulator.ecr import api",
      "ECR's registry, images and rules import no handler"),
