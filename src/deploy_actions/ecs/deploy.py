@@ -17,6 +17,7 @@ from deploy_actions.core.errors import InputError
 from deploy_actions.core.operation import Operation
 from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import Cancelled, WaitTimeout
+from deploy_actions.ecs import events
 from deploy_actions.ecs import render as rd
 from deploy_actions.ecs.appspec import ecs_appspec
 from deploy_actions.ecs.changes import Changes
@@ -372,8 +373,8 @@ def _explain(rollout: Rollout) -> str:
     if rollout.rolled_back and running and running != rollout.target.arn and "rolled back to" not in rollout.reason:
         lines.append(f"  the service runs {running.rsplit('/', 1)[-1]} again")
     if rollout.events:
-        lines.append("  last service events:")
-        lines.extend(f"    {e}" for e in rollout.events[-5:])
+        lines.append("  service events (the telling ones, then the last):")
+        lines.extend(f"    {events.brief(e, rollout.name)}" for e in events.telling(rollout.events, 5))
     if rollout.stopped:
         lines.append("  stopped tasks:")
         lines.extend(f"    {s}" for s in rollout.stopped[-5:])

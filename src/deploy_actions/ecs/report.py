@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from deploy_actions.core.summary import markdown_table
+from deploy_actions.ecs import events
 
 if TYPE_CHECKING:
     from deploy_actions.ecs.rollout import Rollout
@@ -28,7 +29,8 @@ def summary(rollouts: list[Rollout], wait_until: str) -> str:
     for rollout in rollouts:
         if not rollout.ok and (rollout.events or rollout.stopped):
             parts.append(f"\n<details><summary>{rollout.name}: events and stopped tasks</summary>\n\n```text\n"
-                         + "\n".join([*rollout.events[-10:], *rollout.stopped[-10:]]).replace("```", "'''")
+                         + "\n".join([*(events.brief(e, rollout.name) for e in events.telling(rollout.events, 10)),
+                                      *rollout.stopped[-10:]]).replace("```", "'''")
                          + "\n```\n</details>\n")
     return "\n".join(parts)
 

@@ -19,6 +19,7 @@ from deploy_actions.core.durations import format_duration
 from deploy_actions.core.operation import TransientFailures
 from deploy_actions.core.platform import Reporter
 from deploy_actions.core.waiting import Poll
+from deploy_actions.ecs import events
 from deploy_actions.ecs.plan import TRAFFIC_STAGES, Target
 
 SUCCESS = "SUCCESSFUL"
@@ -170,7 +171,7 @@ class Follower:
             fresh.append(str(event.get("message", "")))
         for message in reversed(fresh):  # ECS lists the newest first
             rollout.events.append(message)
-            self.reporter.info(f"  {rollout.name}: {message}")
+            self.reporter.info(f"  {rollout.name}: {events.brief(message, rollout.name)}")
         return bool(fresh)
 
     def _stopped_tasks(self, rollout: Rollout) -> bool:
