@@ -283,7 +283,11 @@ def _describe(status: dict[str, Any]) -> str:
             if arn.split(":listener/", 1)[-1].split("/")[1:2] == [name]:
                 lines.append(f"  listener    http://{listening} {arn}")
     for instance in status["instances"]:
-        lines.append(f"instance      {instance['id']} at {instance['address']} ({instance['root']})")
+        group = instance.get("auto_scaling_group") or ""
+        where = ", ".join([*([f"group {group}"] if group else []),
+                           *(f"in {tg}" for tg in instance.get("target_groups", []))])
+        lines.append(f"instance      {instance['id']} at {instance['address']}{f' ({where})' if where else ''} "
+                     f"({instance['root']})")
     for service in status.get("ecs_services", []):
         lines.append(f"ecs service   {service['service']}")
         for task in service["tasks"]:

@@ -230,10 +230,27 @@ class Emulator:
             "load_balancers": {b.name: b.dns_name for b in list(balancers)},
             "listeners": self.data_plane.listeners(),
             "ecs_services": self.ecs.status(),
-            "instances": [{"id": s.instance_id, "address": f"{s.ip}:{s.port}", "root": str(s.root)}
-                          for s in self._in_deployment_order(self.fleet.all())],
+            "instances": self._instances(),
             "faults": {**self.faults.as_json(), "scan_findings": self.ecr.findings_rules()},
         }
+
+    def _instances(self) -> list[dict[str, Any]]:
+        """Each instance with its Auto Scaling group and the target groups it is registered in: with two fleets
+        (blue/green) the list says which is which."""
+        from moto.autoscaling.models import autoscaling_backends
+        from moto.elbv2.models import elbv2_backends
+
+        groups = autoscaling_backends[self.account][self.region].autoscaling_groups.values()
+        group_of = {state.instance.id: group.name for group in list(groups) for state in list(group.instance_states)}
+        target_groups = elbv2_backends[self.account][self.region].target_groups.values()
+        registered: dict[str, list[str]] = {}
+        for target_group in list(target_groups):
+            for target_id in list(target_group.targets):
+                registered.setdefault(target_id, []).append(target_group.name)
+        return [{"id": s.instance_id, "address": f"{s.ip}:{s.port}", "root": str(s.root),
+                 "auto_scaling_group": group_of.get(s.instance_id, ""),
+                 "target_groups": registered.get(s.instance_id, [])}
+                for s in self._in_deployment_order(self.fleet.all())]
 
     def _in_deployment_order(self, sandboxes: list[Any]) -> list[Any]:
         """Instances in the order a deployment reaches them (their Auto Scaling groups' order), so `fault

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,12 @@ def test_start_seed_fault_status_env_stop(tmp_path: Path) -> None:
         listener = json.loads(emulator_cli(state, "status", "--json").stdout)["listeners"][out["listener_arn"]]
         assert f"\n  listener    http://{listener} {out['listener_arn']}\n" in status.stdout
         assert "ValidateService" in status.stdout
+        # each instance with its fleet: its Auto Scaling group and, once registered, its target group
+        deadline = time.monotonic() + 60
+        while status.stdout.count("(group web-asg, in web-tg)") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status = emulator_cli(state, "status")
+        assert status.stdout.count("(group web-asg, in web-tg)") == 2, status.stdout
         refused = tmp_path / "refused.yml"  # AWS wants a health check's timeout below its interval
         refused.write_text("load_balancer: {name: x, forward: x-tg, target_groups: "
                            "[{name: x-tg, health_check: {interval: 5, timeout: 10}}]}\n")
