@@ -146,7 +146,6 @@ class Deployment:
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
     rollback: bool = False  # a rollback deployment
-    frozen: bool = False  # ABORTed: the scheduler leaves its tasks alone
     target_group: str | None = None  # blue/green: the one group its tasks register in
     shift: Shift | None = None  # blue/green, linear, canary: the traffic shift under way
 

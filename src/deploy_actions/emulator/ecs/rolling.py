@@ -52,8 +52,6 @@ class Rolling:
         healthy = sum(1 for i, d in enumerate(run.deployments) for t in d.alive() if serving(t, i > 0))
         stopped: list[Task] = []
         for deployment in run.deployments[1:]:
-            if deployment.frozen:
-                continue
             for task in deployment.alive():
                 if serving(task, True):
                     if healthy - 1 < minimum:

@@ -37,7 +37,7 @@ class ServiceRun:
     bake_until: float | None = None
     backoff_until: float = 0.0
     launch_failures: int = 0
-    frozen: bool = False
+    frozen: bool = False  # ABORTed: no scheduling, its tasks left as they are, until the next UpdateService
     requested: str | None = None  # ROLLBACK or ABORT asked by StopServiceDeployment
     alarm_next: float = 0.0
     alarm_bake: float = DEFAULT_ALARM_BAKE
