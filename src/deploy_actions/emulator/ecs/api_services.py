@@ -18,6 +18,7 @@ from deploy_actions.emulator.core import runtime
 from deploy_actions.emulator.core.errors import AwsError
 from deploy_actions.emulator.ecs import bluegreen
 from deploy_actions.emulator.ecs.engine import EcsEngine
+from deploy_actions.emulator.ecs.service_run import controller
 
 Handler = Any
 _moto = moto_responses.EC2ContainerServiceResponse
@@ -66,8 +67,7 @@ def update_service(self: Handler) -> ActionResult:
     params = self._get_params()
     cluster = params.get("cluster") or "default"
     service = self.ecs_backend._get_service(cluster, str(params.get("service", "")).split("/")[-1])
-    controller = (service.deployment_controller or {}).get("type", "ECS")
-    if controller == "CODE_DEPLOY" and params.get("taskDefinition"):
+    if controller(service) == "CODE_DEPLOY" and params.get("taskDefinition"):
         raise AwsError("InvalidParameterException",
                        "Unable to update task definition on services with a CODE_DEPLOY deployment controller. "
                        "Use AWS CodeDeploy to trigger a new deployment.")
