@@ -8,7 +8,7 @@ import time
 from deploy_actions.emulator.ecs import task_logs
 from deploy_actions.emulator.ecs.docker_host import DockerHost
 from deploy_actions.emulator.ecs.model import Task
-from deploy_actions.emulator.ecs.service_run import Action, run_all
+from deploy_actions.emulator.ecs.service_run import Action
 from deploy_actions.emulator.ecs.state import EcsState
 from deploy_actions.emulator.ecs.task_lifecycle import TaskLifecycle
 from deploy_actions.emulator.ecs.tasks import DockerContainer
@@ -66,18 +66,17 @@ class DockerTasks:
             status, code, health = container.status()
             with state.lock:
                 self._next_poll[task] = time.monotonic() + DOCKER_POLL
+                # A stopped task's deregistrations wait for the next tick (run outside the lock, as every
+                # other ELB call): this thread holds the lock that every service's step needs.
                 if health is not None and task.alive and task.docker is container:
                     task.health_status = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}.get(health, "UNKNOWN")
                     if health == "unhealthy":
-                        actions0: list[Action] = []
                         self.lifecycle.stop(task, "Task failed container health checks", "TaskFailedToStart",
-                                            state.clock.monotonic(), actions0, state.runs.get(task.service_arn or ""),
-                                            failed=True)
-                        self.pending_stop_actions.extend(actions0)
+                                            state.clock.monotonic(), self.pending_stop_actions,
+                                            state.runs.get(task.service_arn or ""), failed=True)
                 if status in ("exited", "dead", "missing") and task.alive and task.docker is container:
-                    actions: list[Action] = []
-                    self.lifecycle.exited(task, code if code is not None else 137, state.clock.monotonic(), actions,
-                                          state.runs.get(task.service_arn or ""))
+                    self.lifecycle.exited(task, code if code is not None else 137, state.clock.monotonic(),
+                                          self.pending_stop_actions, state.runs.get(task.service_arn or ""))
                     task.docker = None
 
                     def gone() -> None:
@@ -85,6 +84,5 @@ class DockerTasks:
                         container.remove()
                     self.docker.submit(gone)
                     self.lifecycle.finish(task)
-                    run_all(actions)
 
         self.docker.submit(poll)
