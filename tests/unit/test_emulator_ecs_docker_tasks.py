@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from deploy_actions.emulator.core.clock import Clock
+from deploy_actions.emulator.ecs import docker_tasks
 from deploy_actions.emulator.ecs.engine import EcsEngine
 from deploy_actions.emulator.ecs.model import Task
 from deploy_actions.emulator.ecs.service_run import ServiceRun
@@ -69,7 +70,7 @@ def engine() -> Iterator[EcsEngine]:
 def _queue(engine: EcsEngine) -> list[Callable[[], None]]:
     """Docker's work runs when the test says (`docker` takes seconds on the engine's pool)."""
     work: list[Callable[[], None]] = []
-    engine.docker_host.submit = work.append  # type: ignore[method-assign]
+    engine.docker_host.submit = work.append  # type: ignore[method-assign,assignment]
     return work
 
 
@@ -111,3 +112,36 @@ def test_a_poll_that_stops_a_task_leaves_its_deregistration_to_the_next_tick(
     engine.tick()
     assert [name for name, _ in _elbv2(engine).calls] == ["deregister_targets"]
 
+
+@pytest.mark.parametrize("error", [None, "CannotPullContainerError: not found"], ids=["started", "failed"])
+def test_a_task_stopped_while_its_docker_run_is_under_way_is_finished_once(
+        engine: EcsEngine, monkeypatch: pytest.MonkeyPatch, error: str | None) -> None:
+    containers: list[Container] = []
+
+    def container(*_: Any, **__: Any) -> Container:
+        containers.append(Container())
+        containers[-1].error = error
+        return containers[-1]
+    monkeypatch.setattr(docker_tasks, "DockerContainer", container)
+    task = _service_task(engine)
+    task.last_status = "PENDING"
+    work = _queue(engine)
+    engine.docker_tasks.start(task)  # `docker run` submitted, not yet answered
+    finished: list[tuple[Any, int]] = []
+    finish = engine.lifecycle.finish
+
+    def recorded(found: Task) -> None:
+        finish(found)
+        finished.append((found.stopped_at, found.version))
+    monkeypatch.setattr(engine.lifecycle, "finish", recorded)
+
+    engine.lifecycle.stop_task(task, "Task stopped by user")
+    engine.task_steps.step_all(engine.clock.monotonic() + 3600, [])  # ticks while docker run still runs
+    work.pop(0)()  # docker run answers: the container is up
+    while work:
+        work.pop(0)()
+
+    assert task.last_status == "STOPPED" and task.stopped_reason == "Task stopped by user"
+    assert finished == [(task.stopped_at, task.version)]  # STOPPED once: stoppedAt and version not rewritten
+    assert task.stop_code == "UserInitiated"
+    assert (containers[0].stopped, containers[0].removed) == (0 if error else 1, 1)  # whatever it started is gone

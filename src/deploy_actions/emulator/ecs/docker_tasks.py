@@ -35,18 +35,21 @@ class DockerTasks:
                                         task.container, overrides, network, self.docker.pull_config(),
                                         state.clock.real)
             container.start()
+            if container.error:
+                container.remove()  # (docker takes seconds: not under the engine's lock)
             with state.lock:
                 task.starting = False
                 now = state.clock.monotonic()
                 if container.error:
+                    if not task.alive:  # stopped while it started: STOPPED now
+                        self.lifecycle.finish(task)
+                        return
                     task.container_reason = container.error
-                    actions: list[Action] = []
-                    self.lifecycle.stop(task, container.error, "TaskFailedToStart", now, actions,
+                    self.lifecycle.stop(task, container.error, "TaskFailedToStart", now, self.pending_stop_actions,
                                         state.runs.get(task.service_arn or ""), failed=True)
-                    container.remove()
                     return
                 task.docker = container
-                if not task.alive:  # stopped while it started
+                if not task.alive:  # stopped while it started: STOPPED once its container is stopped
                     self.lifecycle.finish(task)
                     return
                 self.lifecycle.running(task, now)

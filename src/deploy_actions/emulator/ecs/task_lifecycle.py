@@ -88,9 +88,9 @@ class TaskLifecycle:
                 actions.append(self.targets.deregister(group_arn, task))
                 run.deregistered[group_arn] = run.deregistered.get(group_arn, 0) + 1
             task.registered = []
-        if task.last_status in ("PROVISIONING", "PENDING") and task.docker is None:
+        if task.last_status in ("PROVISIONING", "PENDING") and task.docker is None and not task.starting:
             self.finish(task)
-        else:
+        else:  # (a task whose docker run is under way is finished when the run answers: DockerTasks.start)
             task.last_status = "DEACTIVATING" if drain else "STOPPING"
             task.stop_due = now + drain
 

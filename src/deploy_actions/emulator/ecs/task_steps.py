@@ -28,7 +28,7 @@ class TaskSteps:
         fate = task.fate
         stop = self.lifecycle.stop
         if not task.alive:
-            if task.stop_due is not None and now >= task.stop_due:
+            if task.stop_due is not None and now >= task.stop_due and not task.starting:
                 self.lifecycle.finish(task)
             return
         if task.last_status == "PROVISIONING":
