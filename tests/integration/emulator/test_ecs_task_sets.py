@@ -53,3 +53,38 @@ def test_task_sets_run_their_tasks_in_their_target_groups(emulator: Emulator, un
         assert wait_for(lambda: healthy(blue) == 0)
     finally:
         ecs.delete_service(cluster=cluster, service=name, force=True)
+
+
+def test_a_task_set_task_failing_elb_health_checks_is_reported_as_unhealthy(emulator: Emulator, unique: str) -> None:
+    """The same event as a rolling deployment's task (its target group, its port, the health check's reason)."""
+    scenario = load_scenario("ecs-blue-green")
+    scenario["ecs"].pop("service")
+    out = seed(emulator.client, scenario, prefix=f"t{unique}-")
+    ecs = emulator.client("ecs")
+    containers = ecs.describe_task_definition(taskDefinition=out["task_definition_arn"])["taskDefinition"][
+        "containerDefinitions"]
+    containers[0]["dockerLabels"] = {"deploy-actions.emulator.health": "unhealthy"}
+    unhealthy = ecs.register_task_definition(
+        family=out["task_family"], networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+        memory="512", containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
+    subnets = [s["SubnetId"] for s in emulator.client("ec2").describe_subnets()["Subnets"][:2]]
+    blue, cluster, name = out["target_groups"]["shop-blue"], out["cluster"], f"t{unique}-cd"
+    ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=unhealthy, desiredCount=1,
+                       launchType="FARGATE", deploymentController={"type": "CODE_DEPLOY"},
+                       networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
+                       loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 8080}])
+
+    def stopped() -> list[dict[str, Any]]:
+        arns = ecs.list_tasks(cluster=cluster, serviceName=name, desiredStatus="STOPPED")["taskArns"]
+        return list(ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]) if arns else []
+
+    try:
+        [task, *_] = wait_for(stopped)
+        assert task["stoppedReason"] == f"Task failed ELB health checks in (target-group {blue})"
+        task_id = task["taskArn"].rsplit("/", 1)[-1]
+        messages = [e["message"] for e in ecs.describe_services(cluster=cluster, services=[name])["services"][0][
+            "events"]]
+        assert f"(service {name}) (task {task_id}) (port 8080) is unhealthy in (target-group {blue}) due to " \
+               "(reason Health checks failed with these codes: [500])." in messages
+    finally:
+        ecs.delete_service(cluster=cluster, service=name, force=True)

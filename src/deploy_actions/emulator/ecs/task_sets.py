@@ -101,6 +101,7 @@ class TaskSets:
             for task in task_set.alive():
                 self.targets.register_running(run, task, groups, actions)
                 if self.targets.health(run, task, now) == "unhealthy":
+                    self.targets.unhealthy_event(run, task)
                     self.lifecycle.stop(task, f"Task failed ELB health checks in (target-group {task.registered[0]})",
                                         "ServiceSchedulerInitiated", now, actions, run, failed=True)
             alive = task_set.alive()
