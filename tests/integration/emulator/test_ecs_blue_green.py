@@ -28,17 +28,21 @@ def _get(url: str, host: str | None = None) -> str:
 
 
 class BlueGreen:
-    def __init__(self, emulator: Emulator, prefix: str, configuration: dict[str, Any]) -> None:
+    def __init__(self, emulator: Emulator, prefix: str, configuration: dict[str, Any], grace: int | None = None,
+                 completed: bool = True) -> None:
         scenario = load_scenario("ecs-blue-green")
         scenario["ecs"]["service"]["deployment_configuration"].update(configuration)
+        if grace is not None:
+            scenario["ecs"]["service"]["health_check_grace_period"] = grace
         self.out = seed(emulator.client, scenario, prefix=prefix)
         self.ecs = emulator.client("ecs")
         self.elbv2 = emulator.client("elbv2")
         self.cluster, self.name, self.family = self.out["cluster"], self.out["service"], self.out["task_family"]
         self.first = self.out["task_definition_arn"]
         self.url = emulator.listener_url(self.out["listener_arn"]) + "/"
-        wait_for(lambda: self.describe()["deployments"][0]["rolloutState"] == "COMPLETED", timeout=60)
-        wait_for(lambda: _get(self.url) == f"{self.family}:1", timeout=30)
+        if completed:
+            wait_for(lambda: self.describe()["deployments"][0]["rolloutState"] == "COMPLETED", timeout=60)
+            wait_for(lambda: _get(self.url) == f"{self.family}:1", timeout=30)
 
     def describe(self) -> dict[str, Any]:
         return dict(self.ecs.describe_services(cluster=self.cluster, services=[self.name])["services"][0])
@@ -78,8 +82,8 @@ class BlueGreen:
 def blue_green(emulator: Emulator, unique: str) -> Iterator[Callable[..., BlueGreen]]:
     made: list[BlueGreen] = []
 
-    def make(**configuration: Any) -> BlueGreen:
-        made.append(BlueGreen(emulator, f"t{unique}-", configuration))
+    def make(grace: int | None = None, completed: bool = True, **configuration: Any) -> BlueGreen:
+        made.append(BlueGreen(emulator, f"t{unique}-", configuration, grace, completed))
         return made[-1]
 
     yield make
@@ -228,3 +232,28 @@ def test_stop_service_deployment_rolls_blue_green_back_and_a_pause_times_out(
     assert timed_out["status"] == "SUCCESSFUL"
     assert timed_out["lifecycleHookDetails"][0]["status"] == "TIMED_OUT"
     assert {_get(env.url) for _ in range(10)} == {f"{env.family}:3"}
+
+
+def test_stop_service_deployment_rolls_blue_green_back_to_a_blue_that_never_completed(
+        blue_green: Callable[..., BlueGreen], emulator: Emulator, unique: str) -> None:
+    """ROLLBACK goes back to the revision blue/green shifts from, completed or not (rolling needs a
+    completed one); blue then completes as the rollback, the service deployment it superseded stays STOPPED."""
+    emulator.faults.make_unhealthy(f"t{unique}-shop-blue")  # blue's tasks in their grace period: not healthy yet
+    env = blue_green(grace=86400, completed=False)
+    first = wait_for(lambda: (s := env.describe())["deployments"][0]["runningCount"] == 2 and s)
+    arn = env.deploy()
+    assert env.deployment(first["currentServiceDeployment"])["status"] == "STOPPED"  # superseded, never completed
+    env.paused(arn)
+
+    env.ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+    done = env.finished(arn)
+
+    assert done["status"] == "ROLLBACK_SUCCESSFUL"
+    assert done["rollback"]["serviceRevisionArn"] == done["sourceServiceRevisions"][0]["arn"]
+    assert env.describe()["taskDefinition"] == env.first
+    emulator.faults.clear()  # blue's tasks healthy: its rollout completes
+    service = wait_for(lambda: (s := env.describe())["deployments"][0]["rolloutState"] == "COMPLETED" and s)
+    assert [(d["taskDefinition"], d["status"]) for d in service["deployments"]] == [(env.first, "PRIMARY")]
+    assert env.deployment(first["currentServiceDeployment"])["status"] == "STOPPED"
+    assert env.deployment(arn)["status"] == "ROLLBACK_SUCCESSFUL"
+    assert wait_for(lambda: _get(env.url) == f"{env.family}:1")

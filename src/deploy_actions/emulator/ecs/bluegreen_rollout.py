@@ -110,6 +110,9 @@ class BlueGreenRollout:
             run.deployments.remove(blue)
             run.deployments.insert(0, blue)
             blue.status = "PRIMARY"
+            # blue now carries this service deployment's rollback (a blue whose own rollout never completed
+            # completes as the rollback, not as the service deployment a newer one stopped)
+            blue.service_deployment, blue.rollback = sd, True
             run.service.task_definition = blue.task_definition
             run.event(events.rolling_back(run.name, green.id, blue.id))
         actions: list[Action] = []
@@ -124,7 +127,7 @@ class BlueGreenRollout:
         """The listener rewrites and deregistrations queued by `shift_back`; done once green's tasks stopped."""
         actions.extend(run.pending_actions)
         run.pending_actions.clear()
-        green = next((d for d in run.deployments if d.service_deployment is sd and d.shift is not None), None)
+        green = next((d for d in run.deployments if d.shift is not None and d.shift is sd.shift), None)
         if green is None or all(t.last_status == "STOPPED" for t in green.tasks):
             sd.set_status(model.ROLLBACK_SUCCESSFUL)
             if green is not None:

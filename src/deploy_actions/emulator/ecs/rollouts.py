@@ -102,7 +102,9 @@ class Rollouts:
             if run is None or run.current is not sd:
                 raise AwsError("ConflictException", "The service deployment is not the service's current one.")
             if stop_type == "ROLLBACK":
-                if run.last_completed is None:
+                # rolling: back to the last successfully deployed revision; blue/green: back to the blue
+                # revision it shifts from (the service's current one, completed or not)
+                if run.last_completed is None and sd.shift is None:
                     raise AwsError("InvalidParameterException",
                                    "There is no successful service revision to roll back to.")
                 sd.set_status(model.ROLLBACK_REQUESTED)
