@@ -47,13 +47,13 @@ class BlueGreen:
     def describe(self) -> dict[str, Any]:
         return dict(self.ecs.describe_services(cluster=self.cluster, services=[self.name])["services"][0])
 
-    def deploy(self) -> str:
+    def deploy(self, **update: Any) -> str:
         containers = self.ecs.describe_task_definition(taskDefinition=self.first)["taskDefinition"][
             "containerDefinitions"]
         second = self.ecs.register_task_definition(
             family=self.family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
             containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
-        self.ecs.update_service(cluster=self.cluster, service=self.name, taskDefinition=second)
+        self.ecs.update_service(cluster=self.cluster, service=self.name, taskDefinition=second, **update)
         return str(self.describe()["currentServiceDeployment"])
 
     def deployment(self, arn: str) -> dict[str, Any]:
@@ -257,3 +257,23 @@ def test_stop_service_deployment_rolls_blue_green_back_to_a_blue_that_never_comp
     assert env.deployment(first["currentServiceDeployment"])["status"] == "STOPPED"
     assert env.deployment(arn)["status"] == "ROLLBACK_SUCCESSFUL"
     assert wait_for(lambda: _get(env.url) == f"{env.family}:1")
+
+
+def test_a_blue_scaled_to_zero_is_still_the_blue_the_next_deployment_shifts_from(
+        blue_green: Callable[..., BlueGreen]) -> None:
+    """The blue is the service's current revision, with tasks or without: production moves off its
+    target group even when nothing runs there."""
+    env = blue_green(lifecycleHooks=[])
+    second = env.finished(env.deploy())  # green (the alternate group) takes production
+    assert second["status"] == "SUCCESSFUL" and env.share() == 20
+    env.ecs.update_service(cluster=env.cluster, service=env.name, desiredCount=0)
+    wait_for(lambda: env.describe()["runningCount"] == 0)
+
+    done = env.finished(env.deploy(desiredCount=2))
+
+    assert (done["status"], done["lifecycleStage"]) == ("SUCCESSFUL", "CLEAN_UP")
+    assert [r["arn"] for r in done["sourceServiceRevisions"]] == [second["targetServiceRevision"]["arn"]]
+    assert {_get(env.url) for _ in range(10)} == {f"{env.family}:3"}
+    rule = env.elbv2.describe_rules(RuleArns=[env.out["rules"]["production"]])["Rules"][0]
+    weights = {g["TargetGroupArn"]: g["Weight"] for g in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+    assert weights == {env.out["target_groups"]["shop-blue"]: 100, env.out["target_groups"]["shop-green"]: 0}

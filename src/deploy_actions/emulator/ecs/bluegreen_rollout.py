@@ -101,7 +101,7 @@ class BlueGreenRollout:
         green = run.deployments[0]
         shift, sd = green.shift, green.service_deployment
         assert shift is not None
-        blue = next((d for d in run.deployments[1:] if d.alive()), None)
+        blue = next((d for d in run.deployments[1:] if d.alive()), next(iter(run.deployments[1:]), None))
         sd.set_status(model.ROLLBACK_IN_PROGRESS)
         sd.rollback = {"reason": reason, "startedAt": utcnow(),
                        "serviceRevisionArn": blue.revision if blue is not None else green.revision}

@@ -48,7 +48,10 @@ class Rollouts:
         definition = self.state.backend.describe_task_definition(task_definition)
         service.task_definition = definition.arn
         revision = self._revision(run, definition.arn)
-        run.deployments = [d for d in run.deployments if d.alive()]
+        # Blue is the service's current revision, with tasks or without (AWS: "the current production service
+        # revision"): the first deployment with live tasks, else the PRIMARY. Other deployments without tasks go.
+        blue = next((d for d in run.deployments if d.alive()), run.deployments[0] if run.deployments else None)
+        run.deployments = [d for d in run.deployments if d.alive() or d is blue]
         if run.current is not None and run.current.status not in model.FINISHED:
             run.current.set_status(model.STOPPED, "Service deployment superseded by a newer service deployment.")
         configuration = copy.deepcopy(run.configuration)
@@ -67,7 +70,6 @@ class Rollouts:
         for deployment in run.deployments:
             deployment.status = "ACTIVE"
         network = getattr(service, "network_configuration", None) or None
-        blue = next((d for d in run.deployments if d.alive()), None)
         deployment = Deployment(model.deployment_id(), definition.arn, revision, desired, service.launch_type,
                                 network, sd)
         advanced = _advanced(service)
