@@ -277,3 +277,19 @@ def test_a_blue_scaled_to_zero_is_still_the_blue_the_next_deployment_shifts_from
     rule = env.elbv2.describe_rules(RuleArns=[env.out["rules"]["production"]])["Rules"][0]
     weights = {g["TargetGroupArn"]: g["Weight"] for g in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]}
     assert weights == {env.out["target_groups"]["shop-blue"]: 100, env.out["target_groups"]["shop-green"]: 0}
+
+
+def test_a_failed_deployment_rolls_back_to_a_blue_scaled_to_zero(blue_green: Callable[..., BlueGreen]) -> None:
+    env = blue_green(lifecycleHooks=[{
+        "targetType": "AWS_LAMBDA", "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke-test",
+        "lifecycleStages": ["POST_SCALE_UP"], "hookDetails": {"emulator": {"result": "FAILED"}}}])
+    env.ecs.update_service(cluster=env.cluster, service=env.name, desiredCount=0)
+    wait_for(lambda: env.describe()["runningCount"] == 0)
+
+    done = env.finished(env.deploy(desiredCount=2))
+
+    assert done["status"] == "ROLLBACK_SUCCESSFUL"
+    assert done["rollback"]["serviceRevisionArn"] == done["sourceServiceRevisions"][0]["arn"]
+    service = wait_for(lambda: (s := env.describe())["runningCount"] == 2 and s)  # blue scaled back up
+    assert [(d["taskDefinition"], d["status"]) for d in service["deployments"]] == [(env.first, "PRIMARY")]
+    assert wait_for(lambda: _get(env.url) == f"{env.family}:1")
