@@ -277,6 +277,14 @@ def test_a_blue_scaled_to_zero_is_still_the_blue_the_next_deployment_shifts_from
     rule = env.elbv2.describe_rules(RuleArns=[env.out["rules"]["production"]])["Rules"][0]
     weights = {g["TargetGroupArn"]: g["Weight"] for g in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]}
     assert weights == {env.out["target_groups"]["shop-blue"]: 100, env.out["target_groups"]["shop-green"]: 0}
+    # that deployment, a blue/green one itself, is the blue a stopped deployment goes back to
+    env.ecs.update_service(cluster=env.cluster, service=env.name, deploymentConfiguration={"lifecycleHooks": [
+        {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}]})
+    arn = env.deploy()
+    env.paused(arn)
+    env.ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+    assert env.finished(arn)["status"] == "ROLLBACK_SUCCESSFUL"
+    assert {_get(env.url) for _ in range(10)} == {f"{env.family}:3"}
 
 
 def test_a_failed_deployment_rolls_back_to_a_blue_scaled_to_zero(blue_green: Callable[..., BlueGreen]) -> None:
