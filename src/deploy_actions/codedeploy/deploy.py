@@ -384,10 +384,12 @@ class Deployer:
         return state
 
     def _interrupted(self, deployment_id: str, opts: DeployOptions, interruption: operation.Interruption) -> Outcome:
-        """Carry out on-timeout / on-cancel. A deployment that finished meanwhile concludes as usual."""
+        """Carry out on-timeout / on-cancel. A deployment that finished meanwhile concludes as usual. Through
+        the polling client (few retries): past the deadline, or with a runner about to kill the step, an AWS
+        that does not answer must not hold the step for the main client's long backoff."""
         self.op.carry_out(interruption, deployment_id,
-                          lambda rollback: cd_api.stop_deployment(self.cd, deployment_id, rollback=rollback))
-        state = fetch_state(self.cd, deployment_id)
+                          lambda rollback: cd_api.stop_deployment(self.cd_polling, deployment_id, rollback=rollback))
+        state = fetch_state(self.cd_polling, deployment_id)
         if state.status == "Succeeded":
             return self.conclude(state, opts)
         reason = interruption.reason
