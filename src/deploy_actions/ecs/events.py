@@ -25,7 +25,10 @@ def brief(message: str, service: str) -> str:
 
 def telling(events: list[str], limit: int) -> list[str]:
     """At most `limit` events in their order: those that name a failure's cause first, then the latest others."""
-    causes = [i for i, event in enumerate(events) if _TELLING.search(event)][-limit:]
-    others = [i for i in range(len(events)) if i not in set(causes)][-(limit - len(causes)):] if len(causes) < limit \
-        else []
-    return [events[i] for i in sorted({*causes, *others})]
+    chosen = {i for i, event in enumerate(events) if _TELLING.search(event)}
+    chosen = set(sorted(chosen)[-limit:])
+    for i in reversed(range(len(events))):  # then the latest others, up to the limit
+        if len(chosen) >= limit:
+            break
+        chosen.add(i)
+    return [events[i] for i in sorted(chosen)]
